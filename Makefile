@@ -1,0 +1,36 @@
+# Every target bootstraps .venv from uv.lock first (installing uv with pip if it is missing), so a
+# fresh clone on a machine with only Python 3.11 needs nothing else.
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.synced-from-lock
+
+.PHONY: bootstrap demo test lint airflow bench clean
+
+$(STAMP): pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+bootstrap: $(STAMP)
+
+demo: bootstrap  ## the nightly pipeline end to end in Airflow against the local sandbox
+	$(BIN)/python -m pipeline.demo demo
+
+test: bootstrap lint  ## lint, then the whole test suite
+	$(BIN)/python -m pytest
+
+lint: bootstrap
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt/models dbt/macros dbt/tests
+
+airflow: bootstrap  ## airflow standalone (UI on :8080) with the project's DAGs, against the sandbox
+	$(BIN)/python -m pipeline.demo airflow
+
+bench: bootstrap  ## measure the pipeline; writes data/bench/report.md
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf data .airflow dbt/target dbt/logs

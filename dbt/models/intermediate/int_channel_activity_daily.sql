@@ -1,0 +1,21 @@
+-- The units staff time is allocated over: posts published (social) and placements running
+-- (traditional) per day, account and campaign.
+select
+    created_date as date_day,
+    'facebook' as channel,
+    page_id as account_id,
+    campaign_id,
+    count(*) as activity_units
+from {{ ref('int_facebook_pages__posts') }}
+group by all
+
+union all
+
+select
+    date_day,
+    channel,
+    vendor as account_id,
+    campaign_id,
+    count(*) as activity_units
+from {{ ref('int_traditional_media__placement_daily') }}
+group by all

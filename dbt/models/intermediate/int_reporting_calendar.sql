@@ -1,0 +1,25 @@
+-- The days the warehouse reports on: from the first day any source has activity to the run date.
+-- Costs that are not tied to an activity (staff time) are spread over these days only, so months
+-- before the data starts do not show cost without results.
+with
+
+activity_starts as (
+    select min(metric_date) as first_day from {{ ref('stg_facebook_pages__page_insights') }}
+    union all
+    select min(created_date) from {{ ref('stg_facebook_pages__posts') }}
+    union all
+    select min(start_date) from {{ ref('stg_traditional_media__placements') }}
+),
+
+bounds as (
+    select
+        min(first_day) as first_day,
+        cast('{{ var("run_date") }}' as date) as last_day
+    from activity_starts
+),
+
+days as (
+    {{ days_between('(select first_day from bounds)', '(select last_day from bounds)') }}
+)
+
+select date_day from days

@@ -1,0 +1,64 @@
+-- Cost per engagement, CPM and engagement rate per month and per week x channel x campaign.
+-- Ratios follow metrics.md §2 through the macros in macros/ratios.sql (NULL on a zero denominator).
+with
+
+daily as (
+    select * from {{ ref('fct_channel_daily') }}
+),
+
+periods as (
+    select
+        'month' as period_type,
+        cast(date_trunc('month', date_day) as date) as period_start,
+        *
+    from daily
+    union all
+    select
+        'week' as period_type,
+        cast(date_trunc('week', date_day) as date) as period_start,
+        *
+    from daily
+),
+
+aggregated as (
+    select
+        period_type,
+        period_start,
+        channel,
+        channel_group,
+        campaign_id,
+        count(distinct date_day) as days_covered,
+        cast(sum(media_spend) as decimal(14, 2)) as media_spend,
+        cast(sum(staff_cost) as decimal(14, 2)) as staff_cost,
+        cast(sum(total_investment) as decimal(14, 2)) as total_investment,
+        sum(impressions) as impressions,
+        sum(engagements) as engagements,
+        sum(clicks) as clicks
+    from periods
+    group by all
+)
+
+select
+    aggregated.period_type,
+    aggregated.period_start,
+    cast(case aggregated.period_type
+        when 'month' then aggregated.period_start + interval 1 month - interval 1 day
+        else aggregated.period_start + interval 6 day
+    end as date) as period_end,
+    aggregated.channel,
+    aggregated.channel_group,
+    aggregated.campaign_id,
+    campaigns.campaign_name,
+    campaigns.objective,
+    aggregated.days_covered,
+    aggregated.media_spend,
+    aggregated.staff_cost,
+    aggregated.total_investment,
+    aggregated.impressions,
+    aggregated.engagements,
+    aggregated.clicks,
+    {{ cost_per_engagement('aggregated.total_investment', 'aggregated.engagements') }} as cost_per_engagement,
+    {{ cost_per_mille('aggregated.total_investment', 'aggregated.impressions') }} as cpm,
+    {{ engagement_rate('aggregated.engagements', 'aggregated.impressions') }} as engagement_rate
+from aggregated
+left join {{ ref('campaigns') }} as campaigns on aggregated.campaign_id = campaigns.campaign_id

@@ -1,0 +1,40 @@
+with
+
+source as (
+    select * from {{ source('traditional_media', 'placements') }}
+),
+
+renamed as (
+    select
+        placement_id,
+        channel,
+        vendor,
+        campaign as campaign_id,
+        start_date,
+        end_date,
+        cast(spend as decimal(14, 2)) as spend,
+        impressions as audited_impressions,
+        grps,
+        universe,
+        circulation,
+        readers_per_copy,
+        pieces_mailed,
+        responses,
+        source_file,
+        source_row,
+        {{ landed_date('filename') }} as landed_date
+    from source
+),
+
+-- The inbox is the current media plan: the latest landed snapshot replaces earlier ones.
+latest as (
+    select max(landed_date) as landed_date from renamed
+),
+
+latest_snapshot as (
+    select renamed.*
+    from renamed
+    inner join latest on renamed.landed_date = latest.landed_date
+)
+
+select * from latest_snapshot

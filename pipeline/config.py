@@ -1,0 +1,142 @@
+"""The pipeline configuration (`config/pipeline.yml`), loaded into typed, validated objects.
+
+A bad file fails at start with a `ConfigError` that names the file and the key, so that nothing
+runs on a half-understood configuration."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.paths import config_path
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1)]
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or invalid."""
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a typo must not silently fall back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organisation(_Strict):
+    name: str = Field(min_length=1)
+    timezone: str
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {value!r} (e.g. America/Chicago)") from exc
+        return value
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Schedule(_Strict):
+    cron: str
+    retries: int = Field(default=3, ge=0)
+    retry_delay_seconds: int = Field(default=60, gt=0)
+    max_retry_delay_seconds: int = Field(default=1800, gt=0)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        if not croniter.is_valid(value):
+            raise ValueError(f"not a valid cron expression: {value!r}")
+        return value
+
+
+class Windows(_Strict):
+    backfill_days: int = Field(default=90, ge=1, le=730)
+    lookback_days: int = Field(default=3, ge=1, le=90)
+    post_snapshot_days: int = Field(default=28, ge=1, le=365)
+
+
+class HttpSettings(_Strict):
+    timeout_seconds: float = Field(default=30, gt=0)
+    max_retries: int = Field(default=6, ge=0)
+    backoff_base_seconds: float = Field(default=2, ge=0)
+    max_backoff_seconds: float = Field(default=300, ge=0)
+    # Above this usage percent (X-App-Usage / X-Business-Use-Case-Usage) requests are spaced out.
+    usage_slowdown_percent: float = Field(default=80, gt=0, le=100)
+    usage_slowdown_seconds: float = Field(default=5, ge=0)
+
+
+class Account(_Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    connection_id: Identifier
+
+
+class FacebookPages(_Strict):
+    enabled: bool = True
+    page_metrics: list[Identifier] = Field(min_length=1)
+    post_metrics: list[Identifier] = Field(min_length=1)
+    metrics_per_request: int = Field(default=3, ge=1, le=25)
+    accounts: list[Account] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_accounts(self) -> FacebookPages:
+        ids = [a.id for a in self.accounts]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate account id(s): {', '.join(duplicates)}")
+        return self
+
+
+class TraditionalMedia(_Strict):
+    enabled: bool = True
+    # Folder under the data directory's inbox/ where marketing ops drop media-plan CSV files.
+    inbox: Identifier = "traditional_media"
+
+
+class Sources(_Strict):
+    facebook_pages: FacebookPages
+    traditional_media: TraditionalMedia = TraditionalMedia()
+
+
+class PipelineConfig(_Strict):
+    organisation: Organisation
+    schedule: Schedule
+    windows: Windows = Windows()
+    http: HttpSettings = HttpSettings()
+    sources: Sources
+
+
+def _format_errors(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration ({exc.error_count()} problem(s)); fix these keys:"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"  - {key}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def load_config(path: Path | str | None = None) -> PipelineConfig:
+    """Read and validate the configuration; raise `ConfigError` naming the file and key on any problem."""
+    path = Path(path) if path is not None else config_path()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: configuration file not found (set PIPELINE_CONFIG or create it)") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+    try:
+        return PipelineConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(path, exc)) from exc

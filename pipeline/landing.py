@@ -1,0 +1,119 @@
+"""The landing zone: immutable Parquet partitions, one per source x entity x day x account.
+
+Layout: `<landing>/<source>/<entity>/date=YYYY-MM-DD/<part>.parquet`, where `date` is the day the
+extraction ran for and `part` is the account (or file set) it covers. A partition is written to a
+hidden temporary name in the same folder and renamed over the old one, so a reader (dbt, the
+quality gate) sees either the previous partition or the new one, never a half-written file, and a
+rerun replaces the partition instead of adding rows to it."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.paths import data_paths
+
+# Lineage columns every landed row carries.
+EXTRACTED_AT = "_extracted_at"
+RUN_ID = "_run_id"
+LINEAGE_FIELDS = [pa.field(EXTRACTED_AT, pa.timestamp("us", tz="UTC")), pa.field(RUN_ID, pa.string())]
+
+_PART_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_DATE_DIR = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
+
+
+class LandingError(RuntimeError):
+    """Rows could not be landed (they do not fit the entity's schema, or a name is unsafe)."""
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Who is landing: the day the run covers, the orchestrator's run id, and when it extracted."""
+
+    partition_date: date
+    run_id: str
+    extracted_at: datetime
+
+    @classmethod
+    def now(cls, partition_date: date, run_id: str) -> RunContext:
+        return cls(partition_date, run_id, datetime.now(UTC))
+
+
+def partition_dir(source: str, entity: str, day: date, landing_root: Path | None = None) -> Path:
+    root = landing_root if landing_root is not None else data_paths().landing
+    return root / source / entity / f"date={day.isoformat()}"
+
+
+def write_partition(
+    source: str,
+    entity: str,
+    part: str,
+    rows: Iterable[Mapping[str, Any]],
+    schema: pa.Schema,
+    ctx: RunContext,
+    landing_root: Path | None = None,
+) -> Path:
+    """Land `rows` (dicts with the schema's fields) as one partition file; return its path."""
+    if not _PART_NAME.match(part):
+        raise LandingError(f"landing {source}/{entity}: unsafe partition part name {part!r}")
+    full_schema = pa.schema(list(schema) + LINEAGE_FIELDS)
+    records = [
+        {**{name: row.get(name) for name in schema.names}, EXTRACTED_AT: ctx.extracted_at, RUN_ID: ctx.run_id}
+        for row in rows
+    ]
+    try:
+        table = pa.Table.from_pylist(records, schema=full_schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+        raise LandingError(f"landing {source}/{entity} part {part}: rows do not fit the schema: {exc}") from exc
+
+    target_dir = partition_dir(source, entity, ctx.partition_date, landing_root)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{part}.parquet"
+    # Dot-prefixed so that `*.parquet` globs (dbt sources, the gate) never pick it up.
+    tmp = target_dir / f".{part}.parquet.{uuid.uuid4().hex}.tmp"
+    try:
+        pq.write_table(table, tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _remove_stale_temporaries(target_dir, part)
+    return target
+
+
+def _remove_stale_temporaries(folder: Path, part: str) -> None:
+    """Temporaries left by a crashed earlier attempt of the same part."""
+    for leftover in folder.glob(f".{part}.parquet.*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
+def landed_dates(source: str, entity: str, part: str | None = None, landing_root: Path | None = None) -> list[date]:
+    """Days with a landed partition for the entity (optionally: holding this part), oldest first."""
+    root = landing_root if landing_root is not None else data_paths().landing
+    folder = root / source / entity
+    if not folder.is_dir():
+        return []
+    days = []
+    for child in folder.iterdir():
+        match = _DATE_DIR.match(child.name)
+        if not match:
+            continue
+        if part is not None and not (child / f"{part}.parquet").exists():
+            continue
+        days.append(date.fromisoformat(match.group(1)))
+    return sorted(days)
+
+
+def partition_files(source: str, entity: str, day: date, landing_root: Path | None = None) -> list[Path]:
+    folder = partition_dir(source, entity, day, landing_root)
+    return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
