@@ -233,8 +233,7 @@ def test_measure_columns_no_row_needs_may_be_left_out(tmp_path):
     assert (row["end_date"], row["grps"], row["responses"]) == (date(2026, 3, 1), None, None)
 
     path.write_text(
-        "placement_id,channel,vendor,campaign,start_date,spend\n"
-        "T-1,tv,KCVH-TV 8,flu-shot-2026,2026-03-01,18000\n"
+        "placement_id,channel,vendor,campaign,start_date,spend\nT-1,tv,KCVH-TV 8,flu-shot-2026,2026-03-01,18000\n"
     )
     with pytest.raises(MediaPlanError, match="column grps: tv placements need grps, but the header"):
         validate_file(path)

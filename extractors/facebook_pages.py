@@ -1,0 +1,290 @@
+"""Facebook Pages: daily page insights, published posts, and nightly snapshots of post lifetime metrics.
+
+Each entity is a generator of records in the shape of `extractors.schemas`. `extract_page` runs
+all three for one page and lands them only once every call has succeeded, so a failed run (an
+expired token, say) leaves the previous partitions as they were.
+
+Calls are kept to the minimum the API's paging allows: page metrics in groups per call and up to
+90 days per call, posts 100 per page, post insights for 50 posts per call through the multi-id
+lookup. A metric the API rejects is found by asking for the failing group's metrics one at a time,
+dropped with a warning and not asked for again during the run."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from extractors.http import ApiEndpoint, GraphClient, GraphInvalidParameterError
+from extractors.schemas import FACEBOOK_PAGE_INSIGHTS, FACEBOOK_POST_SNAPSHOTS, FACEBOOK_POSTS
+from pipeline.config import Account, FacebookPages, HttpSettings, Windows
+from pipeline.landing import RunContext, landed_dates, write_partition
+from pipeline.windows import DateWindow, extraction_window
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "facebook_pages"
+MAX_INSIGHTS_DAYS = 90
+POSTS_PER_PAGE = 100
+IDS_PER_LOOKUP = 50
+# Counts the posts listing returns as summaries; snapshotted next to the insights metrics.
+LISTING_COUNTS = ("reactions", "comments", "shares")
+POST_FIELDS = ",".join(
+    [
+        "id",
+        "created_time",
+        "message",
+        "permalink_url",
+        "shares",
+        "reactions.summary(total_count).limit(0)",
+        "comments.summary(total_count).limit(0)",
+    ]
+)
+
+T = TypeVar("T")
+
+
+def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _local_midnight(day: date, tz: ZoneInfo) -> int:
+    """Unix timestamp of the local midnight starting `day`."""
+    return int(datetime.combine(day, clock_time(), tzinfo=tz).timestamp())
+
+
+def _graph_time(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
+
+
+def _measured_day(end_time: str, tz: ZoneInfo) -> date:
+    """A daily value's `end_time` is the end of the local day it measures."""
+    return (_graph_time(end_time).astimezone(tz) - timedelta(seconds=1)).date()
+
+
+def _count(value: Any, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what}: expected a number, got {value!r} (breakdown metrics are not supported)")
+    return int(value)
+
+
+def _is_invalid_metric(error: GraphInvalidParameterError) -> bool:
+    # The API's message for an unknown metric does not name it; other code-100 causes must surface.
+    return "insights metric" in error.message.lower()
+
+
+class MetricRequests:
+    """Requests a list of metrics in groups, dropping (for the rest of the run) any the API rejects."""
+
+    def __init__(self, names: Sequence[str], per_request: int, config_key: str, page_id: str) -> None:
+        self.names = list(dict.fromkeys(names))
+        self.per_request = per_request
+        self.config_key = config_key
+        self.page_id = page_id
+        self.dropped: set[str] = set()
+
+    @property
+    def active(self) -> list[str]:
+        return [m for m in self.names if m not in self.dropped]
+
+    def fetch(self, request: Callable[[list[str]], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The response of `request(group)` for each group of the metrics still in use."""
+        for group in map(list, _batches(self.active, self.per_request)):
+            try:
+                response = request(group)
+            except GraphInvalidParameterError as exc:
+                if not _is_invalid_metric(exc):
+                    raise
+                yield from self._probe(group, request, exc)
+                continue
+            yield response
+
+    def _probe(
+        self, group: list[str], request: Callable[[list[str]], dict[str, Any]], failure: GraphInvalidParameterError
+    ) -> Iterator[dict[str, Any]]:
+        """Ask for each metric alone: the ones that fail are the invalid ones, the others' answers are kept."""
+        if len(group) == 1:
+            self._drop(group[0], failure)
+            return
+        dropped_before = len(self.dropped)
+        for metric in group:
+            try:
+                response = request([metric])
+            except GraphInvalidParameterError as exc:
+                if not _is_invalid_metric(exc):
+                    raise
+                self._drop(metric, exc)
+                continue
+            yield response
+        if len(self.dropped) == dropped_before:
+            raise failure  # each metric is fine alone: the group failed for another reason
+
+    def _drop(self, metric: str, error: GraphInvalidParameterError) -> None:
+        self.dropped.add(metric)
+        logger.warning(
+            "Facebook page %s: dropping metric %r for the rest of this run: the Graph API rejects it (%s). "
+            "Remove or rename it in %s.",
+            self.page_id,
+            metric,
+            error.message,
+            self.config_key,
+        )
+
+
+def page_insights(
+    client: GraphClient, page_id: str, metrics: MetricRequests, window: DateWindow, tz: ZoneInfo
+) -> Iterator[dict[str, Any]]:
+    """Daily page insights for every day of `window`, one record per metric and day."""
+    for chunk in window.chunks(MAX_INSIGHTS_DAYS):
+        request = partial(_page_insights_call, client, page_id, chunk, tz)
+        # Not paginated: the insights `paging.next` is always present and points at the next window.
+        for response in metrics.fetch(request):
+            for series in response.get("data", []):
+                for value in series.get("values", []):
+                    day = _measured_day(value["end_time"], tz)
+                    if chunk.start <= day <= chunk.end:
+                        yield {
+                            "page_id": page_id,
+                            "metric": series["name"],
+                            "period": series.get("period", "day"),
+                            "date": day,
+                            "value": _count(value.get("value"), f"{page_id} {series['name']} {day}"),
+                        }
+
+
+def _page_insights_call(
+    client: GraphClient, page_id: str, chunk: DateWindow, tz: ZoneInfo, metrics: list[str]
+) -> dict[str, Any]:
+    params = {
+        "metric": ",".join(metrics),
+        "period": "day",
+        "since": _local_midnight(chunk.start, tz),
+        "until": _local_midnight(chunk.end + timedelta(days=1), tz),
+    }
+    return client.get(f"/{page_id}/insights", params)
+
+
+def posts(client: GraphClient, page_id: str, window: DateWindow, tz: ZoneInfo) -> Iterator[dict[str, Any]]:
+    """The page's posts published on the local days of `window`, newest first."""
+    params = {
+        "fields": POST_FIELDS,
+        "since": _local_midnight(window.start, tz),
+        "until": _local_midnight(window.end + timedelta(days=1), tz),
+        "limit": POSTS_PER_PAGE,
+    }
+    for page in client.paginate(f"/{page_id}/published_posts", params):
+        for post in page.get("data", []):
+            yield {
+                "page_id": page_id,
+                "post_id": post["id"],
+                "created_time": _graph_time(post["created_time"]),
+                "message": post.get("message"),
+                "permalink_url": post.get("permalink_url"),
+                "reactions": _summary_total(post, "reactions"),
+                "comments": _summary_total(post, "comments"),
+                "shares": (post.get("shares") or {}).get("count", 0),  # omitted by the API when 0
+            }
+
+
+def _summary_total(post: dict[str, Any], edge: str) -> int:
+    return ((post.get(edge) or {}).get("summary") or {}).get("total_count", 0)
+
+
+def post_snapshots(
+    client: GraphClient, post_records: Iterable[dict[str, Any]], metrics: MetricRequests, as_of: date
+) -> Iterator[dict[str, Any]]:
+    """Lifetime metrics of each post as seen tonight: the listing's counts plus the insights metrics."""
+    for batch in _batches(list(post_records), IDS_PER_LOOKUP):
+        by_id = {p["post_id"]: p for p in batch}
+        for post in batch:
+            for metric in LISTING_COUNTS:
+                yield _snapshot(post, as_of, metric, post[metric])
+        request = partial(_post_insights_call, client, ",".join(by_id))
+        for response in metrics.fetch(request):
+            for post_id, node in response.items():
+                post = by_id.get(post_id)
+                if post is None:
+                    continue
+                for series in (node.get("insights") or {}).get("data", []):
+                    values = series.get("values") or [{}]
+                    value = _count(values[0].get("value"), f"{post_id} {series['name']}")
+                    yield _snapshot(post, as_of, series["name"], value)
+
+
+def _post_insights_call(client: GraphClient, ids: str, metrics: list[str]) -> dict[str, Any]:
+    return client.get("/", {"ids": ids, "fields": f"insights.metric({','.join(metrics)})"})
+
+
+def _snapshot(post: dict[str, Any], as_of: date, metric: str, value: int | None) -> dict[str, Any]:
+    return {
+        "page_id": post["page_id"],
+        "post_id": post["post_id"],
+        "created_time": post["created_time"],
+        "as_of_date": as_of,
+        "metric": metric,
+        "value": value,
+    }
+
+
+def extract_page(
+    account: Account,
+    endpoint: ApiEndpoint,
+    source_cfg: FacebookPages,
+    windows: Windows,
+    http: HttpSettings,
+    ctx: RunContext,
+    tz: ZoneInfo,
+    landing_root: Path | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, int]:
+    """Extract one page for `ctx.partition_date` and land its three entities; return rows per entity.
+
+    The first run for a page backfills `windows.backfill_days`; later runs re-read
+    `windows.lookback_days`. Posts are listed (and snapshotted) over the longer of that window and
+    the last `windows.post_snapshot_days` days, so lifetime metrics are re-read while they grow."""
+    page_id = account.id
+    history = landed_dates(SOURCE, "page_insights", part=page_id, landing_root=landing_root)
+    has_history = any(day < ctx.partition_date for day in history)
+    window = extraction_window(ctx.partition_date, has_history, windows.backfill_days, windows.lookback_days)
+    snapshot_start = ctx.partition_date - timedelta(days=windows.post_snapshot_days - 1)
+    posts_window = DateWindow(min(window.start, snapshot_start), ctx.partition_date)
+    logger.info(
+        "Facebook page %s (%s): insights %s..%s, posts %s..%s",
+        page_id,
+        account.name,
+        window.start,
+        window.end,
+        posts_window.start,
+        posts_window.end,
+    )
+    page_metrics = MetricRequests(
+        source_cfg.page_metrics, source_cfg.metrics_per_request, "sources.facebook_pages.page_metrics", page_id
+    )
+    post_metrics = MetricRequests(
+        source_cfg.post_metrics, source_cfg.metrics_per_request, "sources.facebook_pages.post_metrics", page_id
+    )
+    # Everything is fetched before anything is landed: a failure leaves earlier partitions intact.
+    with GraphClient(endpoint, http, sleep=sleep) as client:
+        insight_rows = list(page_insights(client, page_id, page_metrics, window, tz))
+        post_rows = list(posts(client, page_id, posts_window, tz))
+        snapshot_rows = list(post_snapshots(client, post_rows, post_metrics, ctx.partition_date))
+
+    landed = {}
+    for entity, rows, schema in (
+        ("page_insights", insight_rows, FACEBOOK_PAGE_INSIGHTS),
+        ("posts", post_rows, FACEBOOK_POSTS),
+        ("post_snapshots", snapshot_rows, FACEBOOK_POST_SNAPSHOTS),
+    ):
+        write_partition(SOURCE, entity, page_id, rows, schema, ctx, landing_root)
+        landed[entity] = len(rows)
+    logger.info("Facebook page %s: landed %s", page_id, landed)
+    return landed

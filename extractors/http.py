@@ -1,0 +1,301 @@
+"""The shared HTTP layer for the Meta Graph API family (Facebook Pages, Instagram, Marketing API).
+
+One retry loop keyed on the Graph `error.code` (throttling comes back as HTTP 400/403 with a code,
+not as 429), backoff that honours `estimated_time_to_regain_access`, slowing down as the usage
+headers near 100%, and cursor pagination that follows `paging.next` until it is absent.
+
+The access token travels only in the Authorization header: never in a URL, a log line or an
+error message."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+
+from pipeline.config import HttpSettings
+
+logger = logging.getLogger(__name__)
+
+# Platform limits (app 4, user 17, page 32, custom 613) and business-use-case limits (80000-80006).
+THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80007)})
+TRANSIENT_CODES = frozenset({1, 2})
+TOKEN_CODES = frozenset({102, 190})
+_USAGE_KEYS = ("call_count", "total_cputime", "total_time", "acc_id_util_pct")
+_FLAT_USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Ad-Account-Usage")
+_BUC_HEADER = "X-Business-Use-Case-Usage"
+
+
+@dataclass(frozen=True)
+class ApiEndpoint:
+    """Where and as whom to call: resolved from an Airflow connection by the caller."""
+
+    base_url: str
+    token: str = field(repr=False)
+    api_version: str
+    connection_id: str  # named in error messages so the operator knows which connection to fix
+    platform: str = "Facebook Graph API"
+    token_kind: str = "Page access token"
+
+
+class GraphApiError(RuntimeError):
+    """A Graph API call failed; `message` is the API's own text, str() the full explanation."""
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        message: str = "",
+        code: int | None = None,
+        subcode: int | None = None,
+        fbtrace_id: str | None = None,
+        path: str = "",
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(text)
+        self.message = message or text
+        self.code = code
+        self.subcode = subcode
+        self.fbtrace_id = fbtrace_id
+        self.path = path
+        self.http_status = http_status
+        # How long the platform asked callers to stay away (usage headers), for the retry loop.
+        self.regain_seconds = 0.0
+
+
+class TokenExpiredError(GraphApiError):
+    """The token was rejected (code 190): a person has to re-authorise the connection."""
+
+
+class GraphPermissionError(GraphApiError):
+    """The token lacks a permission (code 10, 200-299): retrying cannot help."""
+
+
+class GraphInvalidParameterError(GraphApiError):
+    """Code 100: an invalid parameter, e.g. a metric the API no longer knows. The caller decides."""
+
+
+class GraphThrottledError(GraphApiError):
+    """Rate limited (codes 4, 17, 32, 613, 80000-80006), still after every retry."""
+
+
+class GraphTransientError(GraphApiError):
+    """A transient failure (codes 1 and 2, HTTP 5xx, connection errors, timeouts), still after every retry."""
+
+
+class GraphResponseError(GraphApiError):
+    """The response body is not the JSON object the Graph API promises."""
+
+
+_RETRYABLE = (GraphThrottledError, GraphTransientError)
+
+
+def retry_delay(attempt: int, regain_seconds: float, settings: HttpSettings) -> float:
+    """Exponential backoff from attempt 0, or the platform's regain estimate when longer; capped."""
+    delay = max(settings.backoff_base_seconds * 2**attempt, regain_seconds)
+    return min(delay, settings.max_backoff_seconds)
+
+
+def _json_header(headers: Mapping[str, str], name: str) -> Any:
+    raw = headers.get(name)
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        logger.debug("ignoring unparsable %s header", name)
+        return None
+
+
+def _buc_entries(headers: Mapping[str, str]) -> list[dict[str, Any]]:
+    usage = _json_header(headers, _BUC_HEADER)
+    if not isinstance(usage, dict):
+        return []
+    return [e for entries in usage.values() if isinstance(entries, list) for e in entries if isinstance(e, dict)]
+
+
+def usage_percent(headers: Mapping[str, str]) -> float:
+    """The highest usage percent any Graph usage header reports (0 when none does)."""
+    entries = _buc_entries(headers)
+    for name in _FLAT_USAGE_HEADERS:
+        usage = _json_header(headers, name)
+        if isinstance(usage, dict):
+            entries.append(usage)
+    values = [e[k] for e in entries for k in _USAGE_KEYS if isinstance(e.get(k), int | float)]
+    return float(max(values, default=0))
+
+
+def regain_seconds(headers: Mapping[str, str]) -> float:
+    """The longest `estimated_time_to_regain_access` (minutes in the header) as seconds."""
+    minutes = [e.get("estimated_time_to_regain_access") for e in _buc_entries(headers)]
+    return 60.0 * max((m for m in minutes if isinstance(m, int | float)), default=0)
+
+
+def error_from_body(error: Mapping[str, Any], path: str, http_status: int | None) -> GraphApiError:
+    """The exception class matching a Graph error body's code."""
+    code, subcode = error.get("code"), error.get("error_subcode")
+    message = str(error.get("message", "")) or "no message"
+    if code in TOKEN_CODES:
+        cls: type[GraphApiError] = TokenExpiredError
+    elif code == 10 or (isinstance(code, int) and 200 <= code <= 299):
+        cls = GraphPermissionError
+    elif code == 100:
+        cls = GraphInvalidParameterError
+    elif code in THROTTLE_CODES:
+        cls = GraphThrottledError
+    elif code in TRANSIENT_CODES or error.get("is_transient") is True or (http_status or 0) >= 500:
+        cls = GraphTransientError
+    else:
+        cls = GraphApiError
+    codes = f"{code}/{subcode}" if subcode is not None else f"{code}"
+    fbtrace_id = error.get("fbtrace_id")
+    return cls(
+        f"GET {path}: {message} (code {codes}, fbtrace_id {fbtrace_id})",
+        message=message,
+        code=code,
+        subcode=subcode,
+        fbtrace_id=fbtrace_id,
+        path=path,
+        http_status=http_status,
+    )
+
+
+def without_access_token(url: str) -> tuple[str, list[tuple[str, str]]]:
+    """A paging URL's path and query parameters, minus any access_token the API put in it."""
+    parts = urlsplit(url)
+    params = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "access_token"]
+    return parts.path, params
+
+
+class GraphClient:
+    """GET requests against one Graph API endpoint with the retry and rate-limit policy above."""
+
+    def __init__(
+        self, endpoint: ApiEndpoint, settings: HttpSettings, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.endpoint = endpoint
+        self.settings = settings
+        self._sleep = sleep
+        self._slow_down = False
+        self._session = requests.Session()
+        self._session.headers.update({"Authorization": f"Bearer {endpoint.token}", "Accept": "application/json"})
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> GraphClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """One call to `/{version}{path}`, e.g. path "/{page-id}/insights"; returns the JSON body."""
+        full_path = f"/{self.endpoint.api_version}/{path.lstrip('/')}"
+        return self._request(full_path, list((params or {}).items()))
+
+    def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every page of a cursor-paged edge, following `paging.next` until it is absent.
+
+        Not for insights: their `paging.next` always points at the next time window."""
+        page = self.get(path, params)
+        yield page
+        while next_url := (page.get("paging") or {}).get("next"):
+            # Only the path and query are taken from the link: the token is sent to the configured
+            # host alone, and never as a URL parameter.
+            next_path, next_params = without_access_token(next_url)
+            page = self._request(next_path, next_params)
+            yield page
+
+    def _request(self, path: str, params: list[tuple[str, Any]]) -> dict[str, Any]:
+        url = self.endpoint.base_url.rstrip("/") + path
+        retries = self.settings.max_retries
+        for attempt in range(retries + 1):
+            self._pace()
+            try:
+                return self._send(url, path, params)
+            except _RETRYABLE as exc:
+                error = exc
+            if attempt == retries:
+                break
+            delay = retry_delay(attempt, error.regain_seconds, self.settings)
+            logger.warning(
+                "GET %s failed (%s); retry %d/%d in %.1f s", path, error.message, attempt + 1, retries, delay
+            )
+            self._sleep(delay)
+        raise type(error)(
+            f"GET {path}: giving up after {retries} retries; last error: {error}",
+            message=error.message,
+            code=error.code,
+            subcode=error.subcode,
+            fbtrace_id=error.fbtrace_id,
+            path=path,
+            http_status=error.http_status,
+        ) from error
+
+    def _pace(self) -> None:
+        if self._slow_down and self.settings.usage_slowdown_seconds > 0:
+            logger.info(
+                "Graph API usage at or above %.0f%%: waiting %.1f s before the next call",
+                self.settings.usage_slowdown_percent,
+                self.settings.usage_slowdown_seconds,
+            )
+            self._sleep(self.settings.usage_slowdown_seconds)
+
+    def _send(self, url: str, path: str, params: list[tuple[str, Any]]) -> dict[str, Any]:
+        try:
+            response = self._session.get(url, params=params, timeout=self.settings.timeout_seconds)
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            raise GraphTransientError(f"GET {path}: {type(exc).__name__}: {exc}", path=path) from exc
+        self._slow_down = usage_percent(response.headers) >= self.settings.usage_slowdown_percent
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            error = error_from_body(body["error"], path, response.status_code)
+            if isinstance(error, TokenExpiredError):
+                raise self._token_error(error) from None
+            error.regain_seconds = regain_seconds(response.headers)
+            raise error
+        if response.status_code >= 500:
+            raise GraphTransientError(
+                f"GET {path}: HTTP {response.status_code} from the server",
+                path=path,
+                http_status=response.status_code,
+            )
+        if not isinstance(body, dict):
+            raise GraphResponseError(
+                f"GET {path}: HTTP {response.status_code} with a body that is not a JSON object: "
+                f"{response.text[:200]!r}",
+                path=path,
+                http_status=response.status_code,
+            )
+        if response.status_code >= 400:
+            raise GraphApiError(
+                f"GET {path}: HTTP {response.status_code} without a Graph error body",
+                path=path,
+                http_status=response.status_code,
+            )
+        return body
+
+    def _token_error(self, error: GraphApiError) -> TokenExpiredError:
+        endpoint = self.endpoint
+        codes = f"{error.code}/{error.subcode}" if error.subcode is not None else f"{error.code}"
+        return TokenExpiredError(
+            f"{endpoint.platform} rejected the token of Airflow connection '{endpoint.connection_id}' "
+            f"(code {codes}: {error.message}). Re-authorise connection {endpoint.connection_id}: "
+            f"generate a new {endpoint.token_kind} and update the connection.",
+            message=error.message,
+            code=error.code,
+            subcode=error.subcode,
+            fbtrace_id=error.fbtrace_id,
+            path=error.path,
+            http_status=error.http_status,
+        )

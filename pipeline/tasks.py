@@ -1,0 +1,159 @@
+"""What each task of the nightly DAG does. The DAG file only wires these together; each function
+takes plain values (the run's logical date and id) so it can be run and tested without Airflow."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import date, datetime
+
+from pipeline.config import PipelineConfig, load_config
+from pipeline.landing import RunContext
+from pipeline.paths import DataPaths, data_paths
+from pipeline.windows import partition_date_for
+
+logger = logging.getLogger(__name__)
+
+FACEBOOK = "facebook_pages"
+TRADITIONAL_MEDIA = "traditional_media"
+
+
+def _non_retryable() -> tuple[type[BaseException], ...]:
+    from expectations.runner import QualityGateError
+    from extractors.http import GraphPermissionError, TokenExpiredError
+    from extractors.traditional_media import MediaPlanError
+    from pipeline.config import ConfigError
+    from pipeline.connections import ConnectionConfigError
+    from pipeline.warehouse import WarehouseBuildError
+
+    return (
+        QualityGateError,
+        TokenExpiredError,
+        GraphPermissionError,
+        MediaPlanError,
+        ConfigError,
+        ConnectionConfigError,
+        WarehouseBuildError,
+    )
+
+
+def fail_fast(function):
+    """Bad data, a bad file and a revoked token do not heal by retrying: fail the task at once
+    (AirflowFailException skips the retries) so the alert comes now, not after the backoff."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except _non_retryable() as exc:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(str(exc)) from exc
+
+    return wrapper
+
+
+def _context(config: PipelineConfig, logical_date: datetime, run_id: str) -> RunContext:
+    return RunContext.now(partition_date_for(logical_date, config.organisation.tz), run_id)
+
+
+def facebook_account_ids(config: PipelineConfig) -> list[str]:
+    source = config.sources.facebook_pages
+    return [account.id for account in source.accounts] if source.enabled else []
+
+
+@fail_fast
+def extract_facebook_page(account_id: str, logical_date: datetime, run_id: str) -> dict[str, int]:
+    from extractors.facebook_pages import extract_page
+    from pipeline.connections import graph_endpoint
+
+    config = load_config()
+    source = config.sources.facebook_pages
+    account = next(a for a in source.accounts if a.id == account_id)
+    ctx = _context(config, logical_date, run_id)
+    landed = extract_page(
+        account,
+        graph_endpoint(account.connection_id),
+        source,
+        config.windows,
+        config.http,
+        ctx,
+        config.organisation.tz,
+        data_paths().landing,
+    )
+    logger.info("facebook page %s (%s) landed for %s: %s", account.id, account.name, ctx.partition_date, landed)
+    return landed
+
+
+@fail_fast
+def extract_traditional_media(logical_date: datetime, run_id: str) -> dict[str, int]:
+    from extractors.traditional_media import land_inbox
+
+    config = load_config()
+    paths = data_paths()
+    ctx = _context(config, logical_date, run_id)
+    result = land_inbox(paths.inbox / config.sources.traditional_media.inbox, paths.quarantine, ctx, paths.landing)
+    return {"files": len(result.files_landed), "rows": result.rows_landed}
+
+
+def _landing_suites(config: PipelineConfig):
+    from expectations import landing_facebook_pages, landing_traditional_media
+
+    if config.sources.facebook_pages.enabled:
+        for entity, factory in landing_facebook_pages.SUITES.items():
+            yield FACEBOOK, entity, factory
+    if config.sources.traditional_media.enabled:
+        for entity, factory in landing_traditional_media.SUITES.items():
+            yield TRADITIONAL_MEDIA, entity, factory
+
+
+@fail_fast
+def landing_gate(logical_date: datetime, paths: DataPaths | None = None) -> dict[str, int]:
+    """Validate the partitions this run landed; a critical failure stops the run before dbt."""
+    from expectations.runner import Validator, raise_on_critical, validate_landing_partition
+
+    config = load_config()
+    paths = paths or data_paths()
+    day = partition_date_for(logical_date, config.organisation.tz)
+    validator = Validator(paths)
+    summaries = [
+        validate_landing_partition(validator, source, entity, day, factory)
+        for source, entity, factory in _landing_suites(config)
+    ]
+    raise_on_critical("landing gate", summaries, paths.data_docs_index)
+    return {s.suite: len(s.failures) for s in summaries}
+
+
+@fail_fast
+def build_warehouse(logical_date: datetime, paths: DataPaths | None = None) -> str:
+    from pipeline import warehouse
+
+    config = load_config()
+    paths = paths or data_paths()
+    run_date: date = partition_date_for(logical_date, config.organisation.tz)
+    result = warehouse.build(paths, config, run_date)
+    logger.info("built %s in %.1f s (dbt docs: %s)", result.warehouse, result.seconds, result.docs)
+    return str(result.warehouse)
+
+
+@fail_fast
+def mart_gate(paths: DataPaths | None = None) -> dict[str, int]:
+    """Validate the marts in the build before anyone can read them."""
+    from expectations import marts
+    from expectations.runner import Validator, raise_on_critical, validate_warehouse_table
+
+    paths = paths or data_paths()
+    validator = Validator(paths)
+    summaries = [
+        validate_warehouse_table(validator, paths.build_warehouse, table, factory())
+        for table, factory in marts.SUITES.items()
+    ]
+    raise_on_critical("mart gate", summaries, paths.data_docs_index)
+    return {s.suite: len(s.failures) for s in summaries}
+
+
+@fail_fast
+def publish(paths: DataPaths | None = None) -> str:
+    from pipeline import warehouse
+
+    return str(warehouse.publish(paths or data_paths()))

@@ -1,0 +1,126 @@
+"""Build the warehouse with dbt into a build file, and publish it by an atomic rename.
+
+DuckDB allows one writer or many readers, never both: dbt is the only writer and writes
+`build.duckdb`; BI tools and reports open `marketing.duckdb` read-only. The publish is a rename,
+so a reader never sees a half-built warehouse, and one still holding the old file keeps reading it
+(the old inode lives until it closes) without blocking the run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from pipeline.config import PipelineConfig
+from pipeline.paths import PROJECT_ROOT, DataPaths
+
+logger = logging.getLogger(__name__)
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+
+
+class WarehouseBuildError(RuntimeError):
+    """dbt could not build or test the warehouse."""
+
+
+class PublishError(RuntimeError):
+    """The build could not be published."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    warehouse: Path
+    seconds: float
+    docs: Path | None
+
+
+def dbt_environment(paths: DataPaths, warehouse: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PIPELINE_LANDING_DIR": str(paths.landing),
+        "DBT_DUCKDB_PATH": str(warehouse),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        # dbt's anonymous usage events would try the network on every command.
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def run_dbt(args: list[str], paths: DataPaths, warehouse: Path, config: PipelineConfig, run_date: date) -> str:
+    """Run one dbt command in its own process (so every DuckDB connection is closed when it ends)."""
+    dbt_vars = {"org_timezone": config.organisation.timezone, "run_date": run_date.isoformat()}
+    command = [
+        sys.executable,
+        "-m",
+        "dbt.cli.main",
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(paths.dbt_target),
+        "--log-path",
+        str(paths.dbt_target / "logs"),
+        "--vars",
+        json.dumps(dbt_vars),
+    ]
+    completed = subprocess.run(
+        command, env=dbt_environment(paths, warehouse), capture_output=True, text=True, check=False
+    )
+    output = completed.stdout + completed.stderr
+    if completed.returncode != 0:
+        failures = [line for line in output.splitlines() if "ERROR" in line or "FAIL" in line or "Error" in line]
+        raise WarehouseBuildError(
+            f"dbt {' '.join(args)} failed (exit {completed.returncode}) building {warehouse}:\n"
+            + "\n".join(failures[-40:] or output.splitlines()[-40:])
+            + f"\nFull log: {paths.dbt_target / 'logs' / 'dbt.log'}"
+        )
+    return output
+
+
+def build(paths: DataPaths, config: PipelineConfig, run_date: date, docs: bool = True) -> BuildResult:
+    """Rebuild `build.duckdb` from the landing zone (the source of truth) with `dbt build`
+    (seeds, models, data tests and unit tests), then render the dbt docs."""
+    started = time.monotonic()
+    warehouse = paths.build_warehouse
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    output = run_dbt(["build"], paths, warehouse, config, run_date)
+    logger.info("dbt build: %s", next((line for line in reversed(output.splitlines()) if "Done." in line), "done"))
+    docs_index = None
+    if docs:
+        run_dbt(["docs", "generate", "--static"], paths, warehouse, config, run_date)
+        docs_index = paths.dbt_target / "static_index.html"
+    return BuildResult(warehouse, time.monotonic() - started, docs_index)
+
+
+def publish(paths: DataPaths) -> Path:
+    """Atomically replace the published warehouse with the build."""
+    build_file, published = paths.build_warehouse, paths.published_warehouse
+    if not build_file.exists():
+        raise PublishError(f"publish: no build at {build_file}; run the build task first")
+    wal = build_file.with_name(build_file.name + ".wal")
+    if wal.exists():
+        # A writer did not close cleanly: fold the log into the file so the renamed file is whole.
+        import duckdb
+
+        with duckdb.connect(str(build_file)) as connection:
+            connection.execute("checkpoint")
+        if wal.exists():
+            raise PublishError(f"publish: {wal} is still present; another process holds the build open")
+    with open(build_file, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(build_file, published)
+    directory = os.open(published.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    logger.info("published %s", published)
+    return published
