@@ -8,7 +8,6 @@ import logging
 from datetime import date, datetime
 
 from pipeline.config import PipelineConfig, load_config
-from pipeline.landing import RunContext
 from pipeline.paths import DataPaths, data_paths
 from pipeline.windows import partition_date_for
 
@@ -53,7 +52,9 @@ def fail_fast(function):
     return wrapper
 
 
-def _context(config: PipelineConfig, logical_date: datetime, run_id: str) -> RunContext:
+def _context(config: PipelineConfig, logical_date: datetime, run_id: str):
+    from pipeline.landing import RunContext
+
     return RunContext.now(partition_date_for(logical_date, config.organisation.tz), run_id)
 
 

@@ -1,0 +1,146 @@
+"""The steps after extraction, on a day landed from the sandbox: landing gate, dbt build, mart
+gate, publish; and what a reader of the published warehouse sees."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from expectations.runner import QualityGateError
+from extractors.facebook_pages import extract_page
+from extractors.http import ApiEndpoint
+from extractors.traditional_media import land_inbox
+from pipeline import tasks, warehouse
+from pipeline.config import load_config
+from pipeline.landing import RunContext, partition_files
+from pipeline.paths import data_paths
+from pipeline.windows import partition_date_for
+from sandbox.media_plan import write_media_plan
+from sandbox.server import SandboxServer
+from tests.conftest import SANDBOX_NOW
+
+pytestmark = pytest.mark.integration
+
+# The run of the 21st lands the 20th, the sandbox's "today" at noon UTC.
+LOGICAL_DATE = datetime(2026, 11, 21, 10, 30, tzinfo=UTC)
+TRADITIONAL = {"tv", "radio", "print", "ooh", "direct_mail"}
+
+
+@pytest.fixture(scope="module")
+def pipeline_env(tmp_path_factory):
+    """A data folder with one day landed from the sandbox and the media plan; built and published."""
+    root = tmp_path_factory.mktemp("pipeline") / "data"
+    with pytest.MonkeyPatch.context() as patch, SandboxServer(now=SANDBOX_NOW) as server:
+        patch.setenv("PIPELINE_DATA_DIR", str(root))
+        paths = data_paths()
+        config = load_config()
+        ctx = RunContext.now(partition_date_for(LOGICAL_DATE, config.organisation.tz), "manual__test")
+        for account in config.sources.facebook_pages.accounts:
+            endpoint = ApiEndpoint(server.url, "sandbox-page-token", "v24.0", account.connection_id)
+            extract_page(
+                account,
+                endpoint,
+                config.sources.facebook_pages,
+                config.windows,
+                config.http,
+                ctx,
+                config.organisation.tz,
+                paths.landing,
+            )
+        inbox = paths.inbox / config.sources.traditional_media.inbox
+        write_media_plan(inbox, ctx.partition_date)
+        land_inbox(inbox, paths.quarantine, ctx, paths.landing)
+
+        tasks.landing_gate(LOGICAL_DATE, paths)
+        warehouse.build(paths, config, ctx.partition_date, docs=False)
+        tasks.mart_gate(paths)
+        tasks.publish(paths)
+        yield paths, config, ctx
+
+
+def query(path, sql):
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_published_marts_hold_every_channel_with_cost_per_engagement(pipeline_env):
+    paths, _, ctx = pipeline_env
+    rows = query(
+        paths.published_warehouse,
+        "select channel, channel_group, sum(total_investment), sum(engagements), "
+        "sum(total_investment) / nullif(sum(engagements), 0) "
+        "from mart_cost_per_engagement where period_type = 'month' group by all",
+    )
+    by_channel = {
+        channel: (group, investment, engagements, cpe) for channel, group, investment, engagements, cpe in rows
+    }
+    assert set(by_channel) == {"facebook"} | TRADITIONAL
+    assert by_channel["facebook"][0] == "organic_social"
+    assert by_channel["facebook"][2] > 0 and by_channel["facebook"][3] > 0
+    assert all(by_channel[channel][0] == "traditional" for channel in TRADITIONAL)
+    (last_day,) = query(paths.published_warehouse, "select max(date_day) from fct_channel_daily")[0]
+    assert last_day == ctx.partition_date
+
+
+def test_staff_and_media_costs_reconcile_with_their_inputs(pipeline_env):
+    paths, _, ctx = pipeline_env
+    with duckdb.connect(str(paths.published_warehouse), read_only=True) as connection:
+        staff_in = connection.execute("select sum(staff_cost) from int_staff_cost__channel_daily").fetchone()[0]
+        staff_out, media_out = connection.execute(
+            "select sum(staff_cost), sum(media_spend) from fct_channel_daily"
+        ).fetchone()
+    plan = pq.read_table(partition_files("traditional_media", "placements", ctx.partition_date, paths.landing)[0])
+    started = [
+        row["spend"]
+        for row in plan.to_pylist()
+        # Only days up to the run date are facts; spend of later flight days is still a plan.
+        if row["end_date"] <= ctx.partition_date
+    ]
+    assert staff_out == staff_in
+    assert media_out >= sum(started)
+
+
+def test_bad_landing_partition_stops_at_the_gate_and_keeps_the_published_warehouse(pipeline_env, tmp_path):
+    paths, _, ctx = pipeline_env
+    published_before = paths.published_warehouse.read_bytes()
+    target = partition_files("facebook_pages", "page_insights", ctx.partition_date, paths.landing)[0]
+    backup = tmp_path / "backup.parquet"
+    shutil.copy(target, backup)
+    table = pq.read_table(target)
+    values = table.column("value").to_pylist()
+    values[0] = -42
+    pq.write_table(
+        table.set_column(table.schema.get_field_index("value"), "value", pa.array(values, pa.int64())), target
+    )
+    try:
+        # The task fails without retries (bad data does not heal), carrying the gate's verdict.
+        with pytest.raises(AirflowFailException) as caught:
+            tasks.landing_gate(LOGICAL_DATE, paths)
+        assert isinstance(caught.value.__cause__, QualityGateError)
+        message = str(caught.value)
+        assert "page_insights" in message and "value" in message and "-42" in message
+        assert "not published" in message
+        assert paths.published_warehouse.read_bytes() == published_before
+    finally:
+        shutil.copy(backup, target)
+
+
+def test_a_reader_of_the_old_warehouse_survives_a_publish(pipeline_env):
+    paths, config, ctx = pipeline_env
+    reader = duckdb.connect(str(paths.published_warehouse), read_only=True)
+    try:
+        before = reader.execute("select count(*) from fct_channel_daily").fetchone()[0]
+        warehouse.build(paths, config, ctx.partition_date, docs=False)
+        tasks.publish(paths)
+        assert reader.execute("select count(*) from fct_channel_daily").fetchone()[0] == before
+    finally:
+        reader.close()
+    # The rebuild from the same landing zone is identical in shape (idempotent).
+    assert query(paths.published_warehouse, "select count(*) from fct_channel_daily")[0][0] == before
+    assert not paths.build_warehouse.exists()
