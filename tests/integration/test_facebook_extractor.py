@@ -29,6 +29,8 @@ from pipeline.config import FacebookPages, HttpSettings, Windows, load_config
 from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files
 from pipeline.paths import PROJECT_ROOT
 from pipeline.windows import DateWindow
+from sandbox.call_budget import minimum_calls as budget_minimum_calls
+from sandbox.call_budget import posts_window
 from sandbox.server import DEFAULT_TOKEN
 from sandbox.world import SandboxWorld
 
@@ -73,21 +75,12 @@ def landed(entity: str, day: date = PARTITION) -> list[dict]:
 
 
 def post_window(windows: Windows, has_history: bool, day: date = PARTITION) -> DateWindow:
-    days = max(windows.lookback_days if has_history else windows.backfill_days, windows.post_snapshot_days)
-    return DateWindow(day - timedelta(days=days - 1), day)
+    return posts_window(windows, has_history, day)
 
 
-def minimum_calls(server, source: FacebookPages, insight_days: int, posts_window: DateWindow) -> dict:
+def minimum_calls(server, source: FacebookPages, insight_days: int, window: DateWindow) -> dict:
     """The fewest calls the API's paging allows for one run over every configured page."""
-    page_groups = math.ceil(len(source.page_metrics) / source.metrics_per_request)
-    post_groups = math.ceil(len(source.post_metrics) / source.metrics_per_request)
-    calls = {"page_insights": 0, "published_posts": 0, "ids_lookup": 0}
-    for account in source.accounts:
-        n_posts = len(server.world.posts(account.id, posts_window.start, posts_window.end, server.now()))
-        calls["page_insights"] += math.ceil(insight_days / 90) * page_groups
-        calls["published_posts"] += max(1, math.ceil(n_posts / 100))
-        calls["ids_lookup"] += math.ceil(n_posts / 50) * post_groups
-    return calls
+    return budget_minimum_calls(server.world, server.now(), source, insight_days, window)
 
 
 def test_a_first_run_lands_the_worlds_ground_truth(sandbox, data_dir):

@@ -1,0 +1,165 @@
+"""`make bench`: measure a nightly run on the demo world and write `data/bench/report.md`.
+
+Measured: the DAG run's wall time in Airflow (`airflow dags test`, SQLite), split by task from the
+metadata database; API calls made against the minimum the paging allows; the peak memory of the
+largest process; the next night's incremental run; and the dbt strategy comparison (one
+`dbt build` task vs Cosmos-rendered model tasks) when its module is present."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sqlite3
+import subprocess
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from pipeline.config import load_config
+from pipeline.demo import AIRFLOW, DAG_ID, airflow_environment, demo_logical_date
+from pipeline.paths import PROJECT_ROOT, DataPaths
+from pipeline.windows import partition_date_for
+from sandbox.call_budget import minimum_calls, posts_window
+from sandbox.media_plan import write_media_plan
+from sandbox.server import SandboxServer
+
+STAGES = {
+    "extract": ("extract_facebook_page", "extract_traditional_media"),
+    "landing gate": ("landing_gate",),
+    "dbt build": ("build_warehouse",),
+    "mart gate": ("mart_gate",),
+    "publish": ("publish",),
+}
+
+
+def stage_seconds(airflow_home: Path) -> dict[str, float]:
+    """Wall time of each stage: first task start to last task end (mapped tasks overlap)."""
+    with sqlite3.connect(airflow_home / "airflow.db") as db:
+        rows = db.execute(
+            "select task_id, start_date, end_date from task_instance "
+            "where dag_id = ? and run_id = (select run_id from dag_run where dag_id = ? "
+            "order by id desc limit 1)",
+            (DAG_ID, DAG_ID),
+        ).fetchall()
+    from datetime import datetime
+
+    out = {}
+    for stage, task_ids in STAGES.items():
+        spans = [(datetime.fromisoformat(s), datetime.fromisoformat(e)) for t, s, e in rows if t in task_ids and s]
+        if spans:
+            out[stage] = (max(e for _, e in spans) - min(s for s, _ in spans)).total_seconds()
+    return out
+
+
+def run_night(env: dict, logical_date, log_file: Path) -> float:
+    started = time.monotonic()
+    with open(log_file, "w") as log:
+        subprocess.run(
+            [AIRFLOW, "dags", "test", DAG_ID, logical_date.isoformat()],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
+    return time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="sandbox scale factor (posts per day, audiences)")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "data" / "bench")
+    parser.add_argument("--skip-dbt-strategies", action="store_true")
+    args = parser.parse_args(argv)
+
+    config = load_config()
+    source = config.sources.facebook_pages
+    today = date.today()
+    logical_date = demo_logical_date(config, today)
+    partition_date = partition_date_for(logical_date, config.organisation.tz)
+    figures: dict = {"scale": args.scale, "logical_date": logical_date.isoformat()}
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        tmp = Path(tmp)
+        paths = DataPaths(tmp / "data")
+        write_media_plan(paths.inbox / config.sources.traditional_media.inbox, partition_date)
+        with _server(args.scale) as server:
+            env = airflow_environment(server.url, config, airflow_home=tmp / "airflow")
+            env["PIPELINE_DATA_DIR"] = str(paths.root)
+            subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
+
+            for label, night, has_history in (
+                ("first night (90-day backfill)", logical_date, False),
+                ("next night (incremental)", logical_date + timedelta(days=1), True),
+            ):
+                server.reset_calls()
+                seconds = run_night(env, night, tmp / f"{label[:5]}.log")
+                night_partition = partition_date_for(night, config.organisation.tz)
+                insight_days = config.windows.lookback_days if has_history else config.windows.backfill_days
+                minimum = minimum_calls(
+                    server.world,
+                    server.now(),
+                    source,
+                    insight_days,
+                    posts_window(config.windows, has_history, night_partition),
+                )
+                figures[label] = {
+                    "dag_run_seconds": round(seconds, 1),
+                    "stages_seconds": {k: round(v, 1) for k, v in stage_seconds(tmp / "airflow").items()},
+                    "api_calls": server.total_calls,
+                    "api_calls_minimum": sum(minimum.values()),
+                    "api_calls_by_endpoint": dict(server.calls),
+                }
+        figures["peak_rss_mb_largest_process"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+
+        if not args.skip_dbt_strategies:
+            try:
+                from benchmarks.dbt_strategies import measure
+            except ImportError:
+                figures["dbt_strategies"] = "not measured (benchmarks/dbt_strategies.py missing)"
+            else:
+                figures["dbt_strategies"] = measure(paths.root, partition_date + timedelta(days=1))
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.json").write_text(json.dumps(figures, indent=2, default=str))
+    (args.out / "report.md").write_text(render(figures))
+    print(render(figures))
+    print(f"Written to {args.out / 'report.md'}")
+    return 0
+
+
+def _server(scale: float) -> SandboxServer:
+    from sandbox.world import SandboxWorld
+
+    return SandboxServer(world=SandboxWorld(scale=scale))
+
+
+def render(figures: dict) -> str:
+    lines = [f"# Nightly pipeline benchmark (sandbox scale {figures['scale']})", ""]
+    for label in ("first night (90-day backfill)", "next night (incremental)"):
+        night = figures[label]
+        lines += [
+            f"## {label}",
+            "",
+            f"- DAG run wall time: {night['dag_run_seconds']} s",
+            "- stages: " + ", ".join(f"{k} {v} s" for k, v in night["stages_seconds"].items()),
+            f"- API calls: {night['api_calls']} (minimum the paging allows: {night['api_calls_minimum']}); "
+            f"by endpoint: {night['api_calls_by_endpoint']}",
+            "",
+        ]
+    lines += [f"Peak RSS of the largest process: {figures['peak_rss_mb_largest_process']} MB", ""]
+    if "dbt_strategies" in figures:
+        lines += [
+            "## dbt: one build task vs Cosmos model tasks",
+            "",
+            "```",
+            json.dumps(figures["dbt_strategies"], indent=2, default=str),
+            "```",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
