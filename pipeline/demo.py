@@ -36,6 +36,8 @@ def airflow_environment(sandbox_url: str, config: PipelineConfig, airflow_home: 
     connection pointed at the sandbox."""
     env = {
         **os.environ,
+        # `airflow standalone` starts its components as `airflow ...` from PATH.
+        "PATH": f"{Path(AIRFLOW).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",

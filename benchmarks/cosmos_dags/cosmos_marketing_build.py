@@ -66,7 +66,15 @@ cosmos_marketing_build = DbtDag(
         target_name="duckdb",
         profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
     ),
-    render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
+    render_config=RenderConfig(
+        load_method=LoadMode.DBT_MANIFEST,
+        test_behavior=TestBehavior.AFTER_EACH,
+        # A relationships test (fct_channel_daily -> the channels seed) is otherwise run by the
+        # seed's test task too, before fct_channel_daily exists, and fails. Detaching runs each
+        # multi-parent test once, after all its parents (astronomer-cosmos#1365, fixed by #1433
+        # behind this opt-in flag).
+        should_detach_multiple_parents_tests=True,
+    ),
     execution_config=ExecutionConfig(
         execution_mode=ExecutionMode.LOCAL,
         # A dbt process per task, like the single-build strategy: a fair comparison, and no DuckDB
