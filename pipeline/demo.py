@@ -31,21 +31,28 @@ DAG_ID = "nightly_marketing"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
 
-def airflow_environment(sandbox_url: str, config: PipelineConfig, airflow_home: Path = AIRFLOW_HOME) -> dict[str, str]:
-    """Environment for Airflow commands: project DAGs, no examples, and every configured
-    connection pointed at the sandbox."""
-    env = {
+def airflow_base_environment(
+    airflow_home: Path = AIRFLOW_HOME, dags_folder: Path = PROJECT_ROOT / "dags"
+) -> dict[str, str]:
+    """Environment for Airflow commands run by the demo, the tests and the benchmarks: one
+    Airflow home, one DAG folder, no examples, no network calls home."""
+    return {
         **os.environ,
         # `airflow standalone` starts its components as `airflow ...` from PATH.
         "PATH": f"{Path(AIRFLOW).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "AIRFLOW_HOME": str(airflow_home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "GX_ANALYTICS_ENABLED": "False",
         "DO_NOT_TRACK": "1",
     }
+
+
+def airflow_environment(sandbox_url: str, config: PipelineConfig, airflow_home: Path = AIRFLOW_HOME) -> dict[str, str]:
+    """The base environment with every configured connection pointed at the sandbox."""
+    env = airflow_base_environment(airflow_home)
     for account in config.sources.facebook_pages.accounts:
         env[f"AIRFLOW_CONN_{account.connection_id.upper()}"] = json.dumps(
             {"conn_type": "http", "host": sandbox_url, "password": SANDBOX_TOKEN, "extra": {"api_version": "v24.0"}}

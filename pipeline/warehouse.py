@@ -41,8 +41,8 @@ class BuildResult:
 
 
 def dbt_environment(paths: DataPaths, warehouse: Path) -> dict[str, str]:
+    """The variables dbt/profiles.yml and the sources read (to be laid over a process environment)."""
     return {
-        **os.environ,
         "PIPELINE_LANDING_DIR": str(paths.landing),
         "DBT_DUCKDB_PATH": str(warehouse),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
@@ -70,7 +70,7 @@ def run_dbt(args: list[str], paths: DataPaths, warehouse: Path, config: Pipeline
         json.dumps(dbt_vars),
     ]
     completed = subprocess.run(
-        command, env=dbt_environment(paths, warehouse), capture_output=True, text=True, check=False
+        command, env={**os.environ, **dbt_environment(paths, warehouse)}, capture_output=True, text=True, check=False
     )
     output = completed.stdout + completed.stderr
     if completed.returncode != 0:

@@ -53,6 +53,7 @@ cosmos_marketing_build = DbtDag(
     doc_md=__doc__,
     tags=["benchmark", "dbt", "cosmos"],
     params={"run_date": Param(type="string", format="date", description="last complete day to build (YYYY-MM-DD)")},
+    # A failed task should end the measured run at once, not retry inside the timing.
     default_args={"owner": "data-engineering", "retries": 0},
     project_config=ProjectConfig(
         dbt_project_path=DBT_PROJECT_DIR,
@@ -69,10 +70,10 @@ cosmos_marketing_build = DbtDag(
     render_config=RenderConfig(
         load_method=LoadMode.DBT_MANIFEST,
         test_behavior=TestBehavior.AFTER_EACH,
-        # A relationships test (fct_channel_daily -> the channels seed) is otherwise run by the
-        # seed's test task too, before fct_channel_daily exists, and fails. Detaching runs each
-        # multi-parent test once, after all its parents (astronomer-cosmos#1365, fixed by #1433
-        # behind this opt-in flag).
+        # A relationships test from a model to a seed (e.g. fct_channel_daily -> channels) is
+        # otherwise also run by the seed's test task, before the model exists, and fails.
+        # Detaching runs each multi-parent test once, after all its parents
+        # (astronomer-cosmos#1365; the opt-in flag came with #1433).
         should_detach_multiple_parents_tests=True,
     ),
     execution_config=ExecutionConfig(
