@@ -88,6 +88,22 @@ def test_published_marts_hold_every_channel_with_cost_per_engagement(pipeline_en
     assert last_day == ctx.partition_date
 
 
+def test_staging_keeps_every_landed_day(pipeline_env):
+    """The landing layout's `date=` folders must not shadow the files' own date columns."""
+    paths, _, ctx = pipeline_env
+    landed = pa.concat_tables(
+        pq.read_table(path)
+        for path in partition_files("facebook_pages", "page_insights", ctx.partition_date, paths.landing)
+    )
+    expected = len({(r["page_id"], r["metric"], r["date"]) for r in landed.to_pylist()})
+    staged, days = query(
+        paths.published_warehouse,
+        "select count(*), count(distinct metric_date) from stg_facebook_pages__page_insights",
+    )[0]
+    assert staged == expected
+    assert days == len({r["date"] for r in landed.to_pylist()}) > 1
+
+
 def test_staff_and_media_costs_reconcile_with_their_inputs(pipeline_env):
     paths, _, ctx = pipeline_env
     with duckdb.connect(str(paths.published_warehouse), read_only=True) as connection:
