@@ -3,9 +3,13 @@
 
 Every night, for the last complete day in the organisation's timezone:
 
-1. **extract**: each configured Facebook Page (one mapped task per page) and the traditional-media
-   inbox land Parquet partitions under `data/landing/`;
-2. **landing gate**: Great Expectations suites validate what landed; a critical failure stops here;
+1. **extract**: every configured account of each organic platform (Facebook, Instagram, X,
+   YouTube, LinkedIn: one mapped task per account) and the traditional-media inbox land Parquet
+   partitions under `data/landing/`, and a row of the extraction log each;
+2. **landing gate**: Great Expectations suites validate what landed; a critical failure stops here.
+   It runs when every extract task is done, whatever their outcome: one platform failing (throttled
+   out, token expired) fails and alerts its own tasks, and the rest is still published, with that
+   platform's older data marked stale in `source_freshness`;
 3. **build**: `dbt build` rebuilds `data/warehouse/build.duckdb` from the landing zone (models,
    data tests and unit tests), then the dbt docs;
 4. **mart gate**: the BI-facing marts are validated in the build;
@@ -23,7 +27,8 @@ from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 
 from pipeline.config import load_config
 from pipeline.paths import data_paths
-from pipeline.tasks import facebook_account_ids
+from pipeline.sources import enabled_social_sources
+from pipeline.tasks import social_account_ids
 
 CONFIG = load_config()
 PUBLISHED_WAREHOUSE = Asset(name="marketing_warehouse", uri=data_paths().published_warehouse.as_uri())
@@ -46,10 +51,10 @@ PUBLISHED_WAREHOUSE = Asset(name="marketing_warehouse", uri=data_paths().publish
 )
 def nightly_marketing():
     @task(map_index_template="{{ task.op_kwargs['account_id'] }}")
-    def extract_facebook_page(account_id: str, logical_date=None, run_id=None) -> dict:
-        from pipeline.tasks import extract_facebook_page
+    def extract_social_account(source_name: str, account_id: str, logical_date=None, run_id=None) -> dict:
+        from pipeline.tasks import extract_social_account
 
-        return extract_facebook_page(account_id, logical_date, run_id)
+        return extract_social_account(source_name, account_id, logical_date, run_id)
 
     @task
     def extract_traditional_media(logical_date=None, run_id=None) -> dict:
@@ -57,7 +62,7 @@ def nightly_marketing():
 
         return extract_traditional_media(logical_date, run_id)
 
-    @task
+    @task(trigger_rule="all_done")
     def landing_gate(logical_date=None) -> dict:
         from pipeline.tasks import landing_gate
 
@@ -83,9 +88,12 @@ def nightly_marketing():
         return publish()
 
     extracted = [
-        extract_facebook_page.expand(account_id=facebook_account_ids(CONFIG)),
-        extract_traditional_media(),
+        extract_social_account.override(task_id=f"extract_{source.name}")
+        .partial(source_name=source.name)
+        .expand(account_id=social_account_ids(CONFIG, source.name))
+        for source in enabled_social_sources(CONFIG)
     ]
+    extracted.append(extract_traditional_media())
     extracted >> landing_gate() >> build_warehouse() >> mart_gate() >> publish()
 
 

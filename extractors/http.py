@@ -1,8 +1,12 @@
-"""The shared HTTP layer for the Meta Graph API family (Facebook Pages, Instagram, Marketing API).
+"""The shared HTTP layer of every extractor.
 
-One retry loop keyed on the Graph `error.code` (throttling comes back as HTTP 400/403 with a code,
-not as 429), backoff that honours `estimated_time_to_regain_access`, slowing down as the usage
-headers near 100%, and cursor pagination that follows `paging.next` until it is absent.
+`ApiClient` holds the one retry loop: a requests Session with timeouts, exponential backoff capped
+by the settings (or the platform's own wait, when it says how long), pacing when the platform's
+usage signals near their limit, and one error hierarchy. Each platform's policy, how its errors
+and rate-limit signals read, is a subclass: `GraphClient` for the Meta Graph API family (Facebook
+Pages, Instagram, Marketing API) keys retries on the Graph `error.code` (throttling comes back as
+HTTP 400/403 with a code, not as 429), honours `estimated_time_to_regain_access`, and follows
+`paging.next` until it is absent.
 
 The access token travels only in the Authorization header: never in a URL, a log line or an
 error message."""
@@ -42,63 +46,98 @@ class ApiEndpoint:
     connection_id: str  # named in error messages so the operator knows which connection to fix
     platform: str = "Facebook Graph API"
     token_kind: str = "Page access token"
+    # Platform-specific settings from the connection's extra (e.g. a second base URL).
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-class GraphApiError(RuntimeError):
-    """A Graph API call failed; `message` is the API's own text, str() the full explanation."""
+class ApiError(RuntimeError):
+    """A platform API call failed; `message` is the platform's own text, str() the full explanation."""
+
+    retryable = False
 
     def __init__(
         self,
         text: str,
         *,
         message: str = "",
-        code: int | None = None,
+        code: int | str | None = None,
         subcode: int | None = None,
-        fbtrace_id: str | None = None,
+        trace_id: str | None = None,
         path: str = "",
         http_status: int | None = None,
+        wait_seconds: float = 0.0,
     ) -> None:
         super().__init__(text)
         self.message = message or text
         self.code = code
         self.subcode = subcode
-        self.fbtrace_id = fbtrace_id
+        self.trace_id = trace_id
         self.path = path
         self.http_status = http_status
-        # How long the platform asked callers to stay away (usage headers), for the retry loop.
-        self.regain_seconds = 0.0
+        # How long the platform asked callers to stay away (usage or rate-limit headers).
+        self.wait_seconds = wait_seconds
+
+    @property
+    def fbtrace_id(self) -> str | None:
+        return self.trace_id
+
+    def again(self, text: str) -> ApiError:
+        """The same error with a new explanation (e.g. after the retries ran out)."""
+        return type(self)(
+            text,
+            message=self.message,
+            code=self.code,
+            subcode=self.subcode,
+            trace_id=self.trace_id,
+            path=self.path,
+            http_status=self.http_status,
+        )
 
 
-class TokenExpiredError(GraphApiError):
-    """The token was rejected (code 190): a person has to re-authorise the connection."""
+class TokenExpiredError(ApiError):
+    """The token was rejected (Graph code 190, HTTP 401 elsewhere): a person has to re-authorise."""
 
 
-class GraphPermissionError(GraphApiError):
-    """The token lacks a permission (code 10, 200-299): retrying cannot help."""
+class PermissionDeniedError(ApiError):
+    """The token lacks a permission (Graph code 10, 200-299; HTTP 403): retrying cannot help."""
 
 
-class GraphInvalidParameterError(GraphApiError):
-    """Code 100: an invalid parameter, e.g. a metric the API no longer knows. The caller decides."""
+class InvalidParameterError(ApiError):
+    """An invalid parameter, e.g. a metric the API no longer knows (Graph code 100). The caller decides."""
 
 
-class GraphThrottledError(GraphApiError):
-    """Rate limited (codes 4, 17, 32, 613, 80000-80006), still after every retry."""
+class QuotaExceededError(ApiError):
+    """A daily quota is spent (YouTube quotaExceeded): nothing more today, retrying cannot help."""
 
 
-class GraphTransientError(GraphApiError):
-    """A transient failure (codes 1 and 2, HTTP 5xx, connection errors, timeouts), still after every retry."""
+class ThrottledError(ApiError):
+    """Rate limited, still after every retry."""
+
+    retryable = True
 
 
-class GraphResponseError(GraphApiError):
-    """The response body is not the JSON object the Graph API promises."""
+class TransientError(ApiError):
+    """A transient failure (HTTP 5xx, connection errors, timeouts, Graph codes 1 and 2), still after every retry."""
+
+    retryable = True
 
 
-_RETRYABLE = (GraphThrottledError, GraphTransientError)
+class ResponseError(ApiError):
+    """The response body is not the JSON the platform promises."""
 
 
-def retry_delay(attempt: int, regain_seconds: float, settings: HttpSettings) -> float:
+# The Graph API's names for the shared errors.
+GraphApiError = ApiError
+GraphPermissionError = PermissionDeniedError
+GraphInvalidParameterError = InvalidParameterError
+GraphThrottledError = ThrottledError
+GraphTransientError = TransientError
+GraphResponseError = ResponseError
+
+
+def retry_delay(attempt: int, wait_seconds: float, settings: HttpSettings) -> float:
     """Exponential backoff from attempt 0, or the platform's regain estimate when longer; capped."""
-    delay = max(settings.backoff_base_seconds * 2**attempt, regain_seconds)
+    delay = max(settings.backoff_base_seconds * 2**attempt, wait_seconds)
     return min(delay, settings.max_backoff_seconds)
 
 
@@ -160,7 +199,7 @@ def error_from_body(error: Mapping[str, Any], path: str, http_status: int | None
         message=message,
         code=code,
         subcode=subcode,
-        fbtrace_id=fbtrace_id,
+        trace_id=fbtrace_id,
         path=path,
         http_status=http_status,
     )
@@ -173,32 +212,151 @@ def without_access_token(url: str) -> tuple[str, list[tuple[str, str]]]:
     return parts.path, params
 
 
-class GraphClient:
-    """GET requests against one Graph API endpoint with the retry and rate-limit policy above."""
+class ApiClient:
+    """Requests against one platform endpoint with the shared retry loop. Subclasses say how the
+    platform's errors and usage signals read (`error_for`, `observe`)."""
 
     def __init__(
-        self, endpoint: ApiEndpoint, settings: HttpSettings, sleep: Callable[[float], None] = time.sleep
+        self,
+        endpoint: ApiEndpoint,
+        settings: HttpSettings,
+        sleep: Callable[[float], None] = time.sleep,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.settings = settings
         self._sleep = sleep
         self._slow_down = False
         self._session = requests.Session()
-        self._session.headers.update({"Authorization": f"Bearer {endpoint.token}", "Accept": "application/json"})
+        self._session.headers.update(
+            {"Authorization": f"Bearer {endpoint.token}", "Accept": "application/json", **(headers or {})}
+        )
 
     def close(self) -> None:
         self._session.close()
 
-    def __enter__(self) -> GraphClient:
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- the platform's policy --------------------------------------------------------------
+
+    def error_for(self, response: requests.Response, body: Any, path: str) -> ApiError | None:
+        """The error a response carries in the platform's own format, or None."""
+        return None
+
+    def observe(self, response: requests.Response) -> bool:
+        """Read the platform's usage signals; True asks the next call to wait a little."""
+        return False
+
+    # -- the shared loop --------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: list[tuple[str, Any]] | Mapping[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> dict[str, Any]:
+        """One call to `base_url + path`, retried while the error says it may help."""
+        params = list(params.items()) if isinstance(params, Mapping) else list(params or [])
+        url = self.endpoint.base_url.rstrip("/") + path
+        retries = self.settings.max_retries
+        for attempt in range(retries + 1):
+            self._pace()
+            try:
+                return self._send(method, url, path, params, json_body)
+            except ApiError as exc:
+                if not exc.retryable:
+                    raise
+                error = exc
+            if attempt == retries:
+                break
+            delay = retry_delay(attempt, error.wait_seconds, self.settings)
+            logger.warning(
+                "%s %s failed (%s); retry %d/%d in %.1f s", method, path, error.message, attempt + 1, retries, delay
+            )
+            self._sleep(delay)
+        raise error.again(f"{method} {path}: giving up after {retries} retries; last error: {error}") from error
+
+    def pace_seconds(self) -> float:
+        """How long the next call waits once `observe` asked to slow down (e.g. until a rate-limit reset)."""
+        return self.settings.usage_slowdown_seconds
+
+    def _pace(self) -> None:
+        seconds = self.pace_seconds() if self._slow_down else 0.0
+        if seconds > 0:
+            logger.info(
+                "%s usage at or above %.0f%%: waiting %.1f s before the next call",
+                self.endpoint.platform,
+                self.settings.usage_slowdown_percent,
+                seconds,
+            )
+            self._sleep(seconds)
+
+    def _send(self, method: str, url: str, path: str, params: list[tuple[str, Any]], json_body: Any) -> dict[str, Any]:
+        try:
+            response = self._session.request(
+                method, url, params=params, json=json_body, timeout=self.settings.timeout_seconds
+            )
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            raise TransientError(f"{method} {path}: {type(exc).__name__}: {exc}", path=path) from exc
+        self._slow_down = self.observe(response)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        error = self.error_for(response, body, path)
+        if error is not None:
+            if isinstance(error, TokenExpiredError):
+                raise self._token_error(error) from None
+            raise error
+        if response.status_code >= 500:
+            raise TransientError(
+                f"{method} {path}: HTTP {response.status_code} from the server",
+                path=path,
+                http_status=response.status_code,
+            )
+        if not isinstance(body, dict):
+            raise ResponseError(
+                f"{method} {path}: HTTP {response.status_code} with a body that is not a JSON object: "
+                f"{response.text[:200]!r}",
+                path=path,
+                http_status=response.status_code,
+            )
+        if response.status_code >= 400:
+            raise ApiError(
+                f"{method} {path}: HTTP {response.status_code}: {response.text[:300]}",
+                path=path,
+                http_status=response.status_code,
+            )
+        return body
+
+    def _token_error(self, error: ApiError) -> TokenExpiredError:
+        endpoint = self.endpoint
+        codes = f"{error.code}/{error.subcode}" if error.subcode is not None else f"{error.code}"
+        return TokenExpiredError(
+            f"{endpoint.platform} rejected the token of Airflow connection '{endpoint.connection_id}' "
+            f"(code {codes}: {error.message}). Re-authorise connection {endpoint.connection_id}: "
+            f"generate a new {endpoint.token_kind} and update the connection.",
+            message=error.message,
+            code=error.code,
+            subcode=error.subcode,
+            trace_id=error.trace_id,
+            path=error.path,
+            http_status=error.http_status,
+        )
+
+
+class GraphClient(ApiClient):
+    """The Meta Graph API: versioned paths, errors keyed on `error.code`, usage headers."""
+
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """One call to `/{version}{path}`, e.g. path "/{page-id}/insights"; returns the JSON body."""
         full_path = f"/{self.endpoint.api_version}/{path.lstrip('/')}"
-        return self._request(full_path, list((params or {}).items()))
+        return self.request("GET", full_path, params)
 
     def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Every page of a cursor-paged edge, following `paging.next` until it is absent.
@@ -210,92 +368,15 @@ class GraphClient:
             # Only the path and query are taken from the link: the token is sent to the configured
             # host alone, and never as a URL parameter.
             next_path, next_params = without_access_token(next_url)
-            page = self._request(next_path, next_params)
+            page = self.request("GET", next_path, next_params)
             yield page
 
-    def _request(self, path: str, params: list[tuple[str, Any]]) -> dict[str, Any]:
-        url = self.endpoint.base_url.rstrip("/") + path
-        retries = self.settings.max_retries
-        for attempt in range(retries + 1):
-            self._pace()
-            try:
-                return self._send(url, path, params)
-            except _RETRYABLE as exc:
-                error = exc
-            if attempt == retries:
-                break
-            delay = retry_delay(attempt, error.regain_seconds, self.settings)
-            logger.warning(
-                "GET %s failed (%s); retry %d/%d in %.1f s", path, error.message, attempt + 1, retries, delay
-            )
-            self._sleep(delay)
-        raise type(error)(
-            f"GET {path}: giving up after {retries} retries; last error: {error}",
-            message=error.message,
-            code=error.code,
-            subcode=error.subcode,
-            fbtrace_id=error.fbtrace_id,
-            path=path,
-            http_status=error.http_status,
-        ) from error
-
-    def _pace(self) -> None:
-        if self._slow_down and self.settings.usage_slowdown_seconds > 0:
-            logger.info(
-                "Graph API usage at or above %.0f%%: waiting %.1f s before the next call",
-                self.settings.usage_slowdown_percent,
-                self.settings.usage_slowdown_seconds,
-            )
-            self._sleep(self.settings.usage_slowdown_seconds)
-
-    def _send(self, url: str, path: str, params: list[tuple[str, Any]]) -> dict[str, Any]:
-        try:
-            response = self._session.get(url, params=params, timeout=self.settings.timeout_seconds)
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            raise GraphTransientError(f"GET {path}: {type(exc).__name__}: {exc}", path=path) from exc
-        self._slow_down = usage_percent(response.headers) >= self.settings.usage_slowdown_percent
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+    def error_for(self, response: requests.Response, body: Any, path: str) -> ApiError | None:
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
             error = error_from_body(body["error"], path, response.status_code)
-            if isinstance(error, TokenExpiredError):
-                raise self._token_error(error) from None
-            error.regain_seconds = regain_seconds(response.headers)
-            raise error
-        if response.status_code >= 500:
-            raise GraphTransientError(
-                f"GET {path}: HTTP {response.status_code} from the server",
-                path=path,
-                http_status=response.status_code,
-            )
-        if not isinstance(body, dict):
-            raise GraphResponseError(
-                f"GET {path}: HTTP {response.status_code} with a body that is not a JSON object: "
-                f"{response.text[:200]!r}",
-                path=path,
-                http_status=response.status_code,
-            )
-        if response.status_code >= 400:
-            raise GraphApiError(
-                f"GET {path}: HTTP {response.status_code} without a Graph error body",
-                path=path,
-                http_status=response.status_code,
-            )
-        return body
+            error.wait_seconds = regain_seconds(response.headers)
+            return error
+        return None
 
-    def _token_error(self, error: GraphApiError) -> TokenExpiredError:
-        endpoint = self.endpoint
-        codes = f"{error.code}/{error.subcode}" if error.subcode is not None else f"{error.code}"
-        return TokenExpiredError(
-            f"{endpoint.platform} rejected the token of Airflow connection '{endpoint.connection_id}' "
-            f"(code {codes}: {error.message}). Re-authorise connection {endpoint.connection_id}: "
-            f"generate a new {endpoint.token_kind} and update the connection.",
-            message=error.message,
-            code=error.code,
-            subcode=error.subcode,
-            fbtrace_id=error.fbtrace_id,
-            path=error.path,
-            http_status=error.http_status,
-        )
+    def observe(self, response: requests.Response) -> bool:
+        return usage_percent(response.headers) >= self.settings.usage_slowdown_percent

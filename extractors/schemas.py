@@ -63,3 +63,114 @@ TRADITIONAL_MEDIA_PLACEMENTS = pa.schema(
         pa.field("source_row", pa.int64(), nullable=False),
     ]
 )
+
+
+# The organic platforms share three shapes, so that dbt reads them alike:
+# - account metrics by day (long: one row per account x metric x day, as the platform reports it);
+# - one row per post (what it is, when it was published);
+# - post snapshots (long: lifetime metric values of a post as read on the extraction day;
+#   a NULL value means the platform reported the metric as not available, which is not 0).
+
+
+def account_daily_schema(account_column: str) -> pa.Schema:
+    return pa.schema(
+        [
+            pa.field(account_column, pa.string(), nullable=False),
+            pa.field("metric", pa.string(), nullable=False),
+            pa.field("date", pa.date32(), nullable=False),  # the day the value measures
+            pa.field("value", pa.int64()),
+        ]
+    )
+
+
+def account_snapshot_schema(account_column: str, metrics: list[str]) -> pa.Schema:
+    """Account-level totals read once a day (followers, subscribers, network size)."""
+    return pa.schema(
+        [pa.field(account_column, pa.string(), nullable=False), pa.field("as_of_date", pa.date32(), nullable=False)]
+        + [pa.field(name, pa.int64()) for name in metrics]
+    )
+
+
+def post_snapshot_schema(account_column: str, post_column: str) -> pa.Schema:
+    return pa.schema(
+        [
+            pa.field(account_column, pa.string(), nullable=False),
+            pa.field(post_column, pa.string(), nullable=False),
+            pa.field("created_time", pa.timestamp("s", tz="UTC"), nullable=False),
+            pa.field("as_of_date", pa.date32(), nullable=False),
+            pa.field("metric", pa.string(), nullable=False),
+            pa.field("value", pa.int64()),
+        ]
+    )
+
+
+INSTAGRAM_ACCOUNTS = account_snapshot_schema("account_id", ["followers_count", "follows_count", "media_count"])
+INSTAGRAM_ACCOUNT_INSIGHTS = account_daily_schema("account_id")
+INSTAGRAM_MEDIA = pa.schema(
+    [
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("media_id", pa.string(), nullable=False),
+        pa.field("created_time", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("media_type", pa.string()),  # IMAGE, VIDEO, CAROUSEL_ALBUM
+        pa.field("media_product_type", pa.string()),  # FEED, REELS, STORY
+        pa.field("caption", pa.string()),
+        pa.field("permalink", pa.string()),
+        pa.field("like_count", pa.int64()),
+        pa.field("comments_count", pa.int64()),
+    ]
+)
+INSTAGRAM_MEDIA_SNAPSHOTS = post_snapshot_schema("account_id", "media_id")
+
+X_USERS = account_snapshot_schema("user_id", ["followers_count", "following_count", "tweet_count", "listed_count"])
+X_POSTS = pa.schema(
+    [
+        pa.field("user_id", pa.string(), nullable=False),
+        pa.field("post_id", pa.string(), nullable=False),
+        pa.field("created_time", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("text", pa.string()),
+    ]
+)
+# metric: retweet_count, reply_count, like_count, quote_count, impression_count, bookmark_count
+X_POST_SNAPSHOTS = post_snapshot_schema("user_id", "post_id")
+
+YOUTUBE_CHANNELS = account_snapshot_schema("channel_id", ["view_count", "subscriber_count", "video_count"])
+YOUTUBE_VIDEOS = pa.schema(
+    [
+        pa.field("channel_id", pa.string(), nullable=False),
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("created_time", pa.timestamp("s", tz="UTC"), nullable=False),  # publishedAt
+        pa.field("title", pa.string()),
+        pa.field("description", pa.string()),
+    ]
+)
+# metric: view_count, like_count, comment_count (videos.list statistics)
+YOUTUBE_VIDEO_SNAPSHOTS = post_snapshot_schema("channel_id", "video_id")
+# metric: the Analytics API report's columns (views, likes, shares, comments, subscribersGained, ...)
+YOUTUBE_CHANNEL_DAILY = account_daily_schema("channel_id")
+
+LINKEDIN_NETWORK_SIZES = account_snapshot_schema("organization_id", ["follower_count"])
+# metric: impressionCount, uniqueImpressionsCount, clickCount, likeCount, commentCount, shareCount,
+# organicFollowerGain, paidFollowerGain
+LINKEDIN_ORGANIZATION_DAILY = account_daily_schema("organization_id")
+LINKEDIN_POSTS = pa.schema(
+    [
+        pa.field("organization_id", pa.string(), nullable=False),
+        pa.field("post_id", pa.string(), nullable=False),  # urn:li:share:… or urn:li:ugcPost:…
+        pa.field("created_time", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("commentary", pa.string()),
+    ]
+)
+
+# The extraction log: one row per source x account x run day, success or failure, landed by the
+# pipeline around every extract task (feeds the source_freshness mart).
+PIPELINE_EXTRACTIONS = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("partition_date", pa.date32(), nullable=False),
+        pa.field("status", pa.string(), nullable=False),  # success | failed
+        pa.field("rows_landed", pa.int64()),
+        pa.field("error", pa.string()),
+        pa.field("finished_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)

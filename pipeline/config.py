@@ -82,20 +82,54 @@ class Account(_Strict):
     connection_id: Identifier
 
 
-class FacebookPages(_Strict):
+def _no_duplicate_accounts(accounts: list[Account]) -> None:
+    ids = [a.id for a in accounts]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate account id(s): {', '.join(duplicates)}")
+
+
+class _SocialSource(_Strict):
     enabled: bool = True
-    page_metrics: list[Identifier] = Field(min_length=1)
-    post_metrics: list[Identifier] = Field(min_length=1)
-    metrics_per_request: int = Field(default=3, ge=1, le=25)
     accounts: list[Account] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique_accounts(self) -> FacebookPages:
-        ids = [a.id for a in self.accounts]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate account id(s): {', '.join(duplicates)}")
+    def _unique_accounts(self):
+        _no_duplicate_accounts(self.accounts)
         return self
+
+
+class FacebookPages(_SocialSource):
+    page_metrics: list[Identifier] = Field(min_length=1)
+    post_metrics: list[Identifier] = Field(min_length=1)
+    metrics_per_request: int = Field(default=3, ge=1, le=25)
+
+
+class Instagram(_SocialSource):
+    # Daily account insights, read with metric_type=total_value.
+    account_metrics: list[Identifier] = Field(min_length=1)
+    # Lifetime media insights per media_product_type: `views` is refused for some types.
+    media_metrics: dict[Identifier, list[Identifier]] = Field(min_length=1)
+    metrics_per_request: int = Field(default=5, ge=1, le=25)
+
+
+class X(_SocialSource):
+    # GET /2/tweets?ids= takes at most 100 ids; the timeline at most 100 posts a page.
+    refresh_batch_size: int = Field(default=100, ge=1, le=100)
+    page_size: int = Field(default=100, ge=5, le=100)
+
+
+class YouTube(_SocialSource):
+    # videos.list takes at most 50 ids; playlistItems at most 50 a page.
+    video_batch_size: int = Field(default=50, ge=1, le=50)
+    analytics_metrics: list[Identifier] = Field(min_length=1)
+
+
+class LinkedIn(_SocialSource):
+    # The LinkedIn-Version header (YYYYMM). Versions are sunset after about a year: bump it here.
+    api_version: Annotated[str, Field(pattern=r"^\d{6}$")]
+    # Statistics are complete only up to two days ago (end <= now - 2 days).
+    statistics_lag_days: int = Field(default=2, ge=2, le=30)
 
 
 class TraditionalMedia(_Strict):
@@ -106,6 +140,10 @@ class TraditionalMedia(_Strict):
 
 class Sources(_Strict):
     facebook_pages: FacebookPages
+    instagram: Instagram | None = None
+    x: X | None = None
+    youtube: YouTube | None = None
+    linkedin: LinkedIn | None = None
     traditional_media: TraditionalMedia = TraditionalMedia()
 
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -22,10 +22,10 @@ from pathlib import Path
 
 from pipeline.config import PipelineConfig, load_config
 from pipeline.paths import PROJECT_ROOT, data_paths
+from pipeline.sources import SOCIAL_SOURCES, SocialSource
 from pipeline.windows import partition_date_for
 
 AIRFLOW_HOME = PROJECT_ROOT / ".airflow"
-SANDBOX_TOKEN = "sandbox-page-token"
 DAG_ID = "nightly_marketing"
 # The airflow command of the interpreter running the demo (the project virtualenv).
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -50,34 +50,55 @@ def airflow_base_environment(
     }
 
 
-def airflow_environment(sandbox_url: str, config: PipelineConfig, airflow_home: Path = AIRFLOW_HOME) -> dict[str, str]:
-    """The base environment with every configured connection pointed at the sandbox."""
+def sandbox_connection(source: SocialSource, base_url: str) -> dict:
+    """The Airflow connection that points one source at its sandbox (each sandbox's default token)."""
+    import importlib
+
+    module = importlib.import_module(
+        {"facebook": "sandbox.server"}.get(source.sandbox_platform, f"sandbox.{source.sandbox_platform}")
+    )
+    extra: dict[str, str] = {}
+    if source.default_api_version:
+        extra["api_version"] = source.default_api_version
+    if source.name == "youtube":
+        # One sandbox serves both YouTube hosts (Data API and Analytics API).
+        extra["analytics_base_url"] = base_url
+    return {"conn_type": "http", "host": base_url, "password": module.DEFAULT_TOKEN, "extra": extra}
+
+
+def airflow_environment(
+    sandbox_urls: Mapping[str, str], config: PipelineConfig, airflow_home: Path = AIRFLOW_HOME
+) -> dict[str, str]:
+    """The base environment with every configured connection pointed at its platform's sandbox
+    (`sandbox_urls`: platform → base URL, as `running_sandbox` yields)."""
     env = airflow_base_environment(airflow_home)
-    for account in config.sources.facebook_pages.accounts:
-        env[f"AIRFLOW_CONN_{account.connection_id.upper()}"] = json.dumps(
-            {"conn_type": "http", "host": sandbox_url, "password": SANDBOX_TOKEN, "extra": {"api_version": "v24.0"}}
-        )
+    for source in SOCIAL_SOURCES:
+        for account in source.accounts(config):
+            connection = sandbox_connection(source, sandbox_urls[source.sandbox_platform])
+            env[f"AIRFLOW_CONN_{account.connection_id.upper()}"] = json.dumps(connection)
     return env
 
 
 @contextmanager
-def running_sandbox(extra_args: list[str] | None = None) -> Iterator[str]:
-    """Start `python -m sandbox serve` on a free port; yield its base URL; stop it."""
+def running_sandbox(extra_args: list[str] | None = None) -> Iterator[dict[str, str]]:
+    """Start `python -m sandbox serve` (each platform on its own free port); yield the mapping of
+    platform to base URL; stop it."""
     with tempfile.TemporaryDirectory() as tmp:
-        url_file = Path(tmp) / "url"
+        url_file = Path(tmp) / "urls.json"
         process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "serve", "--port", "0", "--url-file", str(url_file), *(extra_args or [])],
+            [sys.executable, "-m", "sandbox", "serve", "--url-file", str(url_file), *(extra_args or [])],
             cwd=PROJECT_ROOT,
         )
         try:
             deadline = time.monotonic() + 30
-            while not (url_file.exists() and url_file.read_text().strip()):
+            # The file is written atomically once every platform listens: existing means complete.
+            while not url_file.exists():
                 if process.poll() is not None:
                     raise RuntimeError(f"the sandbox exited with code {process.returncode} before it listened")
                 if time.monotonic() > deadline:
                     raise RuntimeError("the sandbox did not start listening within 30 s")
                 time.sleep(0.1)
-            yield url_file.read_text().strip()
+            yield json.loads(url_file.read_text())
         finally:
             process.terminate()
             try:
@@ -136,8 +157,8 @@ def run_demo(today: date | None = None) -> int:
     partition_date = partition_date_for(logical_date, config.organisation.tz)
     write_media_plan(paths.inbox / config.sources.traditional_media.inbox, partition_date)
 
-    with running_sandbox() as sandbox_url:
-        env = airflow_environment(sandbox_url, config)
+    with running_sandbox() as sandbox_urls:
+        env = airflow_environment(sandbox_urls, config)
         started = time.monotonic()
         migrate_metadata_db(env)
         migrated = time.monotonic()
@@ -177,9 +198,10 @@ def run_airflow_standalone() -> int:
         paths.inbox / config.sources.traditional_media.inbox,
         partition_date_for(datetime.now(config.organisation.tz), config.organisation.tz),
     )
-    with running_sandbox() as sandbox_url:
-        env = airflow_environment(sandbox_url, config)
-        print(f"Sandbox at {sandbox_url}; Airflow UI on http://localhost:8080 (credentials are printed below)")
+    with running_sandbox() as sandbox_urls:
+        env = airflow_environment(sandbox_urls, config)
+        sandboxes = ", ".join(f"{name} {url}" for name, url in sandbox_urls.items())
+        print(f"Sandboxes: {sandboxes}; Airflow UI on http://localhost:8080 (credentials are printed below)")
         return subprocess.run([AIRFLOW, "standalone"], env=env).returncode
 
 

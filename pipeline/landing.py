@@ -117,3 +117,15 @@ def landed_dates(source: str, entity: str, part: str | None = None, landing_root
 def partition_files(source: str, entity: str, day: date, landing_root: Path | None = None) -> list[Path]:
     folder = partition_dir(source, entity, day, landing_root)
     return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+
+
+def landed_entities(landing_root: Path | None = None) -> dict[str, list[str]]:
+    """{source: [entity, ...]} for every entity with at least one landed partition file."""
+    root = landing_root if landing_root is not None else data_paths().landing
+    if not root.is_dir():
+        return {}
+    found: dict[str, list[str]] = {}
+    for entity_dir in sorted(root.glob("*/*")):
+        if entity_dir.is_dir() and next(entity_dir.glob("date=*/*.parquet"), None) is not None:
+            found.setdefault(entity_dir.parent.name, []).append(entity_dir.name)
+    return found

@@ -14,12 +14,11 @@ from pipeline.windows import partition_date_for
 logger = logging.getLogger(__name__)
 
 FACEBOOK = "facebook_pages"
-TRADITIONAL_MEDIA = "traditional_media"
 
 
 def _non_retryable() -> tuple[type[BaseException], ...]:
     from expectations.runner import QualityGateError
-    from extractors.http import GraphPermissionError, TokenExpiredError
+    from extractors.http import InvalidParameterError, PermissionDeniedError, QuotaExceededError, TokenExpiredError
     from extractors.traditional_media import MediaPlanError
     from pipeline.config import ConfigError
     from pipeline.connections import ConnectionConfigError
@@ -28,7 +27,9 @@ def _non_retryable() -> tuple[type[BaseException], ...]:
     return (
         QualityGateError,
         TokenExpiredError,
-        GraphPermissionError,
+        PermissionDeniedError,
+        QuotaExceededError,
+        InvalidParameterError,
         MediaPlanError,
         ConfigError,
         ConnectionConfigError,
@@ -58,51 +59,69 @@ def _context(config: PipelineConfig, logical_date: datetime, run_id: str):
     return RunContext.now(partition_date_for(logical_date, config.organisation.tz), run_id)
 
 
-def facebook_account_ids(config: PipelineConfig) -> list[str]:
-    source = config.sources.facebook_pages
-    return [account.id for account in source.accounts] if source.enabled else []
+def social_account_ids(config: PipelineConfig, source_name: str) -> list[str]:
+    from pipeline.sources import SOURCES_BY_NAME
+
+    return [account.id for account in SOURCES_BY_NAME[source_name].accounts(config)]
 
 
 @fail_fast
-def extract_facebook_page(account_id: str, logical_date: datetime, run_id: str) -> dict[str, int]:
-    from extractors.facebook_pages import extract_page
-    from pipeline.connections import graph_endpoint
+def extract_social_account(source_name: str, account_id: str, logical_date: datetime, run_id: str) -> dict[str, int]:
+    """Extract one account of one organic platform and land its entities (and the log row)."""
+    import importlib
+
+    from pipeline.connections import endpoint_from_connection
+    from pipeline.extraction_log import logged_extraction
+    from pipeline.sources import SOURCES_BY_NAME
 
     config = load_config()
-    source = config.sources.facebook_pages
-    account = next(a for a in source.accounts if a.id == account_id)
+    source = SOURCES_BY_NAME[source_name]
+    account = next(a for a in source.accounts(config) if a.id == account_id)
     ctx = _context(config, logical_date, run_id)
-    landed = extract_page(
-        account,
-        graph_endpoint(account.connection_id),
-        source,
-        config.windows,
-        config.http,
-        ctx,
-        config.organisation.tz,
-        data_paths().landing,
-    )
-    logger.info("facebook page %s (%s) landed for %s: %s", account.id, account.name, ctx.partition_date, landed)
+    landing = data_paths().landing
+    with logged_extraction(source.name, account.id, ctx, landing) as outcome:
+        endpoint = endpoint_from_connection(
+            account.connection_id, source.platform, source.token_kind, source.default_api_version
+        )
+        extract = getattr(importlib.import_module(source.module), source.entry_point)
+        landed = extract(
+            account,
+            endpoint,
+            source.settings(config),
+            config.windows,
+            config.http,
+            ctx,
+            config.organisation.tz,
+            landing,
+        )
+        outcome.record(landed)
+    logger.info("%s %s (%s) landed for %s: %s", source.name, account.id, account.name, ctx.partition_date, landed)
     return landed
 
 
 @fail_fast
 def extract_traditional_media(logical_date: datetime, run_id: str) -> dict[str, int]:
     from extractors.traditional_media import land_inbox
+    from pipeline.extraction_log import logged_extraction
+    from pipeline.sources import MEDIA_PLAN_PART, TRADITIONAL_MEDIA
 
     config = load_config()
     paths = data_paths()
     ctx = _context(config, logical_date, run_id)
-    result = land_inbox(paths.inbox / config.sources.traditional_media.inbox, paths.quarantine, ctx, paths.landing)
+    with logged_extraction(TRADITIONAL_MEDIA, MEDIA_PLAN_PART, ctx, paths.landing) as outcome:
+        result = land_inbox(paths.inbox / config.sources.traditional_media.inbox, paths.quarantine, ctx, paths.landing)
+        outcome.record({"placements": result.rows_landed})
     return {"files": len(result.files_landed), "rows": result.rows_landed}
 
 
 def _landing_suites(config: PipelineConfig):
-    from expectations import landing_facebook_pages, landing_traditional_media
+    from expectations import landing_facebook_pages, landing_social, landing_traditional_media
+    from pipeline.sources import TRADITIONAL_MEDIA, enabled_social_sources
 
-    if config.sources.facebook_pages.enabled:
-        for entity, factory in landing_facebook_pages.SUITES.items():
-            yield FACEBOOK, entity, factory
+    for source in enabled_social_sources(config):
+        suites = landing_facebook_pages.SUITES if source.name == FACEBOOK else landing_social.SUITES[source.name]
+        for entity, factory in suites.items():
+            yield source.name, entity, factory
     if config.sources.traditional_media.enabled:
         for entity, factory in landing_traditional_media.SUITES.items():
             yield TRADITIONAL_MEDIA, entity, factory
@@ -110,17 +129,24 @@ def _landing_suites(config: PipelineConfig):
 
 @fail_fast
 def landing_gate(logical_date: datetime, paths: DataPaths | None = None) -> dict[str, int]:
-    """Validate the partitions this run landed; a critical failure stops the run before dbt."""
+    """Validate the partitions this run landed; a critical failure stops the run before dbt.
+
+    A source whose extraction failed tonight landed nothing new: it is not validated, and the
+    warehouse is published with its older data, marked stale in source_freshness."""
     from expectations.runner import Validator, raise_on_critical, validate_landing_partition
+    from pipeline.extraction_log import successful_today
 
     config = load_config()
     paths = paths or data_paths()
     day = partition_date_for(logical_date, config.organisation.tz)
+    landed_sources = {source for source, _ in successful_today(day, paths.landing)}
     validator = Validator(paths)
-    summaries = [
-        validate_landing_partition(validator, source, entity, day, factory)
-        for source, entity, factory in _landing_suites(config)
-    ]
+    summaries = []
+    for source, entity, factory in _landing_suites(config):
+        if source not in landed_sources:
+            logger.warning("landing gate: %s landed nothing for %s; its data will be published stale", source, day)
+            continue
+        summaries.append(validate_landing_partition(validator, source, entity, day, factory))
     raise_on_critical("landing gate", summaries, paths.data_docs_index)
     return {s.suite: len(s.failures) for s in summaries}
 

@@ -54,7 +54,16 @@ def dbt_environment(paths: DataPaths, warehouse: Path) -> dict[str, str]:
 
 def run_dbt(args: list[str], paths: DataPaths, warehouse: Path, config: PipelineConfig, run_date: date) -> str:
     """Run one dbt command in its own process (so every DuckDB connection is closed when it ends)."""
-    dbt_vars = {"org_timezone": config.organisation.timezone, "run_date": run_date.isoformat()}
+    from pipeline.landing import landed_entities
+    from pipeline.sources import expected_accounts
+
+    dbt_vars = {
+        "org_timezone": config.organisation.timezone,
+        "run_date": run_date.isoformat(),
+        # Entities that never landed (a platform's first run failed) build as empty relations.
+        "landed_entities": landed_entities(paths.landing),
+        "expected_accounts": expected_accounts(config),
+    }
     command = [
         sys.executable,
         "-m",

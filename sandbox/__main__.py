@@ -1,11 +1,14 @@
-"""`python -m sandbox serve`: run the Graph API sandbox until SIGTERM or SIGINT.
+"""`python -m sandbox serve`: run the platform sandboxes until SIGTERM or SIGINT.
 
-The base URL is printed and, with --url-file, written atomically once the server listens, so a
-parent process can wait for the file instead of guessing a port."""
+Every registered platform (or those named with --platforms) gets its own free loopback port, as the
+real platforms live on different hosts. Once all of them listen, the mapping of platform to base URL
+is printed as JSON and, with --url-file, written there atomically, so a parent process can wait for
+the file instead of guessing ports: {"facebook": "http://127.0.0.1:PORT", ...}."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -13,9 +16,10 @@ import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sandbox.server import DEFAULT_TOKEN, SandboxServer
-from sandbox.world import SandboxWorld
+from sandbox import registry
+from sandbox.base import LoopbackServer
 
 
 def _aware(value: str) -> datetime:
@@ -26,16 +30,16 @@ def _aware(value: str) -> datetime:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="answer the Graph API for the sandbox world")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    serve.add_argument("--url-file", type=Path, help="write the base URL here once listening")
-    serve.add_argument("--now", type=_aware, help="fix the server's clock (ISO 8601; UTC if no offset)")
-    serve.add_argument("--throttle-every", type=int, default=0, help="throttle every Nth call")
-    serve.add_argument("--regain-minutes", type=int, default=0)
+    serve = commands.add_parser("serve", help="answer the platform APIs for the sandbox world")
+    serve.add_argument("--platforms", help="comma-separated platforms to serve (default: every registered one)")
+    serve.add_argument("--url-file", type=Path, help="write the platform → base URL JSON here once all listen")
+    serve.add_argument("--now", type=_aware, help="fix the servers' clock (ISO 8601; UTC if no offset)")
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--scale", type=float, default=1.0, help="multiplies posts per day and audiences")
-    serve.add_argument("--token", action="append", help=f"a valid access token (default {DEFAULT_TOKEN})")
+    for fault in ("throttle", "transient", "server-error", "malformed"):
+        serve.add_argument(f"--{fault}-every", type=int, default=0, help=f"{fault} fault on every Nth call")
+    serve.add_argument("--regain-minutes", type=int, help="Graph: minutes to regain access after a throttle")
+    serve.add_argument("--token", action="append", help="a valid access token (default: each platform's own)")
     return parser
 
 
@@ -46,27 +50,51 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _chosen(raw: str | None) -> list[str]:
+    known = registry.platforms()
+    if raw is None:
+        return list(known)
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise SystemExit(f"unknown platforms: {', '.join(unknown) or '(none given)'}; known: {', '.join(known)}")
+    return list(dict.fromkeys(names))
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "throttle_every": args.throttle_every,
+        "transient_every": args.transient_every,
+        "server_error_every": args.server_error_every,
+        "malformed_every": args.malformed_every,
+    }
+    if args.regain_minutes is not None:
+        options["regain_minutes"] = args.regain_minutes
+    if args.token:
+        options["valid_tokens"] = tuple(args.token)
+    return options
+
+
 def serve(args: argparse.Namespace) -> None:
-    server = SandboxServer(
-        world=SandboxWorld(seed=args.seed, scale=args.scale),
-        host=args.host,
-        port=args.port,
-        now=args.now,
-        throttle_every=args.throttle_every,
-        valid_tokens=args.token or (DEFAULT_TOKEN,),
-        regain_minutes=args.regain_minutes,
-    )
+    names = _chosen(args.platforms)
+    options = _options(args)
+    servers: dict[str, LoopbackServer] = {
+        name: registry.create(name, args.seed, args.scale, args.now, **options) for name in names
+    }
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
-    server.start()
     try:
+        for server in servers.values():
+            server.start()
+        urls = json.dumps({name: server.base_url for name, server in servers.items()})
         if args.url_file is not None:
-            _write_atomically(args.url_file, server.url + "\n")
-        print(server.url, flush=True)
+            _write_atomically(args.url_file, urls + "\n")
+        print(urls, flush=True)
         stopping.wait()
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""A local stand-in for the Facebook Graph API, answering from the sandbox world.
+"""A local stand-in for the Graph API, answering Facebook Pages calls from the sandbox world and
+Instagram calls (the same host) from the Instagram world (`sandbox.instagram`).
 
 Paths, parameters, response shapes, cursor and time paging, error bodies and usage headers follow
 the real API (shared/reference/platform-apis.md), so pointing a connection's host at the real Graph
@@ -11,18 +12,26 @@ import base64
 import json
 import logging
 import re
-import threading
 import uuid
-from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import islice
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
+from sandbox.base import LoopbackServer, Reply, every, json_reply
+from sandbox.instagram import (
+    ACCOUNT_DAY_METRICS,
+    MAX_INSIGHTS_RANGE_DAYS,
+    MEDIA_LIFETIME_METRICS,
+    MEDIA_METRICS_BY_TYPE,
+    RETIRED_METRICS,
+    InstagramWorld,
+    Media,
+)
+from sandbox.registry import register
 from sandbox.world import PAGE_DAY_METRICS, POST_LIFETIME_METRICS, Page, Post, SandboxWorld
 
 logger = logging.getLogger(__name__)
@@ -40,6 +49,28 @@ _THROTTLES = (
     (32, 400, "(#32) Page request limit reached"),
     (80001, 403, "(#80001) There have been too many calls to this Page account. Wait a bit and try again."),
 )
+_INSTAGRAM_THROTTLES = (
+    (4, 400, "(#4) Application request limit reached"),
+    (17, 400, "(#17) User request limit reached"),
+    (80002, 403, "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again."),
+)
+_INSTAGRAM_KINDS = frozenset(
+    {"ig_user", "ig_user_insights", "ig_media", "ig_stories", "ig_media_fields", "ig_media_insights"}
+)
+_IG_MEDIA_FIELDS = (
+    "id",
+    "timestamp",
+    "media_type",
+    "media_product_type",
+    "permalink",
+    "caption",
+    "like_count",
+    "comments_count",
+    "shortcode",
+    "username",
+    "insights",
+)
+_IG_USER_FIELDS = ("id", "username", "name", "website", "followers_count", "follows_count", "media_count")
 _INVALID_METRIC = "(#100) The value must be a valid insights metric"
 _POST_FIELDS = (
     "id",
@@ -65,10 +96,13 @@ class GraphError(Exception):
         subcode: int | None = None,
         *,
         is_transient: bool | None = None,
+        user_title: str | None = None,
+        user_msg: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message, self.code, self.status, self.subcode = message, code, status, subcode
         self.is_transient = is_transient
+        self.user_title, self.user_msg = user_title, user_msg
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"message": self.message, "type": "OAuthException", "code": self.code}
@@ -76,15 +110,12 @@ class GraphError(Exception):
             error["error_subcode"] = self.subcode
         if self.is_transient is not None:
             error["is_transient"] = self.is_transient
+        if self.user_title is not None:
+            error["error_user_title"] = self.user_title
+        if self.user_msg is not None:
+            error["error_user_msg"] = self.user_msg
         error["fbtrace_id"] = _trace_id()
         return {"error": error}
-
-
-@dataclass
-class _Reply:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,14 +131,19 @@ class _Field:
     modifiers: dict[str, str]
 
 
-class SandboxServer:
-    """The Graph API for one `SandboxWorld` on a loopback port.
+class SandboxServer(LoopbackServer):
+    """The Graph API for one `SandboxWorld` (Facebook Pages) and one `InstagramWorld` on a loopback port.
 
     `now` fixes the server's clock (default: real time). Faults fire on a fixed schedule of the
     API call number: every `throttle_every`-th call is throttled (codes 4, 17, 32, 80001 in turn),
     every `transient_every`-th fails with transient code 2, every `server_error_every`-th with an
     HTML 502, every `malformed_every`-th returns a truncated JSON body. `calls` counts every API
-    call per endpoint kind, faulted ones included; "throttled" and "faults" count the faulted ones."""
+    call per endpoint kind, faulted ones included; "throttled" and "faults" count the faulted ones.
+    Instagram calls are counted under "ig_*" kinds and throttled with codes 4, 17 and 80002.
+    Only GET reads are served: any other method is refused the way Graph refuses an unsupported
+    operation."""
+
+    LABEL = "Graph API sandbox"
 
     def __init__(
         self,
@@ -121,112 +157,65 @@ class SandboxServer:
         transient_every: int = 0,
         server_error_every: int = 0,
         malformed_every: int = 0,
+        instagram: InstagramWorld | None = None,
     ) -> None:
-        if now is not None and now.tzinfo is None:
-            raise ValueError("now must be timezone-aware")
+        super().__init__(host, port, now)
         self.world = world if world is not None else SandboxWorld()
-        self.host, self.port = host, port
-        self.fixed_now = now
+        self.instagram = instagram if instagram is not None else InstagramWorld()
         self.throttle_every = throttle_every
         self.valid_tokens = set(valid_tokens)
         self.regain_minutes = regain_minutes
         self.transient_every = transient_every
         self.server_error_every = server_error_every
         self.malformed_every = malformed_every
-        self.calls: Counter[str] = Counter()
         # Calls that carried the token as a URL parameter, where proxies and access logs keep it.
         self.token_in_url_calls = 0
-        self._call_number = 0
         self._throttle_number = 0
-        self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle ----------------------------------------------------------------------------
-
-    def start(self) -> SandboxServer:
-        if self._httpd is not None:
-            return self
-        handler = type("_BoundHandler", (_Handler,), {"sandbox": self})
-        self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="graph-sandbox", daemon=True
-        )
-        self._thread.start()
-        logger.info("Graph API sandbox listening on %s", self.url)
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> SandboxServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def now(self) -> datetime:
-        return self.fixed_now if self.fixed_now is not None else datetime.now(UTC)
+    # -- state -------------------------------------------------------------------------------
 
     def reset_calls(self) -> None:
-        with self._lock:
-            self.calls.clear()
+        super().reset_calls()
+        with self.lock:
             self.token_in_url_calls = 0
 
     def revoke_token(self, token: str) -> None:
         """Invalidate a token, as a password change or an expired session would."""
         self.valid_tokens.discard(token)
 
-    @property
-    def total_calls(self) -> int:
-        """API calls answered, whatever their outcome (the fault counters are subsets)."""
-        with self._lock:
-            return sum(n for kind, n in self.calls.items() if kind not in ("throttled", "faults"))
-
     # -- request handling ---------------------------------------------------------------------
 
-    def handle(self, path: str, query: str, headers: dict[str, str]) -> _Reply:
-        """Answer one GET request (the HTTP handler's only job is to call this)."""
-        if path.rstrip("/") == "/__sandbox/calls":
-            with self._lock:
-                return _json_reply(200, dict(self.calls))
+    def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Reply:
         params = dict(parse_qsl(query, keep_blank_values=True))
-        route = self._route(path)
-        kind = route.kind if route else "unknown"
-        with self._lock:
-            self.calls[kind] += 1
-            self._call_number += 1
-            number = self._call_number
+        route = self._instagram_route(path) or self._route(path)
+        number = self.next_call(route.kind if route else "unknown")
         pages = self._pages_in(route, params)
-        fault = self._fault(number)
+        fault = self._fault(number, instagram=route is not None and route.kind in _INSTAGRAM_KINDS)
         if fault is not None:
-            return fault if isinstance(fault, _Reply) else self._error_reply(fault, number, pages, throttled=True)
+            return fault if isinstance(fault, Reply) else self._error_reply(fault, number, pages, throttled=True)
         try:
             token = _token(params, headers)
             if "access_token" in params:
-                with self._lock:
+                with self.lock:
                     self.token_in_url_calls += 1
             if token not in self.valid_tokens:
                 raise _expired_session(self.now())
+            if method != "GET":
+                raise _unsupported(method, route.object_id if route else path)
             if route is None:
                 raise GraphError("Unknown path components: " + path, code=2500)
-            body = self._answer(route, params, token)
+            answer = self._answer(route, params, token)
         except GraphError as error:
             return self._error_reply(error, number, pages)
-        reply = _json_reply(200, body)
+        reply = json_reply(200, answer)
         reply.headers.update(self._usage_headers(number, pages, throttled=False))
         return reply
+
+    def internal_error(self) -> Reply:
+        return json_reply(500, GraphError("An unknown error occurred", code=1, status=500).body())
+
+    def common_headers(self) -> dict[str, str]:
+        return {"x-fb-trace-id": _trace_id()}
 
     @staticmethod
     def _route(path: str) -> _Route | None:
@@ -247,46 +236,57 @@ class SandboxServer:
             return _Route("published_posts", version, object_id)
         return None
 
+    def _instagram_route(self, path: str) -> _Route | None:
+        """Which Instagram endpoint a Graph path addresses, or None when it is not an Instagram object's."""
+        parts = [p for p in path.split("/") if p]
+        if len(parts) not in (2, 3) or not _VERSION.match(parts[0]):
+            return None
+        version, object_id, edge = parts[0], parts[1], parts[2] if len(parts) == 3 else ""
+        if object_id in self.instagram.accounts:
+            kinds = {"": "ig_user", "insights": "ig_user_insights", "media": "ig_media", "stories": "ig_stories"}
+        elif self.instagram.media(object_id, self.now()) is not None:
+            kinds = {"": "ig_media_fields", "insights": "ig_media_insights"}
+        else:
+            return None
+        return _Route(kinds[edge], version, object_id) if edge in kinds else None
+
     def _pages_in(self, route: _Route | None, params: dict[str, str]) -> list[str]:
-        """The pages a call is about, for the business-use-case usage header."""
+        """The pages (or Instagram accounts) a call is about, for the business-use-case usage header."""
         if route is None:
             return []
+        if route.kind in _INSTAGRAM_KINDS:
+            media = self.instagram.media(route.object_id, self.now())
+            return [media.account_id if media is not None else route.object_id]
         ids = params.get("ids", "").split(",") if route.kind == "ids_lookup" else [route.object_id]
         pages = {i.partition("_")[0] for i in ids if i}
         return sorted(p for p in pages if p in self.world.pages)
 
-    def _fault(self, number: int) -> GraphError | _Reply | None:
-        def due(every: int) -> bool:
-            return every > 0 and number % every == 0
-
-        if due(self.throttle_every):
-            with self._lock:
-                code, status, message = _THROTTLES[self._throttle_number % len(_THROTTLES)]
+    def _fault(self, number: int, instagram: bool = False) -> GraphError | Reply | None:
+        if every(self.throttle_every, number):
+            throttles = _INSTAGRAM_THROTTLES if instagram else _THROTTLES
+            with self.lock:
+                code, status, message = throttles[self._throttle_number % len(throttles)]
                 self._throttle_number += 1
                 self.calls["throttled"] += 1
             return GraphError(message, code=code, status=status, is_transient=True)
-        if due(self.transient_every):
-            self._count_fault()
+        if every(self.transient_every, number):
+            self.count_fault()
             return GraphError(
                 "An unexpected error has occurred. Please retry your request later.",
                 code=2,
                 status=500,
                 is_transient=True,
             )
-        if due(self.server_error_every):
-            self._count_fault()
-            return _Reply(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"})
-        if due(self.malformed_every):
-            self._count_fault()
-            return _Reply(200, b'{"data":[{"name":"page_media_view","values":[{"val', {})
+        if every(self.server_error_every, number):
+            self.count_fault()
+            return Reply(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"})
+        if every(self.malformed_every, number):
+            self.count_fault()
+            return Reply(200, b'{"data":[{"name":"page_media_view","values":[{"val', {})
         return None
 
-    def _count_fault(self) -> None:
-        with self._lock:
-            self.calls["faults"] += 1
-
-    def _error_reply(self, error: GraphError, number: int, pages: list[str], throttled: bool = False) -> _Reply:
-        reply = _json_reply(error.status, error.body())
+    def _error_reply(self, error: GraphError, number: int, pages: list[str], throttled: bool = False) -> Reply:
+        reply = json_reply(error.status, error.body())
         reply.headers.update(self._usage_headers(number, pages, throttled))
         return reply
 
@@ -302,8 +302,17 @@ class SandboxServer:
         headers = {"X-App-Usage": json.dumps(usage)}
         if pages:
             regain = self.regain_minutes if throttled else 0
-            entry = {"type": "pages", **usage, "estimated_time_to_regain_access": regain}
-            headers["X-Business-Use-Case-Usage"] = json.dumps({p: [entry] for p in pages})
+            entries = {
+                p: [
+                    {
+                        "type": "instagram" if p in self.instagram.accounts else "pages",
+                        **usage,
+                        "estimated_time_to_regain_access": regain,
+                    }
+                ]
+                for p in pages
+            }
+            headers["X-Business-Use-Case-Usage"] = json.dumps(entries)
         return headers
 
     # -- endpoints ----------------------------------------------------------------------------
@@ -312,6 +321,8 @@ class SandboxServer:
         kind = route.kind
         if kind == "ids_lookup":
             return self._ids_lookup(params)
+        if kind in _INSTAGRAM_KINDS:
+            return self._instagram_answer(route, params, token)
         if kind in ("page_fields", "page_insights", "published_posts"):
             page = self._page(route.object_id)
             if kind == "page_fields":
@@ -423,13 +434,18 @@ class SandboxServer:
             raise GraphError(f"(#803) Some of the aliases you requested do not exist: {','.join(missing)}", code=803)
         out = {}
         for object_id in dict.fromkeys(ids):
-            if "_" in object_id:
+            media = self.instagram.media(object_id, self.now())
+            if media is not None:
+                out[object_id] = self._ig_media_node(media, fields, always_id=True)
+            elif "_" in object_id:
                 out[object_id] = self._post_node(self._post(object_id), fields, always_id=True)
             else:
                 out[object_id] = self._page_node(self._page(object_id), fields, always_id=True)
         return out
 
     def _exists(self, object_id: str) -> bool:
+        if self.instagram.media(object_id, self.now()) is not None:
+            return True
         if "_" in object_id:
             return self.world.post(object_id, self.now()) is not None
         return object_id in self.world.pages
@@ -501,6 +517,198 @@ class SandboxServer:
             for metric in metrics
         ]
 
+    # -- Instagram endpoints ------------------------------------------------------------------
+
+    def _instagram_answer(self, route: _Route, params: dict[str, str], token: str) -> dict[str, Any]:
+        kind, now = route.kind, self.now()
+        if kind in ("ig_media_fields", "ig_media_insights"):
+            media = self.instagram.media(route.object_id, now)
+            if media is None:
+                raise _no_such_object(route.object_id)
+            if kind == "ig_media_insights":
+                return {"data": self._ig_media_insights(media, _metric_list(params.get("metric", "")))}
+            return self._ig_media_node(media, _parse_fields(params.get("fields", "id")))
+        account_id = route.object_id
+        if kind == "ig_user":
+            return self._ig_user_node(account_id, _parse_fields(params.get("fields", "id")))
+        if kind == "ig_user_insights":
+            return self._ig_user_insights(route, params, token)
+        fields = _parse_fields(params.get("fields", "id"))
+        for f in fields:
+            _check_ig_media_field(f.name)
+        if kind == "ig_stories":
+            listing: Iterable[Media] = self.instagram.live_stories(account_id, now)
+        else:
+            listing = self.instagram.media_listing(account_id, now)
+        return self._ig_edge_page(route, listing, fields, params, token)
+
+    def _ig_user_node(self, account_id: str, fields: list[_Field]) -> dict[str, Any]:
+        account = self.instagram.account(account_id)
+        values: dict[str, Any] = {
+            "id": account.id,
+            "username": account.username,
+            "name": account.name,
+            "website": account.website,
+            **self.instagram.account_fields(account_id, self.now()),
+        }
+        node: dict[str, Any] = {}
+        for f in fields:
+            if f.name not in _IG_USER_FIELDS:
+                raise _nonexisting_field(f.name, "IGUser")
+            node[f.name] = values[f.name]
+        node.setdefault("id", account.id)  # Graph always returns the node's id
+        return node
+
+    def _ig_user_insights(self, route: _Route, params: dict[str, str], token: str) -> dict[str, Any]:
+        metrics = _metric_list(params.get("metric", ""))
+        for index, metric in enumerate(metrics):
+            if metric in RETIRED_METRICS:
+                raise GraphError(
+                    f"(#100) Starting from version v22.0 and above, the {metric} metric is no longer supported for "
+                    "the queried user. Please refer to the documentation at https://developers.facebook.com/docs/"
+                    "instagram-api/reference/ig-user/insights for a list of supported metrics.",
+                    code=100,
+                )
+            if metric not in ACCOUNT_DAY_METRICS:
+                raise GraphError(
+                    f"(#100) metric[{index}] must be one of the following values: {', '.join(ACCOUNT_DAY_METRICS)}",
+                    code=100,
+                )
+        if params.get("period", "") != "day":
+            raise GraphError("(#100) The period parameter must be one of: day", code=100)
+        if params.get("metric_type") != "total_value":
+            raise GraphError(
+                f"(#100) The following metrics ({', '.join(metrics)}) should be specified with parameter "
+                "metric_type=total_value",
+                code=100,
+            )
+        world, now = self.instagram, self.now()
+        today = world.local_day(now)
+        since = self._day_param(params, "since") or today - timedelta(days=1)
+        until = self._day_param(params, "until") or today
+        if until <= since:
+            raise GraphError("(#100) The since parameter must be before the until parameter", code=100)
+        if (until - since).days > MAX_INSIGHTS_RANGE_DAYS:
+            raise GraphError(
+                f"(#100) There cannot be more than {MAX_INSIGHTS_RANGE_DAYS} days "
+                f"({MAX_INSIGHTS_RANGE_DAYS * 86400} s) between since and until",
+                code=100,
+            )
+        days = [since + timedelta(days=i) for i in range((until - since).days)]
+        # Not yet processed (or before the account's data): the API answers with no data, not zeros.
+        data = []
+        if all(world.insights_published(d, now) for d in days):
+            data = [
+                {
+                    "name": metric,
+                    "period": "day",
+                    "title": ACCOUNT_DAY_METRICS[metric][0],
+                    "description": ACCOUNT_DAY_METRICS[metric][1],
+                    "total_value": {"value": world.account_total(route.object_id, metric, days)},
+                    "id": f"{route.object_id}/insights/{metric}/day",
+                }
+                for metric in metrics
+            ]
+        span, path = until - since, f"/{route.version}/{route.object_id}/insights"
+        paging = {
+            direction: self._absolute(
+                path, {**params, "since": self._ts(start), "until": self._ts(start + span), "access_token": token}
+            )
+            for direction, start in (("previous", since - span), ("next", until))
+        }
+        return {"data": data, "paging": paging}
+
+    def _ig_edge_page(
+        self, route: _Route, listing: Iterable[Media], fields: list[_Field], params: dict[str, str], token: str
+    ) -> dict[str, Any]:
+        """One page of a cursor-paged media edge (newest first)."""
+        limit = min(_int_param(params, "limit", DEFAULT_LIMIT), MAX_LIMIT)
+        if limit < 1:
+            raise GraphError("(#100) The limit parameter must be positive", code=100)
+        after = _decode_cursor(params["after"]) if "after" in params else None
+        remaining = (m for m in listing if after is None or m.number < after)
+        window = list(islice(remaining, limit + 1))
+        items, more = window[:limit], len(window) > limit
+        body: dict[str, Any] = {"data": [self._ig_media_node(m, fields) for m in items]}
+        if items:
+            cursors = {"before": _encode_cursor(items[0].number), "after": _encode_cursor(items[-1].number)}
+            body["paging"] = {"cursors": cursors}
+            if more:
+                next_params = {k: v for k, v in params.items() if k != "before"}
+                next_params.update(after=cursors["after"], limit=str(limit), access_token=token)
+                path = f"/{route.version}/{route.object_id}/{'stories' if route.kind == 'ig_stories' else 'media'}"
+                body["paging"]["next"] = self._absolute(path, next_params)
+        return body
+
+    def _ig_media_node(self, media: Media, fields: list[_Field], always_id: bool = False) -> dict[str, Any]:
+        now = self.now()
+        counts = self.instagram.media_metrics(media, now)
+        values: dict[str, Any] = {
+            "id": media.id,
+            "timestamp": _graph_time(media.created_time),
+            "media_type": media.media_type,
+            "media_product_type": media.media_product_type,
+            "permalink": media.permalink,
+            "shortcode": media.permalink.rstrip("/").rsplit("/", 1)[-1],
+            "username": self.instagram.account(media.account_id).username,
+            "caption": media.caption,
+            # Stories have no like or comment counts: the API leaves the fields out.
+            "like_count": None if media.is_story else counts["likes"],
+            "comments_count": None if media.is_story else counts["comments"],
+        }
+        node: dict[str, Any] = {}
+        for f in fields:
+            _check_ig_media_field(f.name)
+            if f.name == "insights":
+                node["insights"] = {"data": self._ig_media_insights(media, _metric_list(f.modifiers.get("metric", "")))}
+            elif values[f.name] is not None:
+                node[f.name] = values[f.name]
+        if always_id:
+            node.setdefault("id", media.id)
+        return node
+
+    def _ig_media_insights(self, media: Media, metrics: list[str]) -> list[dict[str, Any]]:
+        world, now = self.instagram, self.now()
+        supported = MEDIA_METRICS_BY_TYPE[media.media_product_type]
+        for index, metric in enumerate(metrics):
+            refused = metric == "views" and media.media_product_type in world.views_refused_for
+            if metric in MEDIA_LIFETIME_METRICS and (metric not in supported or refused):
+                raise GraphError(
+                    f"(#100) The Media Insights API does not support the {metric} metric for this media product type.",
+                    code=100,
+                )
+            if metric not in supported:
+                raise GraphError(
+                    f"(#100) metric[{index}] must be one of the following values: {', '.join(supported)}", code=100
+                )
+        refusal = world.insights_refusal(media, now)
+        if refusal == "before_business":
+            raise GraphError(
+                "Invalid parameter",
+                code=100,
+                subcode=2108006,
+                is_transient=False,
+                user_title="Media posted before business account conversion",
+                user_msg="The media was posted before the most recent time that the user's account was converted "
+                "to a business account from a personal account.",
+            )
+        if world.story_expired(media, now):
+            return []  # story insights live 24 hours: afterwards there is nothing to report
+        if refusal == "not_enough_viewers":
+            raise GraphError("(#10) Not enough viewers for the media to show insights", code=10)
+        counts = world.media_metrics(media, now)
+        return [
+            {
+                "name": metric,
+                "period": "lifetime",
+                "values": [{"value": counts[metric]}],
+                "title": MEDIA_LIFETIME_METRICS[metric][0],
+                "description": MEDIA_LIFETIME_METRICS[metric][1],
+                "id": f"{media.id}/insights/{metric}/lifetime",
+            }
+            for metric in metrics
+        ]
+
     # -- parameter helpers --------------------------------------------------------------------
 
     def _absolute(self, path: str, params: dict[str, str]) -> str:
@@ -524,39 +732,6 @@ class SandboxServer:
     def _day_param(self, params: dict[str, str], name: str) -> date | None:
         instant = self._instant_param(params, name)
         return self.world.local_day(instant) if instant is not None else None
-
-
-class _Handler(BaseHTTPRequestHandler):
-    sandbox: SandboxServer
-    protocol_version = "HTTP/1.1"
-    timeout = 60  # idle keep-alive connections give their thread back
-    # Headers and body leave in one segment: with Nagle's algorithm and delayed ACKs, a keep-alive
-    # client would otherwise wait ~40 ms per response.
-    disable_nagle_algorithm = True
-    wbufsize = 64 * 1024
-
-    def do_GET(self) -> None:  # noqa: N802 (the stdlib's naming)
-        parts = urlsplit(self.path)
-        try:
-            reply = self.sandbox.handle(parts.path, parts.query, {k.lower(): v for k, v in self.headers.items()})
-        except Exception:
-            logger.exception("sandbox failed on GET %s", parts.path)
-            reply = _json_reply(500, GraphError("An unknown error occurred", code=1, status=500).body())
-        self.send_response(reply.status)
-        headers = {"Content-Type": "application/json; charset=UTF-8", **reply.headers}
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("x-fb-trace-id", _trace_id())
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib's signature)
-        logger.debug("sandbox: " + format, *args)
-
-
-def _json_reply(status: int, body: object) -> _Reply:
-    return _Reply(status, json.dumps(body, separators=(",", ":")).encode())
 
 
 def _trace_id() -> str:
@@ -586,6 +761,11 @@ def _check_metrics(metrics: list[str], valid: Mapping[str, object]) -> None:
     # Like the real API: one bad name fails the whole call, and the message does not say which.
     if any(m not in valid for m in metrics):
         raise GraphError(_INVALID_METRIC, code=100)
+
+
+def _check_ig_media_field(name: str) -> None:
+    if name not in _IG_MEDIA_FIELDS:
+        raise _nonexisting_field(name, "ShadowIGMedia")
 
 
 def _check_post_fields(fields: list[_Field]) -> None:
@@ -672,5 +852,34 @@ def _no_such_object(object_id: str) -> GraphError:
     )
 
 
+def _unsupported(method: str, object_id: str) -> GraphError:
+    return GraphError(
+        f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, cannot be loaded "
+        "due to missing permissions, or does not support this operation.",
+        code=100,
+        subcode=33,
+    )
+
+
 def _nonexisting_field(name: str, node_type: str) -> GraphError:
     return GraphError(f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})", code=100)
+
+
+def _from_registry(world_seed: int, scale: float, now: datetime | None, **options: Any) -> SandboxServer:
+    known = {
+        "throttle_every",
+        "transient_every",
+        "server_error_every",
+        "malformed_every",
+        "regain_minutes",
+        "valid_tokens",
+    }
+    return SandboxServer(
+        world=SandboxWorld(seed=world_seed, scale=scale),
+        instagram=InstagramWorld(seed=world_seed, scale=scale),
+        now=now,
+        **{k: v for k, v in options.items() if k in known},
+    )
+
+
+register("facebook", _from_registry)

@@ -50,3 +50,16 @@ def data_dir(tmp_path, monkeypatch) -> DataPaths:
     """PIPELINE_DATA_DIR pointed at a fresh temporary folder."""
     monkeypatch.setenv("PIPELINE_DATA_DIR", str(tmp_path / "data"))
     return data_paths()
+
+
+@pytest.fixture
+def every_sandbox() -> Iterator[dict]:
+    """Every registered platform sandbox on the real clock, as the demo runs them: {platform: server}.
+    (Platforms that check request windows against "now", like LinkedIn's end <= now - 2 days,
+    must share the pipeline's clock.)"""
+    from sandbox import registry
+
+    servers = {name: registry.create(name).start() for name in registry.platforms()}
+    yield servers
+    for server in servers.values():
+        server.stop()

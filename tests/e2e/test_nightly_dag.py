@@ -1,10 +1,9 @@
 """The nightly DAG run for real in Airflow (`airflow dags test`, SQLite metadata DB) against the
-sandbox, as `make demo` runs it."""
+sandboxes, as `make demo` runs it."""
 
 from __future__ import annotations
 
 import subprocess
-from datetime import date
 
 import duckdb
 import pytest
@@ -12,41 +11,80 @@ import pytest
 from pipeline.config import load_config
 from pipeline.demo import AIRFLOW, DAG_ID, airflow_environment, demo_logical_date
 from pipeline.paths import DataPaths
+from pipeline.sources import SOCIAL_SOURCES
 from pipeline.windows import partition_date_for
 from sandbox.media_plan import write_media_plan
 
 pytestmark = pytest.mark.e2e
 
+SOCIAL = {"facebook", "instagram", "x", "youtube", "linkedin"}
+TRADITIONAL = {"tv", "radio", "print", "ooh", "direct_mail"}
 
-def test_nightly_dag_publishes_the_marts(tmp_path, make_sandbox, monkeypatch):
+
+def run_nightly(tmp_path, monkeypatch, sandboxes) -> tuple[DataPaths, str]:
     config = load_config()
     paths = DataPaths(tmp_path / "data")
     monkeypatch.setenv("PIPELINE_DATA_DIR", str(paths.root))
-    server = make_sandbox()
-    logical_date = demo_logical_date(config, today=date(2026, 11, 21))
-    partition_date = partition_date_for(logical_date, config.organisation.tz)
-    write_media_plan(paths.inbox / config.sources.traditional_media.inbox, partition_date)
-
-    env = airflow_environment(server.url, config, airflow_home=tmp_path / "airflow")
+    logical_date = demo_logical_date(config)
+    write_media_plan(
+        paths.inbox / config.sources.traditional_media.inbox, partition_date_for(logical_date, config.organisation.tz)
+    )
+    urls = {name: server.base_url for name, server in sandboxes.items()}
+    env = airflow_environment(urls, config, airflow_home=tmp_path / "airflow")
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
     run = subprocess.run(
         [AIRFLOW, "dags", "test", DAG_ID, logical_date.isoformat()], env=env, capture_output=True, text=True
     )
     log = run.stdout + run.stderr
     assert run.returncode == 0, log[-5000:]
-    for task_id in ("extract_facebook_page", "landing_gate", "build_warehouse", "mart_gate", "publish"):
+    for task_id in [f"extract_{s.name}" for s in SOCIAL_SOURCES] + ["landing_gate", "build_warehouse", "publish"]:
         assert f"task_id={task_id}" in log
+    return paths, log
 
+
+def mart(paths: DataPaths, sql: str) -> list[tuple]:
     with duckdb.connect(str(paths.published_warehouse), read_only=True) as connection:
-        channels = dict(
-            connection.execute(
-                "select channel, sum(total_investment) / nullif(sum(engagements), 0) "
-                "from mart_cost_per_engagement where period_type = 'month' group by channel"
-            ).fetchall()
-        )
-    assert set(channels) == {"facebook", "tv", "radio", "print", "ooh", "direct_mail"}
-    assert channels["facebook"] is not None and channels["facebook"] > 0
+        return connection.execute(sql).fetchall()
+
+
+CPE_BY_CHANNEL = (
+    "select channel, sum(engagements), sum(total_investment) / nullif(sum(engagements), 0) "
+    "from mart_cost_per_engagement where period_type = 'month' group by channel"
+)
+
+
+def test_nightly_dag_publishes_every_platform(tmp_path, monkeypatch, every_sandbox):
+    paths, _ = run_nightly(tmp_path, monkeypatch, every_sandbox)
+
+    channels = {channel: (engagements, cpe) for channel, engagements, cpe in mart(paths, CPE_BY_CHANNEL)}
+    assert set(channels) == SOCIAL | TRADITIONAL
+    for channel in SOCIAL:
+        engagements, cpe = channels[channel]
+        assert engagements > 0 and cpe is not None and cpe > 0, channel
+    freshness = mart(paths, "select source_name, last_status, is_stale from source_freshness")
+    assert {(source, status, stale) for source, status, stale in freshness} == {
+        (source, "success", False) for source, _, _ in freshness
+    }
+    assert {row[0] for row in mart(paths, "select distinct platform from mart_social_posts")} == SOCIAL
     assert paths.data_docs_index.exists()
     assert (paths.dbt_target / "static_index.html").exists()
-    # One page of insights calls per metric group, posts and snapshot batches: nothing wasted.
-    assert server.total_calls == 24
+
+
+def test_an_expired_token_fails_its_platform_and_the_rest_publishes(tmp_path, monkeypatch, every_sandbox):
+    x = every_sandbox["x"]
+    x.revoke_token(next(iter(x.valid_tokens)))
+    paths, log = run_nightly(tmp_path, monkeypatch, every_sandbox)
+
+    assert "Re-authorise connection x_cedar_valley_health" in log
+    freshness = {
+        source: (status, stale, error)
+        for source, _, status, stale, error in mart(
+            paths, "select source_name, account_id, last_status, is_stale, last_error from source_freshness"
+        )
+    }
+    status, stale, error = freshness["x"]
+    assert (status, stale) == ("failed", True) and "re-authorise" in error.lower()
+    assert all(v[:2] == ("success", False) for source, v in freshness.items() if source != "x")
+    channels = {channel: engagements for channel, engagements, _ in mart(paths, CPE_BY_CHANNEL)}
+    assert channels["x"] == 0
+    assert all(channels[channel] > 0 for channel in SOCIAL - {"x"})

@@ -4,6 +4,7 @@ Expected values come from the sandbox world's ground truth, never from the respo
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import signal
@@ -341,7 +342,7 @@ def test_the_sandbox_cli_serves_until_terminated(tmp_path):
         deadline = time.monotonic() + 20
         while not url_file.exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        base_url = url_file.read_text().strip()
+        base_url = json.loads(url_file.read_text())["facebook"]
         response = requests.get(
             f"{base_url}/v24.0/{SOURCE_CFG.accounts[0].id}",
             params={"fields": "followers_count"},

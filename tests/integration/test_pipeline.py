@@ -18,6 +18,7 @@ from extractors.http import ApiEndpoint
 from extractors.traditional_media import land_inbox
 from pipeline import tasks, warehouse
 from pipeline.config import load_config
+from pipeline.extraction_log import logged_extraction
 from pipeline.landing import RunContext, partition_files
 from pipeline.paths import data_paths
 from pipeline.windows import partition_date_for
@@ -43,19 +44,23 @@ def pipeline_env(tmp_path_factory):
         ctx = RunContext.now(partition_date_for(LOGICAL_DATE, config.organisation.tz), "manual__test")
         for account in config.sources.facebook_pages.accounts:
             endpoint = ApiEndpoint(server.url, "sandbox-page-token", "v24.0", account.connection_id)
-            extract_page(
-                account,
-                endpoint,
-                config.sources.facebook_pages,
-                config.windows,
-                config.http,
-                ctx,
-                config.organisation.tz,
-                paths.landing,
-            )
+            with logged_extraction("facebook_pages", account.id, ctx, paths.landing) as outcome:
+                outcome.record(
+                    extract_page(
+                        account,
+                        endpoint,
+                        config.sources.facebook_pages,
+                        config.windows,
+                        config.http,
+                        ctx,
+                        config.organisation.tz,
+                        paths.landing,
+                    )
+                )
         inbox = paths.inbox / config.sources.traditional_media.inbox
         write_media_plan(inbox, ctx.partition_date)
-        land_inbox(inbox, paths.quarantine, ctx, paths.landing)
+        with logged_extraction("traditional_media", "media_plan", ctx, paths.landing) as outcome:
+            outcome.record({"placements": land_inbox(inbox, paths.quarantine, ctx, paths.landing).rows_landed})
 
         tasks.landing_gate(LOGICAL_DATE, paths)
         warehouse.build(paths, config, ctx.partition_date, docs=False)
@@ -80,7 +85,9 @@ def test_published_marts_hold_every_channel_with_cost_per_engagement(pipeline_en
     by_channel = {
         channel: (group, investment, engagements, cpe) for channel, group, investment, engagements, cpe in rows
     }
-    assert set(by_channel) == {"facebook"} | TRADITIONAL
+    # Platforms that never landed here still carry their staff time, with no engagements.
+    assert {"facebook"} | TRADITIONAL <= set(by_channel)
+    assert all(by_channel[c][2] == 0 for c in set(by_channel) - {"facebook"} - TRADITIONAL)
     assert by_channel["facebook"][0] == "organic_social"
     assert by_channel["facebook"][2] > 0 and by_channel["facebook"][3] > 0
     assert all(by_channel[channel][0] == "traditional" for channel in TRADITIONAL)
@@ -102,6 +109,17 @@ def test_staging_keeps_every_landed_day(pipeline_env):
     )[0]
     assert staged == expected
     assert days == len({r["date"] for r in landed.to_pylist()}) > 1
+
+
+def test_freshness_shows_what_landed_and_what_never_ran(pipeline_env):
+    paths, _, ctx = pipeline_env
+    rows = query(
+        paths.published_warehouse, "select source_name, account_id, last_status, is_stale from source_freshness"
+    )
+    by_source = {(source, account): (status, stale) for source, account, status, stale in rows}
+    assert by_source[("facebook_pages", "100200300400501")] == ("success", False)
+    assert by_source[("traditional_media", "media_plan")] == ("success", False)
+    assert by_source[("x", "1500000000000000501")] == ("never_run", True)
 
 
 def test_staff_and_media_costs_reconcile_with_their_inputs(pipeline_env):

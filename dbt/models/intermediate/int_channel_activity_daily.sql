@@ -2,11 +2,11 @@
 -- (traditional) per day, account and campaign.
 select
     created_date as date_day,
-    'facebook' as channel,
-    page_id as account_id,
+    platform as channel,
+    account_id,
     campaign_id,
     count(*) as activity_units
-from {{ ref('int_facebook_pages__posts') }}
+from {{ ref('int_social_posts') }}
 group by all
 
 union all

@@ -4,9 +4,9 @@
 with
 
 activity_starts as (
-    select min(metric_date) as first_day from {{ ref('stg_facebook_pages__page_insights') }}
+    select min(date_day) as first_day from {{ ref('int_social_account_daily') }}
     union all
-    select min(created_date) from {{ ref('stg_facebook_pages__posts') }}
+    select min(created_date) from {{ ref('int_social_posts') }}
     union all
     select min(start_date) from {{ ref('stg_traditional_media__placements') }}
 ),

@@ -1,52 +1,58 @@
 -- One row per day x channel x account x campaign: what each channel delivered and what it cost.
--- Engagements follow metrics.md §1 (social: reactions + comments + shares) and §5 (traditional:
--- active responses). Reach is only carried where the platform measured it for exactly this grain
--- (a page's daily unique reach, on the page's campaign '(none)' row) and is never summed.
+-- Engagements follow metrics.md §1 (social: reactions + comments + shares + saves, plus
+-- platform-specific ones such as YouTube subscribers gained) and §5 (traditional: active
+-- responses). Post metrics are the daily increases of int_social_post_daily; account-level
+-- measures sit on the account's campaign '(none)' row. Reach is only carried where the platform
+-- measured it for exactly this grain (an account's daily unique reach) and is never summed.
 with
 
 calendar as (
     select date_day from {{ ref('int_reporting_calendar') }}
 ),
 
-facebook_posts as (
+social_posts as (
     select
-        created_date as date_day,
-        'facebook' as channel,
-        page_id as account_id,
+        date_day,
+        platform as channel,
+        account_id,
         campaign_id,
         sum(impressions) as impressions,
         cast(null as bigint) as reach,
         sum(reactions) as reactions,
         sum(comments) as comments,
         sum(shares) as shares,
+        sum(saves) as saves,
+        cast(0 as bigint) as other_engagements,
         sum(clicks) as clicks,
         sum(video_views) as video_views,
         cast(null as bigint) as followers_gained,
         cast(0 as decimal(14, 2)) as media_spend,
         cast(0 as decimal(14, 4)) as staff_cost,
         cast(null as bigint) as responses
-    from {{ ref('int_facebook_pages__posts') }}
+    from {{ ref('int_social_post_daily') }}
     group by all
 ),
 
-facebook_pages as (
+social_accounts as (
     select
-        metric_date as date_day,
-        'facebook' as channel,
-        page_id as account_id,
+        date_day,
+        platform as channel,
+        account_id,
         '(none)' as campaign_id,
-        cast(null as bigint) as impressions,
+        impressions,
         reach,
-        cast(null as bigint) as reactions,
-        cast(null as bigint) as comments,
-        cast(null as bigint) as shares,
-        cast(null as bigint) as clicks,
+        reactions,
+        comments,
+        shares,
+        cast(null as bigint) as saves,
+        other_engagements,
+        clicks,
         cast(null as bigint) as video_views,
         followers_gained,
         cast(0 as decimal(14, 2)) as media_spend,
         cast(0 as decimal(14, 4)) as staff_cost,
         cast(null as bigint) as responses
-    from {{ ref('int_facebook_pages__page_daily') }}
+    from {{ ref('int_social_account_daily') }}
 ),
 
 traditional as (
@@ -60,6 +66,8 @@ traditional as (
         cast(null as bigint) as reactions,
         cast(null as bigint) as comments,
         cast(null as bigint) as shares,
+        cast(null as bigint) as saves,
+        cast(null as bigint) as other_engagements,
         cast(null as bigint) as clicks,
         cast(null as bigint) as video_views,
         cast(null as bigint) as followers_gained,
@@ -81,6 +89,8 @@ staff as (
         cast(null as bigint) as reactions,
         cast(null as bigint) as comments,
         cast(null as bigint) as shares,
+        cast(null as bigint) as saves,
+        cast(null as bigint) as other_engagements,
         cast(null as bigint) as clicks,
         cast(null as bigint) as video_views,
         cast(null as bigint) as followers_gained,
@@ -91,9 +101,9 @@ staff as (
 ),
 
 unioned as (
-    select * from facebook_posts
+    select * from social_posts
     union all
-    select * from facebook_pages
+    select * from social_accounts
     union all
     select * from traditional
     union all
@@ -112,6 +122,8 @@ combined as (
         coalesce(sum(unioned.reactions), 0) as reactions,
         coalesce(sum(unioned.comments), 0) as comments,
         coalesce(sum(unioned.shares), 0) as shares,
+        coalesce(sum(unioned.saves), 0) as saves,
+        coalesce(sum(unioned.other_engagements), 0) as other_engagements,
         coalesce(sum(unioned.clicks), 0) as clicks,
         coalesce(sum(unioned.video_views), 0) as video_views,
         coalesce(sum(unioned.followers_gained), 0) as followers_gained,
@@ -133,11 +145,13 @@ select
     combined.reach,
     case
         when channels.channel_group = 'traditional' then combined.responses
-        else combined.reactions + combined.comments + combined.shares
+        else combined.reactions + combined.comments + combined.shares + combined.saves + combined.other_engagements
     end as engagements,
     combined.reactions,
     combined.comments,
     combined.shares,
+    combined.saves,
+    combined.other_engagements,
     combined.clicks,
     combined.video_views,
     combined.followers_gained,

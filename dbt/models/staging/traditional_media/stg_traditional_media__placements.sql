@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('traditional_media', 'placements') }}
+    {{ landing_source('traditional_media', 'placements') }}
 ),
 
 renamed as (

@@ -1,0 +1,94 @@
+-- Account-level daily measures as each platform reports them, in the warehouse's metric names
+-- (seeds/social_metric_map.csv, level 'account'), plus the follower count read that day.
+{% set daily = [
+    ('facebook', 'stg_facebook_pages__page_insights'),
+    ('instagram', 'stg_instagram__account_insights'),
+    ('youtube', 'stg_youtube__channel_daily'),
+    ('linkedin', 'stg_linkedin__organization_daily'),
+] %}
+{% set followers = [
+    ('instagram', 'stg_instagram__accounts'),
+    ('x', 'stg_x__users'),
+    ('youtube', 'stg_youtube__channels'),
+    ('linkedin', 'stg_linkedin__network_sizes'),
+] %}
+
+with
+
+reported as (
+    {% for platform, model in daily %}
+        select
+            '{{ platform }}' as platform,
+            account_id,
+            metric_date as date_day,
+            metric_name,
+            metric_value
+        from {{ ref(model) }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+mapped as (
+    select
+        reported.platform,
+        reported.account_id,
+        reported.date_day,
+        metric_map.metric,
+        sum(reported.metric_value) as metric_value
+    from reported
+    inner join {{ ref('social_metric_map') }} as metric_map
+        on
+            reported.platform = metric_map.platform
+            and reported.metric_name = metric_map.source_metric
+            and metric_map.level = 'account'
+    group by all
+),
+
+pivoted as (
+    select
+        platform,
+        account_id,
+        date_day,
+        max(metric_value) filter (where metric = 'reach') as reach,
+        sum(metric_value) filter (where metric = 'followers_gained') as followers_gained,
+        sum(metric_value) filter (where metric = 'reactions') as reactions,
+        sum(metric_value) filter (where metric = 'comments') as comments,
+        sum(metric_value) filter (where metric = 'shares') as shares,
+        sum(metric_value) filter (where metric = 'clicks') as clicks,
+        sum(metric_value) filter (where metric = 'impressions') as impressions,
+        sum(metric_value) filter (where metric = 'other_engagements') as other_engagements
+    from mapped
+    group by platform, account_id, date_day
+),
+
+follower_counts as (
+    {% for platform, model in followers %}
+        select
+            '{{ platform }}' as platform,
+            account_id,
+            as_of_date as date_day,
+            followers
+        from {{ ref(model) }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+)
+
+select
+    coalesce(pivoted.platform, follower_counts.platform) as platform,
+    coalesce(pivoted.account_id, follower_counts.account_id) as account_id,
+    coalesce(pivoted.date_day, follower_counts.date_day) as date_day,
+    follower_counts.followers,
+    pivoted.reach,
+    pivoted.followers_gained,
+    pivoted.reactions,
+    pivoted.comments,
+    pivoted.shares,
+    pivoted.clicks,
+    pivoted.impressions,
+    pivoted.other_engagements
+from pivoted
+full outer join follower_counts
+    on
+        pivoted.platform = follower_counts.platform
+        and pivoted.account_id = follower_counts.account_id
+        and pivoted.date_day = follower_counts.date_day

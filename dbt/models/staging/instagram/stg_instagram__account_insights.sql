@@ -1,0 +1,1 @@
+{{ stg_account_daily('instagram', 'account_insights', 'account_id') }}

@@ -1,0 +1,1 @@
+{{ stg_posts('instagram', 'media', 'account_id', 'media_id', 'caption') }}

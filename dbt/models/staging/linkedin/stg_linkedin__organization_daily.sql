@@ -1,0 +1,1 @@
+{{ stg_account_daily('linkedin', 'organization_daily', 'organization_id') }}

@@ -1,0 +1,1 @@
+{{ stg_posts('linkedin', 'posts', 'organization_id', 'post_id', 'commentary') }}

@@ -1,0 +1,1 @@
+{{ stg_posts('x', 'posts', 'user_id', 'post_id', 'text') }}

@@ -1,0 +1,1 @@
+{{ stg_account_snapshots('x', 'users', 'user_id', 'followers_count') }}

@@ -1,0 +1,1 @@
+{{ stg_account_daily('youtube', 'channel_daily', 'channel_id') }}

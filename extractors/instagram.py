@@ -1,0 +1,355 @@
+"""Instagram (Graph API): the account's profile counts, daily account insights, its media, and
+nightly snapshots of media lifetime insights.
+
+Each entity is a generator of records in the shape of `extractors.schemas`. `extract_account` runs
+them for one Instagram professional account and lands them only once every call has succeeded, so a
+failed run (an expired token, say) leaves the previous partitions as they were. Instagram is served
+by the Graph API host, so the shared `GraphClient` does the HTTP (Graph error codes, usage headers,
+`paging.next`).
+
+Calls, and why:
+- account insights with `metric_type=total_value` return ONE total for the whole since..until
+  range (for reach and accounts engaged a range's total is not the sum of its days), so each day is
+  its own call per group of `metrics_per_request` metrics. A first run therefore backfills only
+  `ACCOUNT_INSIGHTS_BACKFILL_DAYS` days (10 metrics in groups of 5: 60 calls); later runs re-read
+  `windows.lookback_days`, which also fills the days the API had not yet published (it lags up to
+  48 h and answers with empty data meanwhile: those values land as NULL, never 0).
+- the media edge is read newest first, 100 a page, until an item older than the window shows
+  (only the ~10,000 most recent media are reachable at all). Stories are not on the media edge:
+  the stories edge lists those still up (24 hours), and each night lands the ones it sees.
+- media insights are one call per media (`GET /{ig-media-id}/insights`) with the whole metric set
+  of its `media_product_type` from the config. Not the multi-id lookup: there one media posted
+  before the business-account conversion (subcode 2108006), one with too few viewers (`(#10) Not
+  enough viewers`) or one product type refusing a metric fails the whole batch, while per media
+  those are that item's problem: its metrics land as NULL with a warning and the run goes on.
+- a metric the API refuses is named by the API's message (unlike Facebook's, which is why
+  `facebook_pages.MetricRequests` and its one-by-one probing are not used): it is dropped with a
+  warning for the rest of the run (per product type for media) and the call is repeated without it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from extractors.http import (
+    ApiEndpoint,
+    GraphClient,
+    GraphInvalidParameterError,
+    GraphPermissionError,
+)
+from extractors.schemas import (
+    INSTAGRAM_ACCOUNT_INSIGHTS,
+    INSTAGRAM_ACCOUNTS,
+    INSTAGRAM_MEDIA,
+    INSTAGRAM_MEDIA_SNAPSHOTS,
+)
+from pipeline.config import Account, HttpSettings, Instagram, Windows
+from pipeline.landing import RunContext, landed_dates, write_partition
+from pipeline.windows import DateWindow, extraction_window
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "instagram"
+# Day-by-day total_value calls are costly: a first run reads at most this many days of account insights.
+ACCOUNT_INSIGHTS_BACKFILL_DAYS = 30
+MEDIA_PER_PAGE = 100
+MEDIA_REACH = 10_000
+ACCOUNT_FIELDS = ("followers_count", "follows_count", "media_count")
+MEDIA_FIELDS = "id,timestamp,media_type,media_product_type,permalink,caption,like_count,comments_count"
+BEFORE_BUSINESS_SUBCODE = 2108006
+
+# The API's ways of naming a metric it refuses; `metric[i]` points into the requested list.
+_REFUSED_BY_INDEX = re.compile(r"metric\[(\d+)\] must be one of the following values")
+_REFUSED_BY_NAME = (
+    re.compile(r"does not support the (\w+) metric"),
+    re.compile(r"the (\w+) metric is no longer supported"),
+    re.compile(r"metric (\w+) is not supported"),
+)
+
+
+def _local_midnight(day: date, tz: ZoneInfo) -> int:
+    """Unix timestamp of the local midnight starting `day`."""
+    return int(datetime.combine(day, clock_time(), tzinfo=tz).timestamp())
+
+
+def _graph_time(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
+
+
+def _count(value: Any, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what}: expected a number, got {value!r} (breakdowns are not supported)")
+    return int(value)
+
+
+def refused_metric(error: GraphInvalidParameterError, requested: Sequence[str]) -> str | None:
+    """The requested metric a code-100 error refuses, or None when the error is about something else."""
+    if match := _REFUSED_BY_INDEX.search(error.message):
+        index = int(match.group(1))
+        return requested[index] if index < len(requested) else None
+    for pattern in _REFUSED_BY_NAME:
+        if (match := pattern.search(error.message)) and match.group(1) in requested:
+            return match.group(1)
+    return None
+
+
+class MetricSets:
+    """The metrics to request per set (the account, or a media product type), minus those the API
+    refused during this run."""
+
+    def __init__(self, account_id: str, sets: Mapping[str, Sequence[str]], config_key: str) -> None:
+        self.account_id = account_id
+        self.sets = {name: list(dict.fromkeys(metrics)) for name, metrics in sets.items()}
+        self.config_key = config_key
+        self.dropped: dict[str, set[str]] = defaultdict(set)
+
+    def active(self, name: str) -> list[str]:
+        return [m for m in self.sets.get(name, []) if m not in self.dropped[name]]
+
+    def request(
+        self, name: str, metrics: Sequence[str], call: Callable[[list[str]], dict[str, Any]]
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """`call(metrics)` with every metric the API refuses dropped; the metrics the answer is for,
+        and the answer (None when no metric was left)."""
+        metrics = [m for m in metrics if m not in self.dropped[name]]
+        while metrics:
+            try:
+                return metrics, call(metrics)
+            except GraphInvalidParameterError as exc:
+                metric = refused_metric(exc, metrics)
+                if metric is None:
+                    raise
+                self._drop(name, metric, exc)
+                metrics = [m for m in metrics if m != metric]
+        return [], None
+
+    def _drop(self, name: str, metric: str, error: GraphInvalidParameterError) -> None:
+        self.dropped[name].add(metric)
+        logger.warning(
+            "Instagram account %s: dropping metric %r (%s) for the rest of this run: the Graph API refuses it (%s). "
+            "Remove or rename it in %s.",
+            self.account_id,
+            metric,
+            name,
+            error.message,
+            self.config_key,
+        )
+
+
+def account_fields(client: GraphClient, account_id: str, as_of: date) -> Iterator[dict[str, Any]]:
+    """The account's profile counts as read tonight: one row."""
+    node = client.get(f"/{account_id}", {"fields": ",".join(ACCOUNT_FIELDS)})
+    row: dict[str, Any] = {"account_id": account_id, "as_of_date": as_of}
+    row.update({name: _count(node.get(name), f"{account_id} {name}") for name in ACCOUNT_FIELDS})
+    yield row
+
+
+def account_insights(
+    client: GraphClient, account_id: str, metrics: MetricSets, per_request: int, window: DateWindow, tz: ZoneInfo
+) -> Iterator[dict[str, Any]]:
+    """Daily account insights for every day of `window`, one record per metric and day; a metric
+    the API leaves out (not yet processed, not available) is a NULL value."""
+    for day in (window.start + timedelta(days=i) for i in range(window.days)):
+        params = {
+            "metric_type": "total_value",
+            "period": "day",
+            "since": _local_midnight(day, tz),
+            "until": _local_midnight(day + timedelta(days=1), tz),
+        }
+
+        def call(group: list[str], params: dict[str, Any] = params) -> dict[str, Any]:
+            return client.get(f"/{account_id}/insights", {**params, "metric": ",".join(group)})
+
+        active = metrics.active("account")
+        for start in range(0, len(active), per_request):
+            # Not paginated: the insights `paging.next` always points at the next time range.
+            asked, response = metrics.request("account", active[start : start + per_request], call)
+            values = {
+                series["name"]: _count((series.get("total_value") or {}).get("value"), f"{account_id} {day}")
+                for series in (response or {}).get("data", [])
+            }
+            for metric in asked:
+                yield {"account_id": account_id, "metric": metric, "date": day, "value": values.get(metric)}
+
+
+def media(client: GraphClient, account_id: str, since: datetime, until: datetime) -> Iterator[dict[str, Any]]:
+    """Feed posts and reels created in [since, until), newest first: the media edge is read until an
+    item older than `since` shows."""
+    params = {"fields": MEDIA_FIELDS, "limit": MEDIA_PER_PAGE}
+    seen, oldest = 0, None
+    for page in client.paginate(f"/{account_id}/media", params):
+        for item in page.get("data", []):
+            record = media_record(account_id, item)
+            seen, oldest = seen + 1, record["created_time"]
+            if oldest < since:
+                return
+            if oldest < until:
+                yield record
+    if seen >= MEDIA_REACH:
+        logger.warning(
+            "Instagram account %s: the media edge ended after %d items at %s; it reaches only the %d most recent "
+            "media, so older media of the window since %s are missing",
+            account_id,
+            seen,
+            oldest,
+            MEDIA_REACH,
+            since,
+        )
+
+
+def stories(client: GraphClient, account_id: str) -> Iterator[dict[str, Any]]:
+    """The stories still up (they disappear from the API after 24 hours)."""
+    for page in client.paginate(f"/{account_id}/stories", {"fields": MEDIA_FIELDS, "limit": MEDIA_PER_PAGE}):
+        for item in page.get("data", []):
+            yield media_record(account_id, item)
+
+
+def media_record(account_id: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "media_id": item["id"],
+        "created_time": _graph_time(item["timestamp"]),
+        "media_type": item.get("media_type"),
+        "media_product_type": item.get("media_product_type"),
+        "caption": item.get("caption"),
+        "permalink": item.get("permalink"),
+        "like_count": _count(item.get("like_count"), f"{item['id']} like_count"),
+        "comments_count": _count(item.get("comments_count"), f"{item['id']} comments_count"),
+    }
+
+
+def media_snapshots(
+    client: GraphClient, media_records: Iterable[dict[str, Any]], metrics: MetricSets, as_of: date
+) -> Iterator[dict[str, Any]]:
+    """Lifetime insights of each media as seen tonight, one record per media and metric. Media the
+    API will not report on (posted before the business-account conversion, too few viewers) get
+    NULL values and one warning per reason."""
+    unavailable: dict[str, list[str]] = defaultdict(list)
+    unconfigured: set[str] = set()
+    for record in media_records:
+        product_type = record["media_product_type"]
+        if product_type not in metrics.sets:
+            unconfigured.add(product_type)
+            continue
+        media_id = record["media_id"]
+
+        def call(group: list[str], media_id: str = media_id) -> dict[str, Any]:
+            return client.get(f"/{media_id}/insights", {"metric": ",".join(group)})
+
+        try:
+            asked, response = metrics.request(product_type, metrics.active(product_type), call)
+        except (GraphInvalidParameterError, GraphPermissionError) as exc:
+            reason = _unavailable_reason(exc)
+            if reason is None:
+                raise
+            unavailable[reason].append(media_id)
+            asked, response = metrics.active(product_type), None
+        values = {
+            series["name"]: _count(((series.get("values") or [{}])[0]).get("value"), f"{media_id} {series['name']}")
+            for series in (response or {}).get("data", [])
+        }
+        for metric in asked:
+            yield {
+                "account_id": record["account_id"],
+                "media_id": media_id,
+                "created_time": record["created_time"],
+                "as_of_date": as_of,
+                "metric": metric,
+                "value": values.get(metric),
+            }
+    account = metrics.account_id
+    for reason, ids in unavailable.items():
+        logger.warning(
+            "Instagram account %s: no insights for %d media (%s); their metrics land as NULL: %s",
+            account,
+            len(ids),
+            reason,
+            ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else ""),
+        )
+    for product_type in sorted(unconfigured, key=str):
+        logger.warning(
+            "Instagram account %s: no metrics configured for media_product_type %r in %s; its media get no snapshot",
+            account,
+            product_type,
+            metrics.config_key,
+        )
+
+
+def _unavailable_reason(error: GraphInvalidParameterError | GraphPermissionError) -> str | None:
+    """Why the API reports nothing for one media, when it is about that media and not the request."""
+    if isinstance(error, GraphInvalidParameterError) and error.subcode == BEFORE_BUSINESS_SUBCODE:
+        return "posted before the account became a business account, subcode 2108006"
+    if isinstance(error, GraphPermissionError) and "not enough viewers" in error.message.lower():
+        return f"not enough viewers: {error.message}"
+    return None
+
+
+def extract_account(
+    account: Account,
+    endpoint: ApiEndpoint,
+    source_cfg: Instagram,
+    windows: Windows,
+    http: HttpSettings,
+    ctx: RunContext,
+    tz: ZoneInfo,
+    landing_root: Path | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, int]:
+    """Extract one Instagram account for `ctx.partition_date` and land `accounts`,
+    `account_insights`, `media` and `media_snapshots`; return rows per entity.
+
+    The first run for an account backfills `windows.backfill_days` of media (account insights: at
+    most ACCOUNT_INSIGHTS_BACKFILL_DAYS); later runs re-read `windows.lookback_days`. Media are listed
+    (and snapshotted) over the longer of that window and the last `windows.post_snapshot_days` days,
+    so lifetime metrics are re-read while they grow; live stories are landed and snapshotted too."""
+    account_id, today = account.id, ctx.partition_date
+    history = landed_dates(SOURCE, "account_insights", part=account_id, landing_root=landing_root)
+    has_history = any(day < today for day in history)
+    window = extraction_window(today, has_history, windows.backfill_days, windows.lookback_days)
+    insights_window = DateWindow(max(window.start, today - timedelta(days=ACCOUNT_INSIGHTS_BACKFILL_DAYS - 1)), today)
+    media_window = DateWindow(min(window.start, today - timedelta(days=windows.post_snapshot_days - 1)), today)
+    logger.info(
+        "Instagram account %s (%s): insights %s..%s, media %s..%s",
+        account_id,
+        account.name,
+        insights_window.start,
+        insights_window.end,
+        media_window.start,
+        media_window.end,
+    )
+    account_metrics = MetricSets(
+        account_id, {"account": source_cfg.account_metrics}, "sources.instagram.account_metrics"
+    )
+    media_metrics = MetricSets(account_id, source_cfg.media_metrics, "sources.instagram.media_metrics")
+    since = datetime.combine(media_window.start, clock_time(), tzinfo=tz)
+    until = datetime.combine(today + timedelta(days=1), clock_time(), tzinfo=tz)
+    # Everything is fetched before anything is landed: a failure leaves earlier partitions intact.
+    with GraphClient(endpoint, http, sleep=sleep) as client:
+        account_rows = list(account_fields(client, account_id, today))
+        insight_rows = list(
+            account_insights(client, account_id, account_metrics, source_cfg.metrics_per_request, insights_window, tz)
+        )
+        media_rows = [*media(client, account_id, since, until), *stories(client, account_id)]
+        snapshot_rows = list(media_snapshots(client, media_rows, media_metrics, today))
+
+    landed = {}
+    for entity, rows, schema in (
+        ("accounts", account_rows, INSTAGRAM_ACCOUNTS),
+        ("account_insights", insight_rows, INSTAGRAM_ACCOUNT_INSIGHTS),
+        ("media", media_rows, INSTAGRAM_MEDIA),
+        ("media_snapshots", snapshot_rows, INSTAGRAM_MEDIA_SNAPSHOTS),
+    ):
+        write_partition(SOURCE, entity, account_id, rows, schema, ctx, landing_root)
+        landed[entity] = len(rows)
+    logger.info("Instagram account %s: landed %s", account_id, landed)
+    return landed

@@ -1,0 +1,318 @@
+"""YouTube: channel statistics, the uploads playlist, nightly video statistics, and the Analytics
+API's daily channel report.
+
+Each entity is a generator of records in the shape of `extractors.schemas`. `extract_account`
+runs all four for one channel and lands them only once every call has succeeded, so a failed run
+(an expired token, a spent quota) leaves the previous partitions as they were.
+
+The Data API has a daily quota (10,000 units, 1 per list call), so calls are kept to the minimum
+the API allows: videos are enumerated from the uploads playlist, 50 a page, newest first, and the
+paging stops at the first video older than the window (never `search.list`, which costs 100 units
+a call); statistics are read for up to 50 videos a call. A spent quota stops this source with a
+message saying when it resets; it is not retried.
+
+Endpoints: the connection's host is the Data API host (`https://www.googleapis.com`), its extra's
+`analytics_base_url` the Analytics API host (`https://youtubeanalytics.googleapis.com`, the
+default); paths are the APIs' own (`/youtube/v3/...`, `/v2/reports`). Analytics days are Pacific
+days, as YouTube Analytics reports them."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+
+from extractors.http import (
+    ApiClient,
+    ApiEndpoint,
+    ApiError,
+    InvalidParameterError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    ThrottledError,
+    TokenExpiredError,
+    TransientError,
+)
+from extractors.schemas import YOUTUBE_CHANNEL_DAILY, YOUTUBE_CHANNELS, YOUTUBE_VIDEO_SNAPSHOTS, YOUTUBE_VIDEOS
+from pipeline.config import Account, HttpSettings, Windows, YouTube
+from pipeline.landing import RunContext, landed_dates, write_partition
+from pipeline.windows import DateWindow, extraction_window
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "youtube"
+DATA_API = "/youtube/v3"
+REPORTS_PATH = "/v2/reports"
+ANALYTICS_BASE_URL = "https://youtubeanalytics.googleapis.com"
+ITEMS_PER_PAGE = 50
+# The Analytics API reports a day only 2-3 days after it ends. Later runs start the report this
+# many days before the lookback window, so a day still missing at one run is read by the next;
+# a report of any length is one call.
+ANALYTICS_LAG_DAYS = 3
+PACIFIC = ZoneInfo("America/Los_Angeles")
+# Named in the re-authorise message: one token must read both APIs.
+TOKEN_KIND = "Google OAuth token (scopes youtube.readonly and yt-analytics.readonly)"
+# Landed metric name -> videos.list statistics field (a string; left out when hidden or disabled).
+VIDEO_STATISTICS = {"view_count": "viewCount", "like_count": "likeCount", "comment_count": "commentCount"}
+CHANNEL_STATISTICS = {"view_count": "viewCount", "subscriber_count": "subscriberCount", "video_count": "videoCount"}
+
+_TOKEN_REASONS = frozenset({"authError", "unauthorized", "invalidCredentials"})
+_QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
+_THROTTLE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+_TRANSIENT_REASONS = frozenset({"backendError", "internalError"})
+_UNKNOWN_METRIC = re.compile(r"Unknown identifier \(([^)]+)\) given in field parameters\.metrics")
+
+
+class YouTubeClient(ApiClient):
+    """Google's error bodies: `{"error": {"code", "message", "errors": [{"domain", "reason"}]}}`.
+
+    Retries are keyed on `reason`, not the HTTP status: 403 is a rate limit (retry), a spent daily
+    quota (stop until midnight Pacific) or a missing permission (stop) depending on it."""
+
+    def get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        return self.request("GET", path, params)
+
+    def error_for(self, response: requests.Response, body: Any, path: str) -> ApiError | None:
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict):
+            return None
+        details = [d for d in error.get("errors") or [] if isinstance(d, dict)]
+        reasons = {str(d.get("reason")) for d in details}
+        reason = str(details[0].get("reason")) if details else str(error.get("status") or response.status_code)
+        message = str(error.get("message") or "no message")
+        status = response.status_code
+        text = f"GET {path}: {message} (HTTP {status}, reason {reason})"
+        if status == 401 or reasons & _TOKEN_REASONS:
+            cls: type[ApiError] = TokenExpiredError
+        elif reasons & _QUOTA_REASONS:
+            cls, text = QuotaExceededError, self._quota_message(message)
+        elif reasons & _THROTTLE_REASONS or status == 429:
+            cls = ThrottledError
+        elif status >= 500 or reasons & _TRANSIENT_REASONS:
+            cls = TransientError
+        elif status == 403:
+            cls = PermissionDeniedError
+        elif status == 400:
+            cls = InvalidParameterError
+        else:
+            cls = ApiError
+        return cls(text, message=message, code=reason, path=path, http_status=status)
+
+    def _quota_message(self, message: str) -> str:
+        now = datetime.now(PACIFIC)
+        reset = datetime.combine(now.date() + timedelta(days=1), clock_time(), tzinfo=PACIFIC)
+        return (
+            f"{self.endpoint.platform} daily quota exhausted for connection {self.endpoint.connection_id}; "
+            f"it resets at midnight Pacific time — rerun the task after that (next reset "
+            f"{reset.astimezone(UTC):%Y-%m-%d %H:%M} UTC). The API said: {message}"
+        )
+
+
+def _count(value: Any, what: str) -> int | None:
+    """A count the API sends as a decimal string (Data API) or a number (Analytics); None if absent."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    raise ValueError(f"{what}: expected a whole count, got {value!r}")
+
+
+def _google_time(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def channel(client: YouTubeClient, channel_id: str, as_of: date) -> tuple[dict[str, Any], str]:
+    """The channel's statistics as of tonight, and its uploads playlist id."""
+    body = client.get(f"{DATA_API}/channels", {"part": "statistics,contentDetails", "id": channel_id})
+    items = [i for i in body.get("items", []) if i.get("id") == channel_id]
+    if not items:
+        raise ApiError(
+            f"YouTube channel {channel_id} was not found (connection {client.endpoint.connection_id}): "
+            "check the channel id in sources.youtube.accounts.",
+            path=f"{DATA_API}/channels",
+        )
+    stats = items[0].get("statistics") or {}
+    row = {"channel_id": channel_id, "as_of_date": as_of}
+    row.update({name: _count(stats.get(field), f"{channel_id} {field}") for name, field in CHANNEL_STATISTICS.items()})
+    return row, items[0]["contentDetails"]["relatedPlaylists"]["uploads"]
+
+
+def videos(
+    client: YouTubeClient, channel_id: str, uploads_playlist_id: str, window: DateWindow, tz: ZoneInfo
+) -> Iterator[dict[str, Any]]:
+    """The channel's videos published on the local days of `window`, newest first."""
+    since = datetime.combine(window.start, clock_time(), tzinfo=tz)
+    until = datetime.combine(window.end + timedelta(days=1), clock_time(), tzinfo=tz)
+    params = {
+        "part": "contentDetails,snippet",
+        "playlistId": uploads_playlist_id,
+        "maxResults": ITEMS_PER_PAGE,
+    }
+    seen: set[str] = set()
+    while True:
+        page = client.get(f"{DATA_API}/playlistItems", params)
+        for item in page.get("items", []):
+            details, snippet = item["contentDetails"], item.get("snippet") or {}
+            published = _google_time(details["videoPublishedAt"])
+            if published < since:
+                return  # uploads are newest first: everything after this is older still
+            # A video published while paging shifts the pages by one: the same item comes twice.
+            if published >= until or details["videoId"] in seen:
+                continue
+            seen.add(details["videoId"])
+            yield {
+                "channel_id": channel_id,
+                "video_id": details["videoId"],
+                "created_time": published,
+                "title": snippet.get("title"),
+                "description": snippet.get("description"),
+            }
+        token = page.get("nextPageToken")
+        if not token:
+            return
+        params = {**params, "pageToken": token}
+
+
+def video_snapshots(
+    client: YouTubeClient, video_records: Iterable[dict[str, Any]], batch_size: int, as_of: date
+) -> Iterator[dict[str, Any]]:
+    """Each video's lifetime statistics as seen tonight, `batch_size` videos a call."""
+    records = list(video_records)
+    for start in range(0, len(records), batch_size):
+        batch = {r["video_id"]: r for r in records[start : start + batch_size]}
+        body = client.get(f"{DATA_API}/videos", {"part": "statistics", "id": ",".join(batch)})
+        found = {item["id"]: item.get("statistics") or {} for item in body.get("items", [])}
+        for video_id, record in batch.items():
+            if video_id not in found:
+                logger.warning("YouTube video %s is no longer available (deleted or private): no snapshot", video_id)
+                continue
+            for metric, field in VIDEO_STATISTICS.items():
+                yield {
+                    "channel_id": record["channel_id"],
+                    "video_id": video_id,
+                    "created_time": record["created_time"],
+                    "as_of_date": as_of,
+                    "metric": metric,
+                    "value": _count(found[video_id].get(field), f"{video_id} {field}"),
+                }
+
+
+def channel_daily(
+    client: YouTubeClient, channel_id: str, metrics: list[str], window: DateWindow
+) -> Iterator[dict[str, Any]]:
+    """The Analytics API's daily report for the (Pacific) days of `window` it has complete data for,
+    one record per metric and day. A metric the API does not know is dropped with a warning."""
+    metrics = list(dict.fromkeys(metrics))
+    while True:
+        params = {
+            "ids": f"channel=={channel_id}",  # not MINE: a token of another channel must fail, not mislead
+            "startDate": window.start.isoformat(),
+            "endDate": window.end.isoformat(),
+            "metrics": ",".join(metrics),
+            "dimensions": "day",
+            "sort": "day",
+        }
+        try:
+            body = client.get(REPORTS_PATH, params)
+            break
+        except InvalidParameterError as exc:
+            unknown = _UNKNOWN_METRIC.search(exc.message)
+            if unknown is None or unknown.group(1) not in metrics or len(metrics) == 1:
+                raise
+            metrics.remove(unknown.group(1))
+            logger.warning(
+                "YouTube channel %s: dropping metric %r for this run: the Analytics API does not know it (%s). "
+                "Remove or rename it in sources.youtube.analytics_metrics.",
+                channel_id,
+                unknown.group(1),
+                exc.message,
+            )
+    # Columns are read by name from the headers, never by position.
+    headers = [(h["name"], h.get("columnType")) for h in body.get("columnHeaders", [])]
+    names = [name for name, _ in headers]
+    if "day" not in names:
+        raise ApiError(f"GET {REPORTS_PATH}: the report has no day column (headers: {names})", path=REPORTS_PATH)
+    day_index = names.index("day")
+    metric_columns = [(i, name) for i, (name, kind) in enumerate(headers) if kind == "METRIC"]
+    for row in body.get("rows") or []:
+        day = date.fromisoformat(row[day_index])
+        for i, metric in metric_columns:
+            yield {
+                "channel_id": channel_id,
+                "metric": metric,
+                "date": day,
+                "value": _count(row[i], f"{channel_id} {metric} {day}"),
+            }
+
+
+def extract_account(
+    account: Account,
+    endpoint: ApiEndpoint,
+    source_cfg: YouTube,
+    windows: Windows,
+    http: HttpSettings,
+    ctx: RunContext,
+    tz: ZoneInfo,
+    landing_root: Path | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, int]:
+    """Extract one channel for `ctx.partition_date` and land its four entities; return rows per entity.
+
+    The first run for a channel backfills `windows.backfill_days`; later runs re-read
+    `windows.lookback_days` (the daily report `ANALYTICS_LAG_DAYS` more). Videos are listed, and
+    snapshotted, over the longer of that window and the last `windows.post_snapshot_days` days."""
+    channel_id = account.id
+    day = ctx.partition_date
+    history = landed_dates(SOURCE, "channel_daily", part=channel_id, landing_root=landing_root)
+    has_history = any(d < day for d in history)
+    window = extraction_window(day, has_history, windows.backfill_days, windows.lookback_days)
+    videos_window = DateWindow(min(window.start, day - timedelta(days=windows.post_snapshot_days - 1)), day)
+    report_start = window.start - timedelta(days=ANALYTICS_LAG_DAYS) if has_history else window.start
+    report_window = DateWindow(report_start, day)
+    logger.info(
+        "YouTube channel %s (%s): videos %s..%s, daily report %s..%s",
+        channel_id,
+        account.name,
+        videos_window.start,
+        videos_window.end,
+        report_window.start,
+        report_window.end,
+    )
+    data_endpoint = replace(endpoint, platform="YouTube Data API", token_kind=TOKEN_KIND)
+    analytics_endpoint = replace(
+        data_endpoint,
+        base_url=str(endpoint.extra.get("analytics_base_url") or ANALYTICS_BASE_URL),
+        platform="YouTube Analytics API",
+    )
+    # Everything is fetched before anything is landed: a failure leaves earlier partitions intact.
+    with (
+        YouTubeClient(data_endpoint, http, sleep=sleep) as data,
+        YouTubeClient(analytics_endpoint, http, sleep=sleep) as analytics,
+    ):
+        channel_row, uploads = channel(data, channel_id, day)
+        video_rows = list(videos(data, channel_id, uploads, videos_window, tz))
+        snapshot_rows = list(video_snapshots(data, video_rows, source_cfg.video_batch_size, day))
+        daily_rows = list(channel_daily(analytics, channel_id, list(source_cfg.analytics_metrics), report_window))
+
+    landed = {}
+    for entity, rows, schema in (
+        ("channels", [channel_row], YOUTUBE_CHANNELS),
+        ("videos", video_rows, YOUTUBE_VIDEOS),
+        ("video_snapshots", snapshot_rows, YOUTUBE_VIDEO_SNAPSHOTS),
+        ("channel_daily", daily_rows, YOUTUBE_CHANNEL_DAILY),
+    ):
+        write_partition(SOURCE, entity, channel_id, rows, schema, ctx, landing_root)
+        landed[entity] = len(rows)
+    logger.info("YouTube channel %s: landed %s", channel_id, landed)
+    return landed

@@ -1,0 +1,207 @@
+"""What every platform sandbox shares: one loopback HTTP server per platform, a clock, call counts.
+
+A platform subclasses `LoopbackServer` and implements `handle`, which gets every GET and POST and
+returns a `Reply`. The base owns the socket, the threads, keep-alive, `GET /__sandbox/calls`, and
+turns an exception in `handle` into a logged 500 JSON reply, so a sandbox bug shows up as a failed
+call instead of a dropped connection."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar, Self
+from urllib.parse import urlsplit
+
+logger = logging.getLogger(__name__)
+
+CALLS_PATH = "/__sandbox/calls"
+JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
+
+
+@dataclass
+class Reply:
+    """One HTTP response. Content-Type defaults to JSON; Content-Length is always computed."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_reply(status: int, obj: object, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, json.dumps(obj, separators=(",", ":")).encode(), dict(headers or {}))
+
+
+def every(n: int, number: int) -> bool:
+    """Whether call `number` is due on an every-`n`th schedule (`n` <= 0 never fires)."""
+    return n > 0 and number % n == 0
+
+
+class LoopbackServer(ABC):
+    """One platform's sandbox API on a loopback port (`port=0` picks a free one).
+
+    `now` fixes the clock (default: real time). `calls` counts calls per endpoint kind; a platform
+    counts each call once under its kind via `next_call`, and faulted calls additionally under one
+    of `FAULT_COUNTERS`, which `total_calls` leaves out because they are subsets."""
+
+    # Used in log lines and the server thread's name.
+    LABEL: ClassVar[str] = "sandbox"
+    FAULT_COUNTERS: ClassVar[frozenset[str]] = frozenset({"throttled", "faults"})
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, now: datetime | None = None) -> None:
+        if now is not None and now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        self.host, self.port = host, port
+        self.fixed_now = now
+        self.calls: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        # Not reset by reset_calls: fault schedules keep their rhythm across test phases.
+        self._call_number = 0
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- to implement -------------------------------------------------------------------------
+
+    @abstractmethod
+    def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Reply:
+        """Answer one request. `headers` has lower-case names; `query` is the raw query string."""
+
+    def internal_error(self) -> Reply:
+        """The reply when `handle` raised; platforms override it to use their error body shape."""
+        return json_reply(500, {"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}})
+
+    def common_headers(self) -> dict[str, str]:
+        """Headers sent on every response (e.g. a trace id); reply headers take precedence."""
+        return {}
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        if self._httpd is not None:
+            return self
+        handler = type("_BoundHandler", (_Handler,), {"sandbox": self})
+        self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{self.LABEL}-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        logger.info("%s listening on %s", self.LABEL, self.url)
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """What a connection's host is set to (platforms with a path prefix override it)."""
+        return self.url
+
+    def now(self) -> datetime:
+        return self.fixed_now if self.fixed_now is not None else datetime.now(UTC)
+
+    # -- call counting ------------------------------------------------------------------------
+
+    def next_call(self, kind: str) -> int:
+        """Count one API call under `kind`; return its number (1, 2, ...) for fault schedules."""
+        with self.lock:
+            self.calls[kind] += 1
+            self._call_number += 1
+            return self._call_number
+
+    def count_fault(self, counter: str = "faults") -> None:
+        with self.lock:
+            self.calls[counter] += 1
+
+    def reset_calls(self) -> None:
+        with self.lock:
+            self.calls.clear()
+
+    @property
+    def total_calls(self) -> int:
+        """API calls answered, whatever their outcome (the fault counters are subsets)."""
+        with self.lock:
+            return sum(n for kind, n in self.calls.items() if kind not in self.FAULT_COUNTERS)
+
+    # -- transport ----------------------------------------------------------------------------
+
+    def dispatch(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Reply:
+        if method == "GET" and path.rstrip("/") == CALLS_PATH:
+            with self.lock:
+                return json_reply(200, dict(self.calls))
+        try:
+            return self.handle(method, path, query, headers, body)
+        except Exception:
+            logger.exception("%s failed on %s %s", self.LABEL, method, path)
+            return self.internal_error()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    sandbox: LoopbackServer
+    protocol_version = "HTTP/1.1"
+    timeout = 60  # idle keep-alive connections give their thread back
+    # Headers and body leave in one segment: with Nagle's algorithm and delayed ACKs, a keep-alive
+    # client would otherwise wait ~40 ms per response.
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024
+
+    def do_GET(self) -> None:  # noqa: N802 (the stdlib's naming)
+        self._serve("GET")
+
+    def do_POST(self) -> None:  # noqa: N802 (the stdlib's naming)
+        self._serve("POST")
+
+    def _serve(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        body = self._read_body(headers)
+        reply = self.sandbox.dispatch(method, parts.path, parts.query, headers, body)
+        self.send_response(reply.status)
+        out = {"Content-Type": JSON_CONTENT_TYPE, **self.sandbox.common_headers(), **reply.headers}
+        for name, value in out.items():
+            if name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    def _read_body(self, headers: dict[str, str]) -> bytes:
+        # The whole body must be consumed, or the next request on this keep-alive connection
+        # would start in the middle of it.
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            chunks = []
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            while self.rfile.readline().strip():  # trailers, up to the blank line
+                pass
+            return b"".join(chunks)
+        length = int(headers.get("content-length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib's signature)
+        logger.debug(f"{self.sandbox.LABEL}: " + format, *args)
