@@ -25,19 +25,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from pipeline.config import Instagram
 from pipeline.windows import DateWindow
 from sandbox.world import (
     MATURE_HOURS,
-    TIMEZONE,
     WORLD_START,
     Campaign,
-    _campaign_active,
-    _campaign_templates,
+    SeededWorld,
+    campaign_active,
+    campaign_templates,
     lifetime_fraction,
-    load_campaigns,
 )
 
 ACCOUNT_ID = "17841400000000501"
@@ -174,12 +172,14 @@ def story_fraction(age: timedelta) -> float:
     return (1 - math.exp(-hours / _STORY_HALF_LIFE_HOURS)) / (1 - math.exp(-full / _STORY_HALF_LIFE_HOURS))
 
 
-class InstagramWorld:
+class InstagramWorld(SeededWorld):
     """The ground truth of the Instagram endpoints. `scale` multiplies media per day and audiences.
 
     `business_since`: media published before this instant were posted while the account was a
     personal one and have no insights (subcode 2108006); default: the world's start.
     `views_refused_for`: media product types whose insights refuse `views` (code 100)."""
+
+    rng_namespace = "instagram"
 
     def __init__(
         self,
@@ -192,11 +192,7 @@ class InstagramWorld:
         views_refused_for: Iterable[str] = (),
         media_reach: int = MEDIA_REACH,
     ) -> None:
-        if scale <= 0:
-            raise ValueError("scale must be positive")
-        self.seed, self.scale, self.start = seed, scale, start
-        self.tz = ZoneInfo(TIMEZONE)
-        self.campaigns = campaigns if campaigns is not None else load_campaigns()
+        super().__init__(seed, scale, start, campaigns)
         self.accounts = {a.id: a for a in (accounts if accounts is not None else default_accounts(scale))}
         self.business_since = business_since if business_since is not None else self.day_start(start)
         self.views_refused_for = frozenset(views_refused_for)
@@ -209,24 +205,14 @@ class InstagramWorld:
 
     # -- time helpers -------------------------------------------------------------------------
 
-    def day_start(self, day: date) -> datetime:
-        return datetime.combine(day, time(), tzinfo=self.tz)
-
     def day_end(self, day: date) -> datetime:
         return self.day_start(day + timedelta(days=1))
-
-    def local_day(self, instant: datetime) -> date:
-        return instant.astimezone(self.tz).date()
 
     def account(self, account_id: str) -> InstagramAccount:
         try:
             return self.accounts[account_id]
         except KeyError:
             raise KeyError(f"no Instagram account {account_id!r} in the sandbox world") from None
-
-    def _rng(self, *parts: object) -> random.Random:
-        # A string seed is hashed with SHA-512, so the stream does not depend on PYTHONHASHSEED.
-        return random.Random(":".join(str(p) for p in (self.seed, "instagram", *parts)))
 
     # -- media --------------------------------------------------------------------------------
 
@@ -263,7 +249,7 @@ class InstagramWorld:
         caption: str | None = None
         if campaign is not None:
             query = urlencode({"utm_source": "instagram", "utm_medium": "social", "utm_campaign": campaign.id})
-            caption = f"{rng.choice(_campaign_templates(campaign))} {account.website}/{campaign.id}?{query}"
+            caption = f"{rng.choice(campaign_templates(campaign))} {account.website}/{campaign.id}?{query}"
         elif kind != "STORY" and rng.random() < 0.92:
             caption = rng.choice(_CAPTIONS)
         shortcode = _shortcode(number)
@@ -285,7 +271,7 @@ class InstagramWorld:
         )
 
     def _pick_campaign(self, day: date, rng: random.Random) -> Campaign | None:
-        active = [c for c in self.campaigns if _campaign_active(c, day)]
+        active = [c for c in self.campaigns if campaign_active(c, day)]
         return rng.choice(active) if active else None
 
     @staticmethod

@@ -42,22 +42,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
-from zoneinfo import ZoneInfo
 
 from pipeline.config import LinkedIn, Windows
 from pipeline.windows import extraction_window
 from sandbox.base import LoopbackServer, Reply, every, json_reply
 from sandbox.registry import register
 from sandbox.world import (
-    _WEEKDAY_FACTOR,
     MATURE_HOURS,
-    TIMEZONE,
+    WEEKDAY_FACTOR,
     WORLD_START,
     Campaign,
-    _campaign_active,
-    _campaign_templates,
+    SeededWorld,
+    campaign_active,
+    campaign_templates,
     lifetime_fraction,
-    load_campaigns,
 )
 
 DEFAULT_TOKEN = "sandbox-token-linkedin"
@@ -178,13 +176,15 @@ def _ms_floor(instant: datetime) -> datetime:
     return from_epoch_ms(epoch_ms(instant))
 
 
-class LinkedInWorld:
+class LinkedInWorld(SeededWorld):
     """Ground truth for the LinkedIn sandbox. `scale` multiplies posts per day and audience sizes.
 
     Posts are generated per local day (America/Chicago, like the rest of the world); LinkedIn's
     statistics are per UTC day: a day's share statistics are the growth, within that UTC day, of
     every post's lifetime counts (see `sandbox.world.lifetime_fraction`) plus a small tail from older
     content; unique impressions are counted once per day, so they are not the sum of the posts'."""
+
+    rng_namespace = "linkedin"
 
     def __init__(
         self,
@@ -194,11 +194,7 @@ class LinkedInWorld:
         campaigns: list[Campaign] | None = None,
         organizations: list[Organization] | None = None,
     ) -> None:
-        if scale <= 0:
-            raise ValueError("scale must be positive")
-        self.seed, self.scale, self.start = seed, scale, start
-        self.tz = ZoneInfo(TIMEZONE)
-        self.campaigns = campaigns if campaigns is not None else load_campaigns()
+        super().__init__(seed, scale, start, campaigns)
         orgs = organizations if organizations is not None else default_organizations(scale)
         self.organizations: dict[str, Organization] = {o.id: o for o in orgs}
         self._followers_lock = threading.Lock()
@@ -214,17 +210,6 @@ class LinkedInWorld:
             return self.organizations[organization_id]
         except KeyError:
             raise KeyError(f"no organization {organization_id!r} in the LinkedIn sandbox world") from None
-
-    def _rng(self, *parts: object) -> random.Random:
-        # A string seed is hashed with SHA-512, so the stream does not depend on PYTHONHASHSEED.
-        return random.Random(":".join(str(p) for p in (self.seed, "linkedin", *parts)))
-
-    def day_start(self, day: date) -> datetime:
-        """Local midnight starting `day` (the organisation's timezone)."""
-        return datetime.combine(day, time(), tzinfo=self.tz)
-
-    def local_day(self, instant: datetime) -> date:
-        return instant.astimezone(self.tz).date()
 
     # -- posts --------------------------------------------------------------------------------
 
@@ -259,7 +244,7 @@ class LinkedInWorld:
         if campaign is not None:
             query = urlencode({"utm_source": "linkedin", "utm_medium": "social", "utm_campaign": campaign.id})
             link: str | None = f"{org.website}/{campaign.id}?{query}"
-            commentary = f"{rng.choice(_campaign_templates(campaign))} {link}{hashtag}"
+            commentary = f"{rng.choice(campaign_templates(campaign))} {link}{hashtag}"
             title: str | None = campaign.name
         else:
             link = f"{org.website}/news/{day.isoformat()}" if kind == "article" else None
@@ -283,7 +268,7 @@ class LinkedInWorld:
         )
 
     def _pick_campaign(self, org: Organization, day: date, rng: random.Random) -> Campaign | None:
-        active = [c for c in self.campaigns if _campaign_active(c, day)]
+        active = [c for c in self.campaigns if campaign_active(c, day)]
         if not active:
             return None
         weights = [org.service_line_weights.get(c.service_line, 1.0) for c in active]
@@ -349,7 +334,7 @@ class LinkedInWorld:
                 growth[name] += after[name] - before[name]
         rng = self._rng("share-day", organization_id, day.isoformat())
         # Older posts keep drawing a trickle of views from feeds and the page itself.
-        tail = org.followers_at_start * 0.004 * _WEEKDAY_FACTOR[day.weekday()] * rng.uniform(0.7, 1.3)
+        tail = org.followers_at_start * 0.004 * WEEKDAY_FACTOR[day.weekday()] * rng.uniform(0.7, 1.3)
         impressions = growth["impressionCount"] + round(tail)
         return {
             "impressionCount": impressions,
@@ -369,7 +354,7 @@ class LinkedInWorld:
         org = self.organization(organization_id)
         rng = self._rng("followers", organization_id, day.isoformat())
         published = sum(1 for _ in self.iter_posts(organization_id, utc_midnight(day), utc_midnight(day + _DAY)))
-        organic = round(org.daily_follows * _WEEKDAY_FACTOR[day.weekday()] * rng.uniform(0.5, 1.5))
+        organic = round(org.daily_follows * WEEKDAY_FACTOR[day.weekday()] * rng.uniform(0.5, 1.5))
         organic += round(published * rng.uniform(0, 3))
         # Sponsored content runs on some days and brings a few paid follows.
         paid = round(rng.uniform(2, 12) * self.scale) if rng.random() < 0.08 else 0

@@ -94,7 +94,7 @@ _FAST_SHARE = 0.86
 _POST_NUMBER_BASE = 122_100_000_000_000_000
 _POSTS_PER_DAY_SLOTS = 100
 
-_WEEKDAY_FACTOR = (1.05, 1.08, 1.05, 1.0, 0.95, 0.82, 0.85)  # Monday first
+WEEKDAY_FACTOR = (1.05, 1.08, 1.05, 1.0, 0.95, 0.82, 0.85)  # Monday first
 _POSTING_HOURS = {
     7: 2,
     8: 5,
@@ -206,7 +206,37 @@ def default_pages(scale: float = 1.0) -> list[Page]:
     ]
 
 
-class SandboxWorld:
+class SeededWorld:
+    """What every sandbox world shares: seed, scale, start, timezone, campaigns and seeded streams.
+
+    `rng_namespace` is put between the seed and the parts of every stream's seed string, so each
+    platform draws its own streams; None leaves it out."""
+
+    rng_namespace: str | None = None
+
+    def __init__(self, seed: int, scale: float, start: date, campaigns: list[Campaign] | None) -> None:
+        if scale <= 0:
+            raise ValueError("scale must be positive")
+        self.seed = seed
+        self.scale = scale
+        self.start = start
+        self.tz = ZoneInfo(TIMEZONE)
+        self.campaigns = campaigns if campaigns is not None else load_campaigns()
+
+    def _rng(self, *parts: object) -> random.Random:
+        # A string seed is hashed with SHA-512, so the stream does not depend on PYTHONHASHSEED.
+        prefix = (self.seed,) if self.rng_namespace is None else (self.seed, self.rng_namespace)
+        return random.Random(":".join(str(p) for p in (*prefix, *parts)))
+
+    def day_start(self, day: date) -> datetime:
+        """Local midnight starting `day`, as an aware datetime."""
+        return datetime.combine(day, time(), tzinfo=self.tz)
+
+    def local_day(self, instant: datetime) -> date:
+        return instant.astimezone(self.tz).date()
+
+
+class SandboxWorld(SeededWorld):
     """The ground truth the sandbox serves. `scale` multiplies posts per day and audience sizes."""
 
     def __init__(
@@ -217,13 +247,7 @@ class SandboxWorld:
         campaigns: list[Campaign] | None = None,
         pages: list[Page] | None = None,
     ) -> None:
-        if scale <= 0:
-            raise ValueError("scale must be positive")
-        self.seed = seed
-        self.scale = scale
-        self.start = start
-        self.tz = ZoneInfo(TIMEZONE)
-        self.campaigns = campaigns if campaigns is not None else load_campaigns()
+        super().__init__(seed, scale, start, campaigns)
         self.pages: dict[str, Page] = {p.id: p for p in (pages if pages is not None else default_pages(scale))}
         self._follows_lock = threading.Lock()
         self._follows: dict[str, list[int]] = {}
@@ -233,25 +257,14 @@ class SandboxWorld:
 
     # -- time helpers -------------------------------------------------------------------------
 
-    def day_start(self, day: date) -> datetime:
-        """Local midnight starting `day`, as an aware datetime."""
-        return datetime.combine(day, time(), tzinfo=self.tz)
-
     def day_end(self, day: date) -> datetime:
         return self.day_start(day + timedelta(days=1))
-
-    def local_day(self, instant: datetime) -> date:
-        return instant.astimezone(self.tz).date()
 
     def page(self, page_id: str) -> Page:
         try:
             return self.pages[page_id]
         except KeyError:
             raise KeyError(f"no page {page_id!r} in the sandbox world") from None
-
-    def _rng(self, *parts: object) -> random.Random:
-        # A string seed is hashed with SHA-512, so the stream does not depend on PYTHONHASHSEED.
-        return random.Random(":".join(str(p) for p in (self.seed, *parts)))
 
     # -- posts --------------------------------------------------------------------------------
 
@@ -279,7 +292,7 @@ class SandboxWorld:
         if campaign is not None:
             query = urlencode({"utm_source": "facebook", "utm_medium": "social", "utm_campaign": campaign.id})
             link = f"{page.website}/{campaign.id}?{query}"
-            message: str | None = f"{rng.choice(_campaign_templates(campaign))} {link}"
+            message: str | None = f"{rng.choice(campaign_templates(campaign))} {link}"
         else:
             link = f"{page.website}/news/{day.isoformat()}" if rng.random() < 0.4 else None
             text = rng.choice(_PEDIATRIC_UNTAGGED if page.pediatric else _UNTAGGED)
@@ -300,7 +313,7 @@ class SandboxWorld:
         )
 
     def _pick_campaign(self, page: Page, day: date, rng: random.Random) -> Campaign | None:
-        active = [c for c in self.campaigns if _campaign_active(c, day)]
+        active = [c for c in self.campaigns if campaign_active(c, day)]
         if not active:
             return None
         weights = [page.service_line_weights.get(c.service_line, 1.0) for c in active]
@@ -376,7 +389,7 @@ class SandboxWorld:
             for name in growth:
                 growth[name] += after[name] - before[name]
         rng = self._rng("page-day", page_id, day.isoformat())
-        weekday = _WEEKDAY_FACTOR[day.weekday()]
+        weekday = WEEKDAY_FACTOR[day.weekday()]
         baseline_views = page.audience * 0.06 * weekday * rng.uniform(0.85, 1.15)
         media_views = growth["post_media_view"] + round(baseline_views)
         return {
@@ -413,7 +426,7 @@ class SandboxWorld:
         return round(self.followers_count(page_id, now) * 0.94)
 
 
-def _campaign_active(campaign: Campaign, day: date) -> bool:
+def campaign_active(campaign: Campaign, day: date) -> bool:
     """Flu-shot drives run in flu season (September to December) of the year their id names, if any."""
     if campaign.objective != "flu_shot_drive":
         return True
@@ -421,7 +434,7 @@ def _campaign_active(campaign: Campaign, day: date) -> bool:
     return day.month >= 9 and (not year.isdigit() or int(year) == day.year)
 
 
-def _campaign_templates(campaign: Campaign) -> list[str]:
+def campaign_templates(campaign: Campaign) -> list[str]:
     return (
         _CAMPAIGN_TEMPLATES.get((campaign.objective, campaign.service_line))
         or _CAMPAIGN_TEMPLATES.get((campaign.objective, ""))

@@ -35,20 +35,18 @@ from datetime import time as clock_time
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
-from zoneinfo import ZoneInfo
 
 from pipeline.config import X
 from sandbox.base import LoopbackServer, Reply, every, json_reply
 from sandbox.registry import register
 from sandbox.world import (
     _UNTAGGED,
-    TIMEZONE,
     WORLD_START,
     Campaign,
-    _campaign_active,
-    _campaign_templates,
+    SeededWorld,
+    campaign_active,
+    campaign_templates,
     lifetime_fraction,
-    load_campaigns,
 )
 
 DEFAULT_TOKEN = "sandbox-token-x"
@@ -194,13 +192,15 @@ def snowflake_time(post_id: str) -> datetime | None:
     return datetime.fromtimestamp(((int(post_id) >> 22) + _X_EPOCH_MS) / 1000, UTC)
 
 
-class XWorld:
+class XWorld(SeededWorld):
     """Cedar Valley Health on X: every value a pure function of (seed, account, day), computed on
     demand, except the deletions a test makes with `delete_post`.
 
     Posts are original posts (no replies or reposts), 0-4 a day, about 45% promoting a campaign with
     `utm_campaign=<campaign id>` in the link. Public metrics grow along the shared lifetime curve
     (`sandbox.world.lifetime_fraction`), so a later read is never lower than an earlier one."""
+
+    rng_namespace = "x"
 
     def __init__(
         self,
@@ -210,33 +210,18 @@ class XWorld:
         campaigns: list[Campaign] | None = None,
         accounts: list[XAccount] | None = None,
     ) -> None:
-        if scale <= 0:
-            raise ValueError("scale must be positive")
-        self.seed, self.scale, self.start = seed, scale, start
-        self.tz = ZoneInfo(TIMEZONE)
-        self.campaigns = campaigns if campaigns is not None else load_campaigns()
+        super().__init__(seed, scale, start, campaigns)
         self.accounts = {a.id: a for a in (accounts if accounts is not None else default_accounts(scale))}
         self._lock = threading.Lock()
         self._deleted: dict[str, datetime] = {}
         self._followers: dict[str, list[int]] = {}
         self.posts_on = lru_cache(maxsize=8192)(self._posts_on)
 
-    # -- time helpers ---------------------------------------------------------------------------
-
-    def day_start(self, day: date) -> datetime:
-        return datetime.combine(day, clock_time(), tzinfo=self.tz)
-
-    def local_day(self, instant: datetime) -> date:
-        return instant.astimezone(self.tz).date()
-
     def account(self, user_id: str) -> XAccount:
         try:
             return self.accounts[user_id]
         except KeyError:
             raise KeyError(f"no X account {user_id!r} in the sandbox world") from None
-
-    def _rng(self, *parts: object) -> random.Random:
-        return random.Random(":".join(str(p) for p in (self.seed, "x", *parts)))
 
     # -- posts ----------------------------------------------------------------------------------
 
@@ -258,12 +243,12 @@ class XWorld:
         created = local.astimezone(UTC)
         millis = int(created.timestamp()) * 1000 + rng.randrange(1000)
         post_id = str(((millis - _X_EPOCH_MS) << 22) | (_WORKER << 12) | rank)
-        active = [c for c in self.campaigns if _campaign_active(c, day)]
+        active = [c for c in self.campaigns if campaign_active(c, day)]
         campaign = rng.choice(active) if active and rng.random() < 0.45 else None
         hashtag = rng.choice(_HASHTAGS)
         if campaign is not None:
             query = urlencode({"utm_source": "x", "utm_medium": "social", "utm_campaign": campaign.id})
-            text = f"{rng.choice(_campaign_templates(campaign))} {account.website}/{campaign.id}?{query}"
+            text = f"{rng.choice(campaign_templates(campaign))} {account.website}/{campaign.id}?{query}"
         else:
             text = rng.choice(_UNTAGGED)
             if rng.random() < 0.3:

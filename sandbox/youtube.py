@@ -42,12 +42,11 @@ from sandbox.base import LoopbackServer, Reply, every, json_reply
 from sandbox.registry import register
 from sandbox.world import (
     MATURE_HOURS,
-    TIMEZONE,
     Campaign,
-    _campaign_active,
-    _campaign_templates,
+    SeededWorld,
+    campaign_active,
+    campaign_templates,
     lifetime_fraction,
-    load_campaigns,
 )
 
 DEFAULT_TOKEN = "sandbox-token-youtube"
@@ -190,7 +189,7 @@ class _Catalogue:
         self.through: date | None = None
 
 
-class YouTubeWorld:
+class YouTubeWorld(SeededWorld):
     """The ground truth the YouTube sandbox serves; pure functions of (seed, channel, day)."""
 
     def __init__(
@@ -200,22 +199,13 @@ class YouTubeWorld:
         channels: list[Channel] | None = None,
         campaigns: list[Campaign] | None = None,
     ) -> None:
-        if scale <= 0:
-            raise ValueError("scale must be positive")
-        self.seed = seed
-        self.scale = scale
-        self.tz = ZoneInfo(TIMEZONE)  # the channel team publishes on Central time
-        self.start = CHANNEL_START
-        self.campaigns = campaigns if campaigns is not None else load_campaigns()
+        super().__init__(seed, scale, CHANNEL_START, campaigns)  # the channel team publishes on Central time
         self.channels = {c.id: c for c in (channels if channels is not None else default_channels(scale))}
         self._lock = threading.RLock()
         self._catalogues: dict[str, _Catalogue] = {}
         self._subscribers: dict[str, list[int]] = {}
         self.videos_on = lru_cache(maxsize=4096)(self._videos_on)
         self.channel_day = lru_cache(maxsize=8192)(self._channel_day)
-
-    def _rng(self, *parts: object) -> random.Random:
-        return random.Random(":".join(str(p) for p in (self.seed, *parts)))
 
     def channel(self, channel_id: str) -> Channel:
         try:
@@ -250,7 +240,7 @@ class YouTubeWorld:
             title = rng.choice(_CAMPAIGN_TITLES.get(campaign.objective, [campaign.name]))
             query = urlencode({"utm_source": "youtube", "utm_medium": "social", "utm_campaign": campaign.id})
             description = (
-                f"{rng.choice(_campaign_templates(campaign))}\n\nLearn more: {channel.website}/{campaign.id}?{query}"
+                f"{rng.choice(campaign_templates(campaign))}\n\nLearn more: {channel.website}/{campaign.id}?{query}"
             )
         else:
             title = rng.choice(_UNTAGGED_TITLES)
@@ -287,7 +277,7 @@ class YouTubeWorld:
         )
 
     def _pick_campaign(self, day: date, rng: random.Random) -> Campaign | None:
-        active = [c for c in self.campaigns if _campaign_active(c, day)]
+        active = [c for c in self.campaigns if campaign_active(c, day)]
         return rng.choice(active) if active else None
 
     def _catalogue(self, channel_id: str, through: date) -> _Catalogue:
