@@ -137,7 +137,8 @@ def test_a_long_backfill_is_split_into_90_day_insights_calls(sandbox, data_dir):
 
     expected = minimum_calls(sandbox, SOURCE_CFG, 200, post_window(windows, False))
     assert dict(sandbox.calls) == expected
-    assert expected["page_insights"] == 3 * 2 * len(SOURCE_CFG.accounts)
+    groups = math.ceil(len(SOURCE_CFG.page_metrics) / SOURCE_CFG.metrics_per_request)
+    assert expected["page_insights"] == 3 * groups * len(SOURCE_CFG.accounts)
     assert {r["date"] for r in landed("page_insights")} == {PARTITION - timedelta(days=i) for i in range(200)}
 
 
@@ -213,9 +214,12 @@ def test_an_invalid_metric_is_dropped_with_a_warning_and_the_others_land(sandbox
         SOURCE_CFG.post_metrics
     )
     assert counts[page_id]["page_insights"] == 120 * len(valid_page_metrics)
-    # First window: the failing group and its 3 metrics one by one, then the 2 other groups;
-    # second window: the 6 valid metrics in 2 groups.
-    assert sandbox.calls["page_insights"] == (1 + 3 + 2) + 2
+    # First window: the failing group and its metrics one by one, then the other groups;
+    # second window: only the valid metrics, in groups.
+    per_call = SOURCE_CFG.metrics_per_request
+    first_window = 1 + per_call + (math.ceil((len(valid_page_metrics) + 1) / per_call) - 1)
+    second_window = math.ceil(len(valid_page_metrics) / per_call)
+    assert sandbox.calls["page_insights"] == first_window + second_window
 
 
 def test_a_code_100_that_is_not_an_invalid_metric_is_not_swallowed(sandbox, data_dir):

@@ -62,6 +62,15 @@ pivoted as (
 ),
 
 follower_counts as (
+    -- Facebook reports its follower count as a daily insight (page_follows, Nov 2025).
+    select
+        'facebook' as platform,
+        account_id,
+        metric_date as date_day,
+        metric_value as followers
+    from {{ ref('stg_facebook_pages__page_insights') }}
+    where metric_name = 'page_follows'
+    union all
     {% for platform, model in followers %}
         select
             '{{ platform }}' as platform,
