@@ -8,6 +8,7 @@ from datetime import date
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
+from expectations.landing_call_tracking import E164
 from expectations.severity import critical
 
 CHANNELS = ["tv", "radio", "print", "ooh", "direct_mail"]
@@ -24,6 +25,9 @@ def placements_suite(partition_date: date) -> gx.ExpectationSuite:
             critical(
                 gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="end_date", column_B="start_date", or_equal=True)
             ),
+            # Calls to a tracking number are credited to one placement (placements without one have none).
+            critical(gxe.ExpectColumnValuesToBeUnique(column="tracking_number")),
+            critical(gxe.ExpectColumnValuesToMatchRegex(column="tracking_number", regex=E164)),
         ],
     )
 

@@ -81,16 +81,18 @@ class ApiError(RuntimeError):
     def fbtrace_id(self) -> str | None:
         return self.trace_id
 
-    def again(self, text: str) -> ApiError:
-        """The same error with a new explanation (e.g. after the retries ran out)."""
-        return type(self)(
-            text,
+    def again(self, text: str | None = None, kind: type[ApiError] | None = None) -> ApiError:
+        """The same error with a new explanation (e.g. after the retries ran out), or as another
+        class (`kind`) once a client knows what the platform's code means for it."""
+        return (kind or type(self))(
+            str(self) if text is None else text,
             message=self.message,
             code=self.code,
             subcode=self.subcode,
             trace_id=self.trace_id,
             path=self.path,
             http_status=self.http_status,
+            wait_seconds=self.wait_seconds,
         )
 
 

@@ -58,7 +58,11 @@ TRADITIONAL_MEDIA_PLACEMENTS = pa.schema(
         pa.field("circulation", pa.int64()),  # print
         pa.field("readers_per_copy", pa.float64()),  # print
         pa.field("pieces_mailed", pa.int64()),  # direct mail
-        pa.field("responses", pa.int64()),  # calls, QR scans, reply cards, vanity-URL visits
+        # Responses the vendor or ops count themselves (reply cards, QR scans). Calls come from call
+        # tracking and vanity-URL visits from web analytics, so they are not counted here.
+        pa.field("responses", pa.int64()),
+        pa.field("tracking_number", pa.string()),  # the placement's call-tracking number (E.164)
+        pa.field("vanity_url", pa.string()),  # the placement's vanity URL (redirects with UTM tags)
         pa.field("source_file", pa.string(), nullable=False),
         pa.field("source_row", pa.int64(), nullable=False),
     ]
@@ -161,6 +165,79 @@ LINKEDIN_POSTS = pa.schema(
     ]
 )
 
+# Paid social: Meta Marketing API ads insights, level=ad, time_increment=1. One row per ad and day
+# as the API reports it (numbers arrive as strings and are parsed); each night re-reads a lookback,
+# so staging keeps the latest landing of each (ad, date).
+META_ADS_INSIGHTS = pa.schema(
+    [
+        pa.field("ad_account_id", pa.string(), nullable=False),  # without the act_ prefix
+        pa.field("date", pa.date32(), nullable=False),  # date_start (= date_stop) in the ad account's timezone
+        pa.field("campaign_id", pa.string(), nullable=False),
+        pa.field("campaign_name", pa.string()),
+        pa.field("adset_id", pa.string(), nullable=False),
+        pa.field("ad_id", pa.string(), nullable=False),
+        pa.field("ad_name", pa.string()),
+        pa.field("account_currency", pa.string()),
+        pa.field("spend", MONEY, nullable=False),
+        pa.field("impressions", pa.int64()),
+        pa.field("reach", pa.int64()),  # unique people for this ad and day only: never summed
+        pa.field("clicks", pa.int64()),
+        pa.field("inline_link_clicks", pa.int64()),
+    ]
+)
+# The `actions` and `action_values` lists of the same rows, long: one row per ad x day x action
+# type. Values are the platform's own attribution (per the configured windows): shown per platform,
+# never summed with first-party conversions.
+META_ADS_ACTIONS = pa.schema(
+    [
+        pa.field("ad_account_id", pa.string(), nullable=False),
+        pa.field("date", pa.date32(), nullable=False),
+        pa.field("ad_id", pa.string(), nullable=False),
+        pa.field("action_type", pa.string(), nullable=False),
+        pa.field("value", pa.float64()),  # count of actions (`actions[].value`)
+        pa.field("action_value", MONEY),  # `action_values[].value` for the same type, if any
+    ]
+)
+
+# First-party web analytics: GA4 Data API runReport, aggregated by day and session
+# source / medium / campaign. Aggregates only: no user, client or session id ever lands.
+GA4_SESSIONS = pa.schema(
+    [
+        pa.field("property_id", pa.string(), nullable=False),
+        pa.field("date", pa.date32(), nullable=False),  # in the property's reporting timezone
+        pa.field("session_source", pa.string(), nullable=False),
+        pa.field("session_medium", pa.string(), nullable=False),
+        pa.field("session_campaign_name", pa.string(), nullable=False),
+        pa.field("sessions", pa.int64(), nullable=False),
+        pa.field("engaged_sessions", pa.int64()),
+    ]
+)
+GA4_KEY_EVENTS = pa.schema(
+    [
+        pa.field("property_id", pa.string(), nullable=False),
+        pa.field("date", pa.date32(), nullable=False),
+        pa.field("session_source", pa.string(), nullable=False),
+        pa.field("session_medium", pa.string(), nullable=False),
+        pa.field("session_campaign_name", pa.string(), nullable=False),
+        pa.field("event_name", pa.string(), nullable=False),  # one of the configured key events
+        pa.field("key_events", pa.int64(), nullable=False),
+    ]
+)
+
+# Call tracking: the vendor's export of calls per tracking number and day, dropped in an inbox
+# (every file of the inbox is the current call log, landed as one snapshot like the media plan).
+# The number ties the calls to a placement of the media plan (its tracking_number column).
+CALL_TRACKING_CALLS = pa.schema(
+    [
+        pa.field("tracking_number", pa.string(), nullable=False),  # E.164, e.g. +13195550101
+        pa.field("date", pa.date32(), nullable=False),
+        pa.field("calls", pa.int64(), nullable=False),
+        pa.field("qualified_calls", pa.int64(), nullable=False),  # calls the vendor rates as a real lead
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_row", pa.int64(), nullable=False),
+    ]
+)
+
 # The extraction log: one row per source x account x run day, success or failure, landed by the
 # pipeline around every extract task (feeds the source_freshness mart).
 PIPELINE_EXTRACTIONS = pa.schema(
@@ -174,3 +251,32 @@ PIPELINE_EXTRACTIONS = pa.schema(
         pa.field("finished_at", pa.timestamp("us", tz="UTC"), nullable=False),
     ]
 )
+
+# Every landed entity, by (source, entity): the dbt sources (dbt/models/staging/<source>/) declare
+# exactly these columns, which tests/unit/test_landing_contract.py checks.
+LANDING_CONTRACT: dict[tuple[str, str], pa.Schema] = {
+    ("facebook_pages", "page_insights"): FACEBOOK_PAGE_INSIGHTS,
+    ("facebook_pages", "posts"): FACEBOOK_POSTS,
+    ("facebook_pages", "post_snapshots"): FACEBOOK_POST_SNAPSHOTS,
+    ("instagram", "accounts"): INSTAGRAM_ACCOUNTS,
+    ("instagram", "account_insights"): INSTAGRAM_ACCOUNT_INSIGHTS,
+    ("instagram", "media"): INSTAGRAM_MEDIA,
+    ("instagram", "media_snapshots"): INSTAGRAM_MEDIA_SNAPSHOTS,
+    ("x", "users"): X_USERS,
+    ("x", "posts"): X_POSTS,
+    ("x", "post_snapshots"): X_POST_SNAPSHOTS,
+    ("youtube", "channels"): YOUTUBE_CHANNELS,
+    ("youtube", "videos"): YOUTUBE_VIDEOS,
+    ("youtube", "video_snapshots"): YOUTUBE_VIDEO_SNAPSHOTS,
+    ("youtube", "channel_daily"): YOUTUBE_CHANNEL_DAILY,
+    ("linkedin", "network_sizes"): LINKEDIN_NETWORK_SIZES,
+    ("linkedin", "organization_daily"): LINKEDIN_ORGANIZATION_DAILY,
+    ("linkedin", "posts"): LINKEDIN_POSTS,
+    ("meta_ads", "ads_insights"): META_ADS_INSIGHTS,
+    ("meta_ads", "ads_actions"): META_ADS_ACTIONS,
+    ("ga4", "sessions"): GA4_SESSIONS,
+    ("ga4", "key_events"): GA4_KEY_EVENTS,
+    ("traditional_media", "placements"): TRADITIONAL_MEDIA_PLACEMENTS,
+    ("call_tracking", "calls"): CALL_TRACKING_CALLS,
+    ("pipeline", "extractions"): PIPELINE_EXTRACTIONS,
+}

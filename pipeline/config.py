@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -89,7 +89,7 @@ def _no_duplicate_accounts(accounts: list[Account]) -> None:
         raise ValueError(f"duplicate account id(s): {', '.join(duplicates)}")
 
 
-class _SocialSource(_Strict):
+class _ApiSource(_Strict):
     enabled: bool = True
     accounts: list[Account] = Field(min_length=1)
 
@@ -99,13 +99,13 @@ class _SocialSource(_Strict):
         return self
 
 
-class FacebookPages(_SocialSource):
+class FacebookPages(_ApiSource):
     page_metrics: list[Identifier] = Field(min_length=1)
     post_metrics: list[Identifier] = Field(min_length=1)
     metrics_per_request: int = Field(default=3, ge=1, le=25)
 
 
-class Instagram(_SocialSource):
+class Instagram(_ApiSource):
     # Daily account insights, read with metric_type=total_value.
     account_metrics: list[Identifier] = Field(min_length=1)
     # Lifetime media insights per media_product_type: `views` is refused for some types.
@@ -113,29 +113,72 @@ class Instagram(_SocialSource):
     metrics_per_request: int = Field(default=5, ge=1, le=25)
 
 
-class X(_SocialSource):
+class X(_ApiSource):
     # GET /2/tweets?ids= takes at most 100 ids; the timeline at most 100 posts a page.
     refresh_batch_size: int = Field(default=100, ge=1, le=100)
     page_size: int = Field(default=100, ge=5, le=100)
 
 
-class YouTube(_SocialSource):
+class YouTube(_ApiSource):
     # videos.list takes at most 50 ids; playlistItems at most 50 a page.
     video_batch_size: int = Field(default=50, ge=1, le=50)
     analytics_metrics: list[Identifier] = Field(min_length=1)
 
 
-class LinkedIn(_SocialSource):
+class LinkedIn(_ApiSource):
     # The LinkedIn-Version header (YYYYMM). Versions are sunset after about a year: bump it here.
     api_version: Annotated[str, Field(pattern=r"^\d{6}$")]
     # Statistics are complete only up to two days ago (end <= now - 2 days).
     statistics_lag_days: int = Field(default=2, ge=2, le=30)
 
 
+class MetaAds(_ApiSource):
+    """Meta Marketing API ads insights (paid social on Facebook and Instagram). Account ids are
+    the ad account numbers without the `act_` prefix."""
+
+    # Conversions keep changing within the attribution window: re-read this many days every night.
+    lookback_days: int = Field(default=28, ge=1, le=90)
+    attribution_windows: list[Literal["1d_click", "7d_click", "28d_click", "1d_view", "7d_view"]] = Field(
+        default=["7d_click", "1d_view"], min_length=1
+    )
+    # A date range longer than this is read through an async report run instead of a plain GET.
+    async_threshold_days: int = Field(default=7, ge=1, le=1100)
+    # Async report polling: the first wait, doubled after each poll up to the cap, until the timeout.
+    poll_initial_seconds: float = Field(default=2, ge=0)
+    poll_max_seconds: float = Field(default=60, gt=0)
+    poll_timeout_seconds: float = Field(default=1800, gt=0)
+    page_size: int = Field(default=500, ge=1, le=5000)
+
+    @field_validator("accounts")
+    @classmethod
+    def _numeric_ad_accounts(cls, accounts: list[Account]) -> list[Account]:
+        for account in accounts:
+            if not account.id.isdigit():
+                raise ValueError(f"ad account id {account.id!r} must be digits only (leave out the act_ prefix)")
+        return accounts
+
+
+class GoogleAnalytics(_ApiSource):
+    """GA4 Data API runReport: sessions and key events by day and session source/medium/campaign.
+    Account ids are GA4 property ids."""
+
+    # The key events (GA4 "conversions") that count as outcomes, e.g. appointment_request.
+    key_events: list[Identifier] = Field(min_length=1)
+    # GA4 keeps processing a day's data for up to two days: re-read this many days every night.
+    lookback_days: int = Field(default=3, ge=1, le=90)
+    page_size: int = Field(default=10_000, ge=1, le=250_000)
+
+
 class TraditionalMedia(_Strict):
     enabled: bool = True
-    # Folder under the data directory's inbox/ where marketing ops drop media-plan CSV files.
+    # Folder under the data directory's inbox/ where marketing ops drop media-plan files (CSV or XLSX).
     inbox: Identifier = "traditional_media"
+
+
+class CallTracking(_Strict):
+    enabled: bool = True
+    # Folder under the data directory's inbox/ where the call-tracking exports are dropped (CSV or XLSX).
+    inbox: Identifier = "call_tracking"
 
 
 class Sources(_Strict):
@@ -144,7 +187,10 @@ class Sources(_Strict):
     x: X | None = None
     youtube: YouTube | None = None
     linkedin: LinkedIn | None = None
+    meta_ads: MetaAds | None = None
+    ga4: GoogleAnalytics | None = None
     traditional_media: TraditionalMedia = TraditionalMedia()
+    call_tracking: CallTracking = CallTracking()
 
 
 class PipelineConfig(_Strict):

@@ -22,7 +22,14 @@ from typing import Any
 
 from sandbox.base import LoopbackServer
 
-PLATFORM_MODULES: tuple[str, ...] = ("sandbox.server", "sandbox.x", "sandbox.youtube", "sandbox.linkedin")
+PLATFORM_MODULES: tuple[str, ...] = (
+    "sandbox.server",
+    "sandbox.x",
+    "sandbox.youtube",
+    "sandbox.linkedin",
+    "sandbox.meta_ads",
+    "sandbox.ga4",
+)
 
 Factory = Callable[..., LoopbackServer]
 

@@ -12,6 +12,7 @@ import pytest
 from extractors.schemas import TRADITIONAL_MEDIA_PLACEMENTS
 from extractors.traditional_media import MediaPlanError, land_inbox, validate_file
 from pipeline.landing import RunContext, partition_files
+from pipeline.paths import DataPaths
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "traditional_media"
 Q1 = "media_plan_q1.csv"  # five placements, one per channel
@@ -92,6 +93,63 @@ def test_valid_files_land_with_the_contract_types(dirs):
     assert sorted(p.name for p in dirs[0].iterdir()) == [Q1, Q2]
 
 
+def test_tracking_numbers_land_as_e164_and_vanity_urls_as_written(dirs):
+    copy(Q1, dirs[0])
+    copy(Q2, dirs[0])  # a plan without the tracking columns
+
+    run(dirs)
+
+    rows = {r["placement_id"]: r for r in landed(dirs).to_pylist()}
+    assert {placement: r["tracking_number"] for placement, r in rows.items()} == {
+        "Q1-TV-01": "+13195550101",  # (319) 555-0101
+        "Q1-RAD-01": "+13195550102",  # 319.555.0102
+        "Q1-PRT-01": "+13195550103",  # +1 319 555 0103
+        "Q1-OOH-01": "+13195550104",  # 3195550104
+        "Q1-DM-01": None,
+        "Q2-TV-01": None,
+        "Q2-PRT-01": None,
+    }
+    assert (rows["Q1-TV-01"]["vanity_url"], rows["Q1-PRT-01"]["vanity_url"]) == (
+        "cvhflu.org/tv",
+        "cvhbirth.org/Gazette",
+    )
+    assert rows["Q1-RAD-01"]["vanity_url"] is None
+
+
+def test_a_tracking_number_in_two_files_quarantines_the_later_file(dirs):
+    inbox, quarantine, _ = dirs
+    copy(Q1, inbox)
+    lines = (DATA / Q2).read_text().splitlines()
+    (inbox / Q2).write_text(f"{lines[0]},tracking_number\n{lines[1]},(319) 555-0104\n{lines[2]},\n")
+
+    with pytest.raises(MediaPlanError):
+        run(dirs)
+
+    reason = (quarantine / "traditional_media" / f"date={DAY}" / f"{Q2}.reason.txt").read_text()
+    assert (
+        f"{Q2} row 1 (line 2), column tracking_number: tracking_number '+13195550104' is already used in {Q1} row 4"
+        in reason
+    )
+    assert "each placement needs its own tracking number" in reason
+
+
+def test_the_landing_suite_passes_the_landed_plan(dirs, tmp_path):
+    # Great Expectations takes seconds to import: only the test that uses it pays for it.
+    from expectations.landing_traditional_media import SUITES
+    from expectations.runner import Validator, validate_landing_partition
+
+    copy(Q1, dirs[0])
+    copy(Q2, dirs[0])
+    run(dirs)
+    validator = Validator(DataPaths(tmp_path))
+    assert validator.paths.landing == dirs[2]
+
+    summary = validate_landing_partition(validator, "traditional_media", "placements", DAY, SUITES["placements"])
+
+    # Placements without a tracking number (NULL) are neither duplicates nor malformed numbers.
+    assert (summary.rows, summary.failures) == (7, [])
+
+
 def test_validate_file_returns_typed_rows():
     rows = validate_file(DATA / Q1)
     assert [r["channel"] for r in rows] == ["tv", "radio", "print", "ooh", "direct_mail"]
@@ -116,13 +174,21 @@ MALFORMED = {
         lambda: edited(Q1, row=3, column="spend", value="-1200"),
         ["row 3 (line 4), column spend: '-1200' is negative; spend must be >= 0."],
     ),
-    "spend with thousands separator": (
-        lambda: edited(Q1, row=3, column="spend", value="$3,250"),
-        ["row 3 (line 4), column spend", "not a plain number"],
+    "spend in euros": (
+        lambda: edited(Q1, row=3, column="spend", value="€3,250"),
+        ["row 3 (line 4), column spend", "amounts must be in US dollars"],
     ),
-    "bad date": (
-        lambda: edited(Q1, row=2, column="start_date", value="01/12/2026"),
-        ["row 2 (line 3), column start_date", "YYYY-MM-DD"],
+    "day/month/year date": (
+        lambda: edited(Q1, row=2, column="start_date", value="13/01/2026"),
+        ["row 2 (line 3), column start_date", "month 13 does not exist; dates are month/day/year"],
+    ),
+    "duplicate tracking number": (
+        lambda: edited(Q1, row=2, column="tracking_number", value="319-555-0101"),
+        ["row 2 (line 3), column tracking_number", "'+13195550101' is already used on row 1"],
+    ),
+    "tracking number that is not a phone number": (
+        lambda: edited(Q1, row=4, column="tracking_number", value="555-0104"),
+        ["row 4 (line 5), column tracking_number", "it has 7 digits, not 10"],
     ),
     "impossible date": (
         lambda: edited(Q1, row=2, column="end_date", value="2026-02-30"),
@@ -219,7 +285,7 @@ def test_a_row_with_an_unquoted_comma_is_reported_not_shifted(tmp_path):
     lines = (DATA / Q1).read_text().splitlines(keepends=True)
     lines[2] = lines[2].replace("6400", "6,400")
     path.write_text("".join(lines))
-    with pytest.raises(MediaPlanError, match="row 2 \\(line 3\\): the row has 15 cells"):
+    with pytest.raises(MediaPlanError, match="row 2 \\(line 3\\): the row has 17 cells"):
         validate_file(path)
 
 
@@ -289,10 +355,12 @@ def test_a_rerun_of_the_same_day_replaces_the_snapshot(dirs):
 
 
 def test_an_empty_inbox_lands_an_empty_snapshot_and_warns(dirs, caplog):
-    (dirs[0] / "notes.xlsx").write_bytes(b"not a csv")
-    with caplog.at_level(logging.WARNING, logger="extractors.traditional_media"):
+    (dirs[0] / "notes.txt").write_text("call the printer on Monday")
+    with caplog.at_level(logging.WARNING):
         result = run(dirs)
     assert (result.rows_landed, result.files_landed) == (0, [])
     assert landed(dirs).num_rows == 0
-    assert "notes.xlsx" in caplog.text
-    assert "holds no .csv file" in caplog.text
+    assert "ignoring notes.txt in the media-plan inbox" in caplog.text
+    assert "holds no .csv or .xlsx file" in caplog.text
+    # Ignored files stay where they are.
+    assert [p.name for p in dirs[0].iterdir()] == ["notes.txt"]

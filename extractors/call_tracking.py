@@ -1,0 +1,84 @@
+"""Call tracking: the call-tracking vendor's export, dropped as CSV or XLSX files in an inbox folder.
+
+Each offline placement has its own phone number (the media plan's `tracking_number`); the vendor
+counts the calls to each number per day. Every run validates each file of the inbox and lands the
+rows of all valid files together as one snapshot partition (`call_tracking/calls/date=<day>/
+call_log.parquet`), so the inbox holds the whole call history the warehouse should see, and a rerun
+of a day replaces that day's snapshot. Bad files are quarantined with a reason, the valid ones land,
+and then the run fails so the task alerts (rules shared with the media plan: `extractors.inbox`).
+
+File format: a header row with exactly these names; in a workbook, a sheet named "Call log" or the
+only sheet:
+
+    date, tracking_number, calls, qualified_calls
+
+- `date`: the day the calls came in (ISO, month/day/year or a date cell; see `extractors.inbox`).
+- `tracking_number`: a 10-digit US number or an international number starting with +, stored as
+  E.164 (+13195550101).
+- `calls`, `qualified_calls`: whole numbers >= 0; qualified calls (those the vendor rates as a real
+  lead) are part of the calls, so never more.
+- One row per tracking number and day across all files of the inbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from extractors.inbox import Inbox, InboxFileError, InboxResult, Row, UniqueKey, parse_count, parse_date, parse_phone
+from extractors.schemas import CALL_TRACKING_CALLS
+from pipeline.landing import RunContext
+
+SOURCE = "call_tracking"
+ENTITY = "calls"
+PART = "call_log"
+
+REQUIRED_COLUMNS = ("date", "tracking_number", "calls", "qualified_calls")
+
+
+class CallLogError(InboxFileError):
+    """A call-log file (or several) could not be landed; the message says where and what to fix."""
+
+
+def _check_call_count(row: Row, record: dict[str, Any]) -> None:
+    record["date"] = row.value(
+        "date", parse_date, missing="date is empty; write the day of the calls, e.g. 2026-03-31."
+    )
+    record["tracking_number"] = row.value(
+        "tracking_number", parse_phone, missing="tracking_number is empty; write the number that was called."
+    )
+    calls = row.value("calls", parse_count, missing="calls is empty; write 0 for a day without calls.")
+    qualified = row.value(
+        "qualified_calls", parse_count, missing="qualified_calls is empty; write 0 when no call qualified."
+    )
+    if calls is not None and qualified is not None and qualified > calls:
+        row.problem(
+            "qualified_calls",
+            f"qualified_calls {qualified} is more than calls {calls}; qualified calls are part of the calls.",
+        )
+    record["calls"], record["qualified_calls"] = calls, qualified
+
+
+CALL_LOG = Inbox(
+    source=SOURCE,
+    entity=ENTITY,
+    part=PART,
+    schema=CALL_TRACKING_CALLS,
+    kind="call-log",
+    sheet="Call log",
+    noun="daily call count",
+    required=REQUIRED_COLUMNS,
+    optional=(),
+    check_row=_check_call_count,
+    error=CallLogError,
+    unique=(UniqueKey(("tracking_number", "date"), "a tracking number has one row per day"),),
+)
+
+
+def validate_file(path: Path) -> list[dict[str, Any]]:
+    """The rows of a call-log file as landing records, or CallLogError listing every problem."""
+    return CALL_LOG.validate_file(path)
+
+
+def land_inbox(inbox: Path, quarantine_root: Path, ctx: RunContext, landing_root: Path | None = None) -> InboxResult:
+    """Land a snapshot of the valid call-log files; quarantine the others, then raise CallLogError if any."""
+    return CALL_LOG.land(inbox, quarantine_root, ctx, landing_root)

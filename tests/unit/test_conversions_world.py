@@ -1,0 +1,231 @@
+"""The conversions world, the ground truth of what each channel returns: deterministic, driven by
+the platform worlds and the media plan, with carry-over and diminishing returns."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import date, timedelta
+
+import pytest
+
+from sandbox.conversions import (
+    BASELINE,
+    CHANNEL_EFFECTS,
+    KEY_EVENTS,
+    NOT_SET,
+    ORGANIC_PLATFORMS,
+    PAID_SOCIAL,
+    ConversionsWorld,
+    event_mix,
+)
+from sandbox.media_plan import CHANNELS, placements_between
+from sandbox.meta_ads import MetaAdsWorld
+from sandbox.world import SandboxWorld
+
+DAY = date(2026, 11, 19)
+FLU = "flu-shot-2026"
+
+
+@pytest.fixture(scope="module")
+def world() -> ConversionsWorld:
+    return ConversionsWorld()
+
+
+def days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def contribution(world: ConversionsWorld, day: date, channel: str, campaign: str):
+    return next((c for c in world.contributions(day) if c.channel == channel and c.campaign == campaign), None)
+
+
+# -- the parameters ---------------------------------------------------------------------------
+
+
+def test_every_tracked_channel_has_a_plausible_response_curve():
+    assert set(CHANNEL_EFFECTS) == {PAID_SOCIAL, *ORGANIC_PLATFORMS, *CHANNELS}
+    for effect in CHANNEL_EFFECTS.values():
+        assert 0 <= effect.decay < 1 and effect.half_saturation > 0 and effect.shape >= 1
+        assert 0 < effect.key_event_rate <= effect.engaged_rate < 1
+        # Carry-over lasts until the weight falls under 1%, and no longer.
+        assert effect.decay**effect.carryover_days < 0.01 <= effect.decay ** (effect.carryover_days - 1)
+        assert (effect.max_calls > 0) == (effect.group == "traditional")
+    for source in BASELINE.values():
+        assert 0 < source.key_event_rate <= source.engaged_rate < 1
+    for campaign in (FLU, "birth-center", NOT_SET):
+        assert sum(event_mix(campaign).values()) == pytest.approx(1)
+
+
+@pytest.mark.parametrize("channel", sorted(CHANNEL_EFFECTS))
+def test_more_of_a_driver_brings_more_conversions_each_unit_fewer(channel):
+    effect = CHANNEL_EFFECTS[channel]
+    steady = [effect.adstock([effect.half_saturation * k / 2] * effect.carryover_days) for k in (1, 2, 4, 8, 16)]
+    conversions = [effect.expected_key_events(a) for a in steady]
+
+    assert conversions == sorted(conversions) and len(set(conversions)) == len(conversions)
+    gains = [(b - a) / (y - x) for a, b, x, y in zip(conversions, conversions[1:], steady, steady[1:], strict=False)]
+    assert gains == sorted(gains, reverse=True)  # diminishing returns
+    assert effect.expected_sessions(steady[-1]) < effect.max_sessions
+
+
+def test_paid_social_spend_doubled_brings_less_than_double_the_conversions():
+    effect = CHANNEL_EFFECTS[PAID_SOCIAL]
+    per_day = {spend: effect.expected_key_events(effect.adstock([spend] * 30)) for spend in (100, 200)}
+
+    assert per_day[100] < per_day[200] < 2 * per_day[100]
+
+
+# -- the drivers ------------------------------------------------------------------------------
+
+
+def test_the_world_is_deterministic_and_call_draws_follow_only_the_plan(world):
+    again = ConversionsWorld()
+    other_world = ConversionsWorld(seed=43)
+    other_plan = ConversionsWorld(plan_seed=8)
+
+    sample = days(DAY - timedelta(days=6), DAY)
+    assert [again.web(d) for d in sample] == [world.web(d) for d in sample]
+    assert [again.calls(d) for d in sample] == [world.calls(d) for d in sample]
+    assert [other_world.web(d) for d in sample] != [world.web(d) for d in sample]
+    assert [other_world.calls(d) for d in sample] == [world.calls(d) for d in sample]
+    assert [other_plan.calls(d) for d in sample] != [world.calls(d) for d in sample]
+
+
+def test_paid_social_is_driven_by_the_ad_worlds_spend_with_carry_over(world):
+    effect = CHANNEL_EFFECTS[PAID_SOCIAL]
+    ads = MetaAdsWorld()
+    spends = [float(ads.campaign_spend(DAY - timedelta(days=k)).get(FLU, 0)) for k in range(effect.carryover_days)]
+    paid = contribution(world, DAY, PAID_SOCIAL, FLU)
+
+    assert paid.driver == spends[0] > 0
+    assert paid.adstock == pytest.approx(effect.adstock(spends)) and paid.adstock > spends[0]
+    assert (paid.source, paid.medium) == ("facebook", "paid_social")
+    assert paid.sessions == pytest.approx(effect.expected_sessions(paid.adstock))
+
+
+def test_organic_social_is_driven_by_each_platforms_campaign_posts(world):
+    facebook = SandboxWorld()
+    for day in days(DAY - timedelta(days=6), DAY):
+        posts = defaultdict(int)
+        for page in facebook.pages:
+            for post in facebook.posts_on(page, day):
+                if post.campaign_id:
+                    posts[post.campaign_id] += 1
+        drivers = {c.campaign: c.driver for c in world.contributions(day) if c.channel == "facebook"}
+        assert {k: v for k, v in drivers.items() if v} == posts
+    platforms = {c.channel for d in days(DAY - timedelta(days=13), DAY) for c in world.contributions(d)}
+    assert set(ORGANIC_PLATFORMS) <= platforms
+
+
+def test_traditional_media_are_driven_by_each_placements_daily_gross_impressions(world):
+    placement = next(p for p in placements_between(DAY - timedelta(days=60), DAY) if p.channel == "tv")
+    mid_flight = placement.start + timedelta(days=2)
+    tv = next(c for c in world.contributions(mid_flight) if c.placement == placement)
+
+    daily = placement.measures["grps"] * placement.measures["universe"] / 100 / placement.flight_days
+    assert tv.driver == pytest.approx(daily / 1000)
+    assert (tv.source, tv.medium, tv.campaign) == (placement.vanity_host, "tv", placement.campaign)
+    assert tv.calls > 0 and tv.qualified_calls == pytest.approx(tv.calls * CHANNEL_EFFECTS["tv"].qualified_share)
+
+
+# -- carry-over and the baseline ----------------------------------------------------------------
+
+
+def test_a_campaign_has_no_conversions_before_it_starts_only_the_baseline(world):
+    before_season = date(2026, 8, 31)
+    assert all(c.campaign != FLU for c in world.contributions(before_season))
+    assert all(row.campaign != FLU for row in world.web(before_season))
+    # Every visit that day comes from the baseline or a campaign with a driver in its carry-over window.
+    for c in world.contributions(before_season):
+        if c.channel in BASELINE:
+            assert c.campaign == NOT_SET
+        else:
+            assert c.adstock > 0
+
+    first_day = date(2026, 9, 1)
+    assert contribution(world, first_day, PAID_SOCIAL, FLU).sessions > 0
+
+
+def test_a_placement_draws_no_calls_before_it_starts_and_keeps_drawing_after_it_ends(world):
+    mailer = next(
+        p for p in placements_between(DAY - timedelta(days=90), DAY - timedelta(days=40)) if p.channel == "direct_mail"
+    )
+    carryover = CHANNEL_EFFECTS["direct_mail"].carryover_days
+
+    def expected_calls(day: date) -> float:
+        return sum(c.calls for c in world.contributions(day) if c.placement == mailer)
+
+    def drawn_calls(day: date) -> int:
+        return sum(r.calls for r in world.calls(day) if r.tracking_number == mailer.tracking_number)
+
+    assert expected_calls(mailer.start - timedelta(days=1)) == 0 == drawn_calls(mailer.start - timedelta(days=1))
+    tail = [expected_calls(mailer.end + timedelta(days=k)) for k in range(1, carryover)]
+    assert all(tail) and tail == sorted(tail, reverse=True)
+    assert expected_calls(mailer.end + timedelta(days=carryover)) == 0
+    assert sum(drawn_calls(mailer.end + timedelta(days=k)) for k in range(1, carryover)) > 0
+
+
+def test_paid_and_organic_effects_carry_over_after_the_season_ends(world):
+    season_end = date(2026, 12, 31)
+    for channel in (PAID_SOCIAL, "facebook"):
+        carryover = CHANNEL_EFFECTS[channel].carryover_days
+        last_day = season_end
+        while not contribution(world, last_day, channel, FLU).driver:  # the campaign's last post or ad day
+            last_day -= timedelta(days=1)
+        tail = [contribution(world, last_day + timedelta(days=k), channel, FLU) for k in range(1, carryover)]
+        assert all(c is not None and c.driver == 0 and c.sessions > 0 for c in tail)
+        assert [c.sessions for c in tail] == sorted((c.sessions for c in tail), reverse=True)
+        assert contribution(world, last_day + timedelta(days=carryover), channel, FLU) is None
+
+
+def test_the_baseline_follows_the_weekday_and_scale():
+    small, large = ConversionsWorld(), ConversionsWorld(scale=2)
+    monday, saturday = date(2026, 11, 16), date(2026, 11, 21)
+
+    def expected(w: ConversionsWorld, day: date, channel: str) -> float:
+        return sum(c.sessions for c in w.contributions(day) if c.channel == channel)
+
+    assert expected(small, monday, "organic_search") > expected(small, saturday, "organic_search")
+    assert expected(large, monday, "organic_search") == pytest.approx(2 * expected(small, monday, "organic_search"))
+    assert expected(large, DAY, "facebook") > 1.5 * expected(small, DAY, "facebook")
+    assert expected(large, DAY, "tv") == pytest.approx(expected(small, DAY, "tv"))  # the plan does not scale
+
+
+# -- the draws --------------------------------------------------------------------------------
+
+
+def test_draws_are_whole_and_consistent_and_add_up_to_the_expected_values(world):
+    window = days(DAY - timedelta(days=89), DAY)
+    drawn = defaultdict(float)
+    for day in window:
+        for row in world.web(day):
+            assert 0 <= sum(row.key_events.values()) <= row.engaged_sessions <= row.sessions
+            assert set(row.key_events) == set(KEY_EVENTS)
+            drawn[row.medium] += row.sessions
+            drawn[row.medium + " key events"] += sum(row.key_events.values())
+    expected = defaultdict(float)
+    for channel, values in world.expected_by_channel(window[0], window[-1]).items():
+        medium = CHANNEL_EFFECTS[channel].medium if channel in CHANNEL_EFFECTS else BASELINE[channel].medium
+        expected[medium] += values["sessions"]
+        expected[medium + " key events"] += sum(values[e] for e in KEY_EVENTS)
+
+    assert drawn.keys() == expected.keys()
+    for key, value in expected.items():
+        assert abs(drawn[key] - value) <= 4 * math.sqrt(value) + 1, key  # Poisson noise only
+
+
+def test_web_rows_carry_the_utm_tags_of_their_channel(world):
+    rows = {(r.source, r.medium, r.campaign) for d in days(DAY - timedelta(days=13), DAY) for r in world.web(d)}
+    hosts = {p.vanity_host for p in placements_between(DAY - timedelta(days=60), DAY)}
+
+    assert ("google", "organic", NOT_SET) in rows and ("(direct)", "(none)", NOT_SET) in rows
+    assert ("facebook", "paid_social", FLU) in rows and ("facebook", "social", FLU) in rows
+    for source, medium, campaign in rows:
+        if medium == "social":
+            assert source in ORGANIC_PLATFORMS and campaign != NOT_SET
+        elif medium in CHANNELS:
+            assert source in hosts and campaign != NOT_SET
+        else:
+            assert (medium == "paid_social" and source == "facebook") or campaign == NOT_SET
+    assert world.web(date(2023, 10, 31)) == ()  # before the property collected data
