@@ -18,16 +18,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline.config import load_config
-from pipeline.demo import AIRFLOW, DAG_ID, airflow_environment, demo_logical_date
+from pipeline.demo import AIRFLOW, DAG_ID, airflow_environment, demo_logical_date, stage_inboxes
 from pipeline.paths import PROJECT_ROOT, DataPaths
-from pipeline.sources import SOCIAL_SOURCES
+from pipeline.sources import API_SOURCES, INBOX_SOURCES
 from pipeline.windows import partition_date_for
 from sandbox import registry
 from sandbox.call_budget import minimum_calls, posts_window
-from sandbox.media_plan import write_media_plan
 
 STAGES = {
-    "extract": tuple(f"extract_{s.name}" for s in SOCIAL_SOURCES) + ("extract_traditional_media",),
+    "extract": tuple(f"extract_{s.name}" for s in (*API_SOURCES, *INBOX_SOURCES)),
     "landing gate": ("landing_gate",),
     "dbt build": ("build_warehouse",),
     "mart gate": ("mart_gate",),
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         tmp = Path(tmp)
         paths = DataPaths(tmp / "data")
-        write_media_plan(paths.inbox / config.sources.traditional_media.inbox, partition_date)
+        stage_inboxes(config, paths, partition_date)
         servers = {name: registry.create(name, scale=args.scale).start() for name in registry.platforms()}
         server = servers["facebook"]
         try:

@@ -3,9 +3,10 @@
 
 Every night, for the last complete day in the organisation's timezone:
 
-1. **extract**: every configured account of each organic platform (Facebook, Instagram, X,
-   YouTube, LinkedIn: one mapped task per account) and the traditional-media inbox land Parquet
-   partitions under `data/landing/`, and a row of the extraction log each;
+1. **extract**: every configured account of each API source (organic social: Facebook,
+   Instagram, X, YouTube, LinkedIn; paid social: Meta ads; web analytics: GA4; one mapped task per
+   account) and each inbox marketing ops feed (the traditional-media plan, the call-tracking log)
+   land Parquet partitions under `data/landing/`, and a row of the extraction log each;
 2. **landing gate**: Great Expectations suites validate what landed; a critical failure stops here.
    It runs when every extract task is done, whatever their outcome: one platform failing (throttled
    out, token expired) fails and alerts its own tasks, and the rest is still published, with that
@@ -27,8 +28,8 @@ from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 
 from pipeline.config import load_config
 from pipeline.paths import data_paths
-from pipeline.sources import enabled_social_sources
-from pipeline.tasks import social_account_ids
+from pipeline.sources import enabled_api_sources, enabled_inbox_sources
+from pipeline.tasks import api_account_ids
 
 CONFIG = load_config()
 PUBLISHED_WAREHOUSE = Asset(name="marketing_warehouse", uri=data_paths().published_warehouse.as_uri())
@@ -51,16 +52,16 @@ PUBLISHED_WAREHOUSE = Asset(name="marketing_warehouse", uri=data_paths().publish
 )
 def nightly_marketing():
     @task(map_index_template="{{ task.op_kwargs['account_id'] }}")
-    def extract_social_account(source_name: str, account_id: str, logical_date=None, run_id=None) -> dict:
-        from pipeline.tasks import extract_social_account
+    def extract_api_account(source_name: str, account_id: str, logical_date=None, run_id=None) -> dict:
+        from pipeline.tasks import extract_api_account
 
-        return extract_social_account(source_name, account_id, logical_date, run_id)
+        return extract_api_account(source_name, account_id, logical_date, run_id)
 
     @task
-    def extract_traditional_media(logical_date=None, run_id=None) -> dict:
-        from pipeline.tasks import extract_traditional_media
+    def extract_inbox(source_name: str, logical_date=None, run_id=None) -> dict:
+        from pipeline.tasks import extract_inbox
 
-        return extract_traditional_media(logical_date, run_id)
+        return extract_inbox(source_name, logical_date, run_id)
 
     @task(trigger_rule="all_done")
     def landing_gate(logical_date=None) -> dict:
@@ -88,12 +89,15 @@ def nightly_marketing():
         return publish()
 
     extracted = [
-        extract_social_account.override(task_id=f"extract_{source.name}")
+        extract_api_account.override(task_id=f"extract_{source.name}")
         .partial(source_name=source.name)
-        .expand(account_id=social_account_ids(CONFIG, source.name))
-        for source in enabled_social_sources(CONFIG)
+        .expand(account_id=api_account_ids(CONFIG, source.name))
+        for source in enabled_api_sources(CONFIG)
     ]
-    extracted.append(extract_traditional_media())
+    extracted += [
+        extract_inbox.override(task_id=f"extract_{source.name}")(source.name)
+        for source in enabled_inbox_sources(CONFIG)
+    ]
     extracted >> landing_gate() >> build_warehouse() >> mart_gate() >> publish()
 
 

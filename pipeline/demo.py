@@ -21,8 +21,8 @@ from datetime import time as dtime
 from pathlib import Path
 
 from pipeline.config import PipelineConfig, load_config
-from pipeline.paths import PROJECT_ROOT, data_paths
-from pipeline.sources import SOCIAL_SOURCES, SocialSource
+from pipeline.paths import PROJECT_ROOT, DataPaths, data_paths
+from pipeline.sources import API_SOURCES, ApiSource
 from pipeline.windows import partition_date_for
 
 AIRFLOW_HOME = PROJECT_ROOT / ".airflow"
@@ -50,7 +50,7 @@ def airflow_base_environment(
     }
 
 
-def sandbox_connection(source: SocialSource, base_url: str) -> dict:
+def sandbox_connection(source: ApiSource, base_url: str) -> dict:
     """The Airflow connection that points one source at its sandbox (each sandbox's default token)."""
     import importlib
 
@@ -72,7 +72,7 @@ def airflow_environment(
     """The base environment with every configured connection pointed at its platform's sandbox
     (`sandbox_urls`: platform → base URL, as `running_sandbox` yields)."""
     env = airflow_base_environment(airflow_home)
-    for source in SOCIAL_SOURCES:
+    for source in API_SOURCES:
         for account in source.accounts(config):
             connection = sandbox_connection(source, sandbox_urls[source.sandbox_platform])
             env[f"AIRFLOW_CONN_{account.connection_id.upper()}"] = json.dumps(connection)
@@ -121,41 +121,62 @@ def demo_logical_date(config: PipelineConfig, today: date | None = None) -> date
     return datetime.combine(today, at, tzinfo=tz)
 
 
-def cost_per_engagement_table(warehouse: Path, month_start: date) -> str:
+def roi_table(warehouse: Path, month_start: date) -> str:
+    """Investment, CPE, conversions, cost per conversion and ROI per channel group and channel for
+    one month, from the published warehouse (with a total line per channel group)."""
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         rows = connection.execute(
             """
-            select channel_group, channel,
+            select channel_group, coalesce(channel, '(all)') as channel,
                    sum(total_investment) as investment,
                    sum(engagements) as engagements,
                    sum(total_investment) / nullif(sum(engagements), 0) as cpe,
-                   sum(total_investment) * 1000 / nullif(sum(impressions), 0) as cpm
-            from mart_cost_per_engagement
-            where period_type = 'month' and period_start = ?
-            group by all
-            order by channel_group, channel
+                   sum(conversions) as conversions,
+                   sum(total_investment) / nullif(sum(conversions), 0) as cost_per_conversion,
+                   sum(conversion_value) as conversion_value,
+                   (sum(conversion_value) - sum(total_investment)) / nullif(sum(total_investment), 0) as roi
+            from fct_channel_daily
+            where date_day >= ? and date_day < ? + interval 1 month
+            group by grouping sets ((channel_group, channel), (channel_group))
+            order by channel_group, channel = '(all)', channel
             """,
-            [month_start],
+            [month_start, month_start],
         ).fetchall()
-    header = f"{'group':<16}{'channel':<13}{'investment':>13}{'engagements':>13}{'CPE':>9}{'CPM':>9}"
+    header = (
+        f"{'group':<16}{'channel':<13}{'investment':>13}{'engagements':>13}{'CPE':>8}"
+        f"{'conversions':>13}{'per conv.':>11}{'value':>14}{'ROI':>9}"
+    )
     lines = [header, "-" * len(header)]
-    for group, channel, investment, engagements, cpe, cpm in rows:
-        cpe_text = f"{cpe:9.2f}" if cpe is not None else f"{'n/a':>9}"
-        cpm_text = f"{cpm:9.2f}" if cpm is not None else f"{'n/a':>9}"
-        lines.append(f"{group:<16}{channel:<13}{investment:>13,.2f}{engagements:>13,}{cpe_text}{cpm_text}")
+    for group, channel, investment, engagements, cpe, conversions, per_conversion, value, roi in rows:
+        lines.append(
+            f"{group:<16}{channel:<13}{investment:>13,.2f}{engagements:>13,}{_ratio(cpe, 8)}"
+            f"{conversions:>13,}{_ratio(per_conversion, 11)}{value:>14,.2f}"
+            + (f"{roi:>9.1%}" if roi is not None else f"{'∞ no spend' if value else 'n/a':>9}")
+        )
     return "\n".join(lines)
 
 
-def run_demo(today: date | None = None) -> int:
+def _ratio(value: float | None, width: int) -> str:
+    return f"{value:{width}.2f}" if value is not None else f"{'n/a':>{width}}"
+
+
+def stage_inboxes(config: PipelineConfig, paths: DataPaths, as_of: date) -> None:
+    """Drop the sandbox world's media plan and call log in the inboxes, as marketing ops would."""
+    from sandbox.call_tracking import write_call_log
     from sandbox.media_plan import write_media_plan
 
+    write_media_plan(paths.inbox / config.sources.traditional_media.inbox, as_of)
+    write_call_log(paths.inbox / config.sources.call_tracking.inbox, as_of)
+
+
+def run_demo(today: date | None = None) -> int:
     config = load_config()
     paths = data_paths()
     logical_date = demo_logical_date(config, today)
     partition_date = partition_date_for(logical_date, config.organisation.tz)
-    write_media_plan(paths.inbox / config.sources.traditional_media.inbox, partition_date)
+    stage_inboxes(config, paths, partition_date)
 
     with running_sandbox() as sandbox_urls:
         env = airflow_environment(sandbox_urls, config)
@@ -180,8 +201,8 @@ def run_demo(today: date | None = None) -> int:
 
     month_start = (partition_date.replace(day=1) - timedelta(days=1)).replace(day=1)
     print(f"\nDAG run finished in {finished - migrated:.1f} s (log: {log_file})")
-    print(f"\n{config.organisation.name}: cost per engagement by channel, {month_start:%B %Y}\n")
-    print(cost_per_engagement_table(paths.published_warehouse, month_start))
+    print(f"\n{config.organisation.name}: investment, cost per engagement and ROI, {month_start:%B %Y}\n")
+    print(roi_table(paths.published_warehouse, month_start))
     print(f"\nPublished warehouse: {paths.published_warehouse}")
     print(f"Data Docs:           {paths.data_docs_index}")
     print(f"dbt docs:            {paths.dbt_target / 'static_index.html'}")
@@ -190,13 +211,9 @@ def run_demo(today: date | None = None) -> int:
 
 def run_airflow_standalone() -> int:
     """`airflow standalone` with the project's DAGs and connections, against the sandbox."""
-    from sandbox.media_plan import write_media_plan
-
     config = load_config()
-    paths = data_paths()
-    write_media_plan(
-        paths.inbox / config.sources.traditional_media.inbox,
-        partition_date_for(datetime.now(config.organisation.tz), config.organisation.tz),
+    stage_inboxes(
+        config, data_paths(), partition_date_for(datetime.now(config.organisation.tz), config.organisation.tz)
     )
     with running_sandbox() as sandbox_urls:
         env = airflow_environment(sandbox_urls, config)

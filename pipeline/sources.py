@@ -1,5 +1,6 @@
-"""The organic social sources: one entry per platform, the one place that ties a config section
-to its extractor module, its landing source name and its Airflow connection's meaning."""
+"""The API sources (organic social, paid social, web analytics): one entry per platform, the one
+place that ties a config section to its extractor module, its landing source name, its Airflow
+connection's meaning and its sandbox."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pipeline.config import Account, PipelineConfig
 
 
 @dataclass(frozen=True)
-class SocialSource:
+class ApiSource:
     name: str  # config key under `sources`, landing source name and sandbox platform
     module: str  # extractor module with `extract_account(...)` (or `extract_page` for Facebook)
     entry_point: str
@@ -26,8 +27,8 @@ class SocialSource:
         return list(settings.accounts) if settings is not None and settings.enabled else []
 
 
-SOCIAL_SOURCES = (
-    SocialSource(
+API_SOURCES = (
+    ApiSource(
         "facebook_pages",
         "extractors.facebook_pages",
         "extract_page",
@@ -36,7 +37,7 @@ SOCIAL_SOURCES = (
         "v24.0",
         "facebook",
     ),
-    SocialSource(
+    ApiSource(
         "instagram",
         "extractors.instagram",
         "extract_account",
@@ -45,30 +46,66 @@ SOCIAL_SOURCES = (
         "v24.0",
         "facebook",
     ),
-    SocialSource("x", "extractors.x", "extract_account", "X API v2", "app-only Bearer token", "2", "x"),
-    SocialSource(
+    ApiSource("x", "extractors.x", "extract_account", "X API v2", "app-only Bearer token", "2", "x"),
+    ApiSource(
         "youtube", "extractors.youtube", "extract_account", "YouTube Data API", "OAuth access token", "", "youtube"
     ),
-    SocialSource("linkedin", "extractors.linkedin", "extract_account", "LinkedIn API", "access token", "", "linkedin"),
+    ApiSource("linkedin", "extractors.linkedin", "extract_account", "LinkedIn API", "access token", "", "linkedin"),
+    ApiSource(
+        "meta_ads",
+        "extractors.meta_ads",
+        "extract_account",
+        "Meta Marketing API",
+        "system-user access token with ads_read",
+        "v24.0",
+        "meta_ads",
+    ),
+    ApiSource(
+        "ga4", "extractors.ga4", "extract_account", "GA4 Data API", "OAuth access token (analytics.readonly)", "", "ga4"
+    ),
 )
-SOURCES_BY_NAME = {source.name: source for source in SOCIAL_SOURCES}
-
-TRADITIONAL_MEDIA = "traditional_media"
-# The media plan is one account-less snapshot; the extraction log names it so.
-MEDIA_PLAN_PART = "media_plan"
+SOURCES_BY_NAME = {source.name: source for source in API_SOURCES}
 
 
-def enabled_social_sources(config: PipelineConfig) -> list[SocialSource]:
-    return [source for source in SOCIAL_SOURCES if source.accounts(config)]
+@dataclass(frozen=True)
+class InboxSource:
+    """A source that marketing ops feed by dropping files (CSV or XLSX) in an inbox folder. The
+    inbox is the current state: each run lands one account-less snapshot, named `part` in the
+    landing zone and in the extraction log."""
+
+    name: str  # config key under `sources` and landing source name
+    module: str  # extractor module with `land_inbox(inbox, quarantine_root, ctx, landing_root)`
+    entity: str
+    part: str
+
+    def settings(self, config: PipelineConfig):
+        return getattr(config.sources, self.name)
+
+    def enabled(self, config: PipelineConfig) -> bool:
+        return self.settings(config).enabled
+
+
+INBOX_SOURCES = (
+    InboxSource("traditional_media", "extractors.traditional_media", "placements", "media_plan"),
+    InboxSource("call_tracking", "extractors.call_tracking", "calls", "call_log"),
+)
+INBOXES_BY_NAME = {source.name: source for source in INBOX_SOURCES}
+
+
+def enabled_api_sources(config: PipelineConfig) -> list[ApiSource]:
+    return [source for source in API_SOURCES if source.accounts(config)]
+
+
+def enabled_inbox_sources(config: PipelineConfig) -> list[InboxSource]:
+    return [source for source in INBOX_SOURCES if source.enabled(config)]
 
 
 def expected_accounts(config: PipelineConfig) -> list[dict[str, str]]:
     """Every source x account the nightly run should land (the rows of source_freshness)."""
     expected = [
         {"source": source.name, "account_id": account.id}
-        for source in SOCIAL_SOURCES
+        for source in API_SOURCES
         for account in source.accounts(config)
     ]
-    if config.sources.traditional_media.enabled:
-        expected.append({"source": TRADITIONAL_MEDIA, "account_id": MEDIA_PLAN_PART})
+    expected += [{"source": source.name, "account_id": source.part} for source in enabled_inbox_sources(config)]
     return expected

@@ -19,7 +19,7 @@ FACEBOOK = "facebook_pages"
 def _non_retryable() -> tuple[type[BaseException], ...]:
     from expectations.runner import QualityGateError
     from extractors.http import InvalidParameterError, PermissionDeniedError, QuotaExceededError, TokenExpiredError
-    from extractors.traditional_media import MediaPlanError
+    from extractors.inbox import InboxFileError
     from pipeline.config import ConfigError
     from pipeline.connections import ConnectionConfigError
     from pipeline.warehouse import WarehouseBuildError
@@ -30,7 +30,7 @@ def _non_retryable() -> tuple[type[BaseException], ...]:
         PermissionDeniedError,
         QuotaExceededError,
         InvalidParameterError,
-        MediaPlanError,
+        InboxFileError,
         ConfigError,
         ConnectionConfigError,
         WarehouseBuildError,
@@ -59,14 +59,14 @@ def _context(config: PipelineConfig, logical_date: datetime, run_id: str):
     return RunContext.now(partition_date_for(logical_date, config.organisation.tz), run_id)
 
 
-def social_account_ids(config: PipelineConfig, source_name: str) -> list[str]:
+def api_account_ids(config: PipelineConfig, source_name: str) -> list[str]:
     from pipeline.sources import SOURCES_BY_NAME
 
     return [account.id for account in SOURCES_BY_NAME[source_name].accounts(config)]
 
 
 @fail_fast
-def extract_social_account(source_name: str, account_id: str, logical_date: datetime, run_id: str) -> dict[str, int]:
+def extract_api_account(source_name: str, account_id: str, logical_date: datetime, run_id: str) -> dict[str, int]:
     """Extract one account of one organic platform and land its entities (and the log row)."""
     import importlib
 
@@ -100,31 +100,46 @@ def extract_social_account(source_name: str, account_id: str, logical_date: date
 
 
 @fail_fast
-def extract_traditional_media(logical_date: datetime, run_id: str) -> dict[str, int]:
-    from extractors.traditional_media import land_inbox
+def extract_inbox(source_name: str, logical_date: datetime, run_id: str) -> dict[str, int]:
+    """Land the inbox's valid files as tonight's snapshot; quarantine the bad ones (then fail)."""
+    import importlib
+
     from pipeline.extraction_log import logged_extraction
-    from pipeline.sources import MEDIA_PLAN_PART, TRADITIONAL_MEDIA
+    from pipeline.sources import INBOXES_BY_NAME
 
     config = load_config()
+    source = INBOXES_BY_NAME[source_name]
     paths = data_paths()
     ctx = _context(config, logical_date, run_id)
-    with logged_extraction(TRADITIONAL_MEDIA, MEDIA_PLAN_PART, ctx, paths.landing) as outcome:
-        result = land_inbox(paths.inbox / config.sources.traditional_media.inbox, paths.quarantine, ctx, paths.landing)
-        outcome.record({"placements": result.rows_landed})
+    land_inbox = importlib.import_module(source.module).land_inbox
+    with logged_extraction(source.name, source.part, ctx, paths.landing) as outcome:
+        result = land_inbox(paths.inbox / source.settings(config).inbox, paths.quarantine, ctx, paths.landing)
+        outcome.record({source.entity: result.rows_landed})
     return {"files": len(result.files_landed), "rows": result.rows_landed}
 
 
 def _landing_suites(config: PipelineConfig):
-    from expectations import landing_facebook_pages, landing_social, landing_traditional_media
-    from pipeline.sources import TRADITIONAL_MEDIA, enabled_social_sources
+    from expectations import (
+        landing_call_tracking,
+        landing_facebook_pages,
+        landing_ga4,
+        landing_meta_ads,
+        landing_social,
+        landing_traditional_media,
+    )
+    from pipeline.sources import enabled_api_sources, enabled_inbox_sources
 
-    for source in enabled_social_sources(config):
-        suites = landing_facebook_pages.SUITES if source.name == FACEBOOK else landing_social.SUITES[source.name]
-        for entity, factory in suites.items():
+    suites = {
+        FACEBOOK: landing_facebook_pages.SUITES,
+        **landing_social.SUITES,
+        "meta_ads": landing_meta_ads.SUITES,
+        "ga4": landing_ga4.suites_for(config.sources.ga4.key_events) if config.sources.ga4 else {},
+        "traditional_media": landing_traditional_media.SUITES,
+        "call_tracking": landing_call_tracking.SUITES,
+    }
+    for source in [*enabled_api_sources(config), *enabled_inbox_sources(config)]:
+        for entity, factory in suites[source.name].items():
             yield source.name, entity, factory
-    if config.sources.traditional_media.enabled:
-        for entity, factory in landing_traditional_media.SUITES.items():
-            yield TRADITIONAL_MEDIA, entity, factory
 
 
 @fail_fast

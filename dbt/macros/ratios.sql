@@ -19,3 +19,35 @@
 {% macro engagement_rate(engagements, impressions) -%}
     {{ safe_divide(engagements, impressions) }}
 {%- endmacro %}
+
+{% macro cost_per_thousand_reached(investment, reach) -%}
+    {{ safe_divide(investment ~ ' * 1000', reach) }}
+{%- endmacro %}
+
+{% macro cost_per_conversion(investment, conversions) -%}
+    {{ safe_divide(investment, conversions) }}
+{%- endmacro %}
+
+{#- ROAS: attributed value per dollar of media spend only. -#}
+{% macro roas(conversion_value, media_spend) -%}
+    {{ safe_divide(conversion_value, media_spend) }}
+{%- endmacro %}
+
+{#- ROI over the whole investment. Zero investment gives NULL (the Mayo maxim's "infinity"): the
+    marts flag it with zero_investment instead of dividing. -#}
+{% macro roi(conversion_value, total_investment) -%}
+    {{ safe_divide('(' ~ conversion_value ~ ' - ' ~ total_investment ~ ')', total_investment) }}
+{%- endmacro %}
+
+{#- An amount rounded to the cent as a decimal (for products of decimals, which are exact). -#}
+{% macro cents(expression) -%}
+    cast(round({{ expression }}, 2) as decimal(14, 2))
+{%- endmacro %}
+
+{#- An even share of an amount, rounded down to the cent: numerator / denominator, where the
+    numerator is in currency units (cents are whole, so numerator x 100 is a whole number held
+    exactly by a double). Every spreading and allocation rule uses it and gives the remainder to
+    the last share, so totals add up to the cent and the rule is easy to recompute outside SQL. -#}
+{% macro share_in_cents(numerator, denominator) -%}
+    cast(floor(cast(({{ numerator }}) * 100 as double) / ({{ denominator }})) / 100 as decimal(14, 2))
+{%- endmacro %}

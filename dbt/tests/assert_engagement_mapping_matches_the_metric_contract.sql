@@ -8,7 +8,9 @@ contract (platform, source_metric) as (
     ('instagram', 'likes'), ('instagram', 'comments'), ('instagram', 'shares'), ('instagram', 'saved'),
     ('x', 'like_count'), ('x', 'reply_count'), ('x', 'retweet_count'), ('x', 'quote_count'), ('x', 'bookmark_count'),
     ('linkedin', 'likeCount'), ('linkedin', 'commentCount'), ('linkedin', 'shareCount'),
-    ('youtube', 'like_count'), ('youtube', 'comment_count'), ('youtube', 'shares'), ('youtube', 'subscribersGained')
+    ('youtube', 'like_count'), ('youtube', 'comment_count'), ('youtube', 'shares'), ('youtube', 'subscribersGained'),
+    -- Paid social on Meta counts as Facebook does: reactions + comments + shares.
+    ('meta_ads', 'post_reaction'), ('meta_ads', 'comment'), ('meta_ads', 'post')
 ),
 
 mapped as (

@@ -9,15 +9,15 @@ import duckdb
 import pytest
 
 from pipeline.config import load_config
-from pipeline.demo import AIRFLOW, DAG_ID, airflow_environment, demo_logical_date
+from pipeline.demo import AIRFLOW, DAG_ID, airflow_environment, demo_logical_date, stage_inboxes
 from pipeline.paths import DataPaths
-from pipeline.sources import SOCIAL_SOURCES
+from pipeline.sources import API_SOURCES, INBOX_SOURCES
 from pipeline.windows import partition_date_for
-from sandbox.media_plan import write_media_plan
 
 pytestmark = pytest.mark.e2e
 
 SOCIAL = {"facebook", "instagram", "x", "youtube", "linkedin"}
+PAID = {"meta_ads"}
 TRADITIONAL = {"tv", "radio", "print", "ooh", "direct_mail"}
 
 
@@ -26,9 +26,7 @@ def run_nightly(tmp_path, monkeypatch, sandboxes) -> tuple[DataPaths, str]:
     paths = DataPaths(tmp_path / "data")
     monkeypatch.setenv("PIPELINE_DATA_DIR", str(paths.root))
     logical_date = demo_logical_date(config)
-    write_media_plan(
-        paths.inbox / config.sources.traditional_media.inbox, partition_date_for(logical_date, config.organisation.tz)
-    )
+    stage_inboxes(config, paths, partition_date_for(logical_date, config.organisation.tz))
     urls = {name: server.base_url for name, server in sandboxes.items()}
     env = airflow_environment(urls, config, airflow_home=tmp_path / "airflow")
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
@@ -37,7 +35,8 @@ def run_nightly(tmp_path, monkeypatch, sandboxes) -> tuple[DataPaths, str]:
     )
     log = run.stdout + run.stderr
     assert run.returncode == 0, log[-5000:]
-    for task_id in [f"extract_{s.name}" for s in SOCIAL_SOURCES] + ["landing_gate", "build_warehouse", "publish"]:
+    extracts = [f"extract_{s.name}" for s in (*API_SOURCES, *INBOX_SOURCES)]
+    for task_id in [*extracts, "landing_gate", "build_warehouse", "publish"]:
         assert f"task_id={task_id}" in log
     return paths, log
 
@@ -57,10 +56,19 @@ def test_nightly_dag_publishes_every_platform(tmp_path, monkeypatch, every_sandb
     paths, _ = run_nightly(tmp_path, monkeypatch, every_sandbox)
 
     channels = {channel: (engagements, cpe) for channel, engagements, cpe in mart(paths, CPE_BY_CHANNEL)}
-    assert set(channels) == SOCIAL | TRADITIONAL
-    for channel in SOCIAL:
+    assert set(channels) == SOCIAL | PAID | TRADITIONAL
+    for channel in SOCIAL | PAID:
         engagements, cpe = channels[channel]
         assert engagements > 0 and cpe is not None and cpe > 0, channel
+    # The return: every channel group brings first-party conversions with a value, and ROI is computed.
+    roi = mart(
+        paths,
+        "select channel_group, sum(conversions), sum(conversion_value), sum(total_investment) "
+        "from mart_roi group by channel_group",
+    )
+    assert {group for group, *_ in roi} == {"organic_social", "paid_social", "traditional"}
+    for group, conversions, value, investment in roi:
+        assert conversions > 0 and value > 0 and investment > 0, group
     freshness = mart(paths, "select source_name, last_status, is_stale from source_freshness")
     assert {(source, status, stale) for source, status, stale in freshness} == {
         (source, "success", False) for source, _, _ in freshness

@@ -39,8 +39,11 @@ def test_nightly_dag_shape(dagbag):
     order = ["landing_gate", "build_warehouse", "mart_gate", "publish"]
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert downstream in dag.get_task(upstream).downstream_task_ids
-    extracts = {f"extract_{name}" for name in ("facebook_pages", "instagram", "x", "youtube", "linkedin")}
-    assert extracts | {"extract_traditional_media"} <= dag.get_task("landing_gate").upstream_task_ids
+    extracts = {
+        f"extract_{name}" for name in ("facebook_pages", "instagram", "x", "youtube", "linkedin", "meta_ads", "ga4")
+    }
+    inboxes = {"extract_traditional_media", "extract_call_tracking"}
+    assert extracts | inboxes <= dag.get_task("landing_gate").upstream_task_ids
     # One platform failing must not stop the others from being published.
     assert dag.get_task("landing_gate").trigger_rule == "all_done"
     assert dag.get_task("publish").outlets, "publish must emit the warehouse Asset"

@@ -1,5 +1,5 @@
--- The units staff time is allocated over: posts published (social) and placements running
--- (traditional) per day, account and campaign.
+-- The units staff time and tools are allocated over: posts published (organic social), ads
+-- delivering (paid social) and placements running (traditional) per day, account and campaign.
 select
     created_date as date_day,
     platform as channel,
@@ -7,6 +7,18 @@ select
     campaign_id,
     count(*) as activity_units
 from {{ ref('int_social_posts') }}
+group by all
+
+union all
+
+select
+    date_day,
+    channel,
+    account_id,
+    campaign_id,
+    count(*) as activity_units
+from {{ ref('int_paid_social__ad_daily') }}
+where impressions > 0 or media_spend > 0
 group by all
 
 union all

@@ -1,5 +1,5 @@
 -- The days the warehouse reports on: from the first day any source has activity to the run date.
--- Costs that are not tied to an activity (staff time) are spread over these days only, so months
+-- Costs that are not tied to an activity (staff time, tools) are spread over these days only, so months
 -- before the data starts do not show cost without results.
 with
 
@@ -9,6 +9,8 @@ activity_starts as (
     select min(created_date) from {{ ref('int_social_posts') }}
     union all
     select min(start_date) from {{ ref('stg_traditional_media__placements') }}
+    union all
+    select min(date_day) from {{ ref('stg_meta_ads__ads_insights') }}
 ),
 
 bounds as (

@@ -1,21 +1,11 @@
 -- Flights are spread evenly over their days (metrics.md §5, documented in the model's yml):
--- every day gets the rounded even share and the last day takes the remainder, so the days of a
--- placement add up exactly (to the cent, to the impression) to what the media plan says.
+-- every day gets the even share rounded down and the last day takes the remainder, so the days of a
+-- placement add up exactly (to the cent, to the impression, to the GRP tenth) to the media plan.
+-- A placement's audience (a reach) sits on its first day only and is never spread or summed.
 with
 
 placements as (
-    select
-        *,
-        date_diff('day', start_date, end_date) + 1 as flight_days,
-        -- Gross impressions per channel (metrics.md §5).
-        case channel
-            when 'tv' then round(grps * universe / 100.0)
-            when 'radio' then round(grps * universe / 100.0)
-            when 'print' then round(circulation * readers_per_copy)
-            when 'ooh' then audited_impressions
-            when 'direct_mail' then pieces_mailed
-        end as gross_impressions
-    from {{ ref('stg_traditional_media__placements') }}
+    select * from {{ ref('int_traditional_media__placements') }}
 ),
 
 placement_days as (
@@ -36,13 +26,19 @@ spread as (
         date_day,
         flight_days,
         case
-            when is_last_day then spend - round(spend / flight_days, 2) * (flight_days - 1)
-            else round(spend / flight_days, 2)
+            when is_last_day then spend - {{ share_in_cents('spend', 'flight_days') }} * (flight_days - 1)
+            else {{ share_in_cents('spend', 'flight_days') }}
         end as media_spend,
         cast(case
             when is_last_day then gross_impressions - floor(gross_impressions / flight_days) * (flight_days - 1)
             else floor(gross_impressions / flight_days)
         end as bigint) as impressions,
+        cast(case
+            when is_last_day then grps - floor(grps * 10 / flight_days) / 10 * (flight_days - 1)
+            else floor(grps * 10 / flight_days) / 10
+        end as decimal(10, 1)) as grps,
+        universe,
+        case when date_day = start_date then audience end as audience,
         cast(case
             when
                 is_last_day

@@ -1,9 +1,18 @@
--- One row per day x channel x account x campaign: what each channel delivered and what it cost.
--- Engagements follow metrics.md §1 (social: reactions + comments + shares + saves, plus
--- platform-specific ones such as YouTube subscribers gained) and §5 (traditional: active
--- responses). Post metrics are the daily increases of int_social_post_daily; account-level
--- measures sit on the account's campaign '(none)' row. Reach is only carried where the platform
--- measured it for exactly this grain (an account's daily unique reach) and is never summed.
+-- One row per day x channel x account x campaign: what each channel delivered, what it cost
+-- (media, staff, tools, production) and what it returned (first-party conversions and their value).
+-- Engagements follow metrics.md §1 (social: reactions + comments + shares + saves + other
+-- engagements) and §5 (traditional: active responses = vendor-counted responses + calls to the
+-- placement's number + vanity-URL sessions). Active engagements are tier 2 of metrics.md §6.
+-- Reach is only carried where the platform measured it for exactly this grain (an account's
+-- daily unique reach) and is never summed.
+{% set counts = [
+    'impressions', 'reactions', 'comments', 'shares', 'saves', 'other_engagements', 'clicks',
+    'video_views', 'followers_gained', 'responses', 'calls', 'qualified_calls', 'sessions',
+    'appointment_requests', 'class_registrations', 'conversions', 'platform_conversions',
+] %}
+{% set money = [
+    'media_spend', 'staff_cost', 'tool_cost', 'production_cost', 'conversion_value', 'platform_conversion_value',
+] %}
 with
 
 calendar as (
@@ -11,153 +20,161 @@ calendar as (
 ),
 
 social_posts as (
-    select
-        date_day,
-        platform as channel,
-        account_id,
-        campaign_id,
-        sum(impressions) as impressions,
-        cast(null as bigint) as reach,
-        sum(reactions) as reactions,
-        sum(comments) as comments,
-        sum(shares) as shares,
-        sum(saves) as saves,
-        cast(0 as bigint) as other_engagements,
-        sum(clicks) as clicks,
-        sum(video_views) as video_views,
-        cast(null as bigint) as followers_gained,
-        cast(0 as decimal(14, 2)) as media_spend,
-        cast(0 as decimal(14, 4)) as staff_cost,
-        cast(null as bigint) as responses
-    from {{ ref('int_social_post_daily') }}
-    group by all
+    {{ measures_from(ref('int_social_post_daily'),
+        ['impressions', 'reactions', 'comments', 'shares', 'saves', 'clicks', 'video_views'], channel='platform') }}
 ),
 
 social_accounts as (
-    select
-        date_day,
-        platform as channel,
-        account_id,
-        '(none)' as campaign_id,
-        impressions,
-        reach,
-        reactions,
-        comments,
-        shares,
-        cast(null as bigint) as saves,
-        other_engagements,
-        clicks,
-        cast(null as bigint) as video_views,
-        followers_gained,
-        cast(0 as decimal(14, 2)) as media_spend,
-        cast(0 as decimal(14, 4)) as staff_cost,
-        cast(null as bigint) as responses
-    from {{ ref('int_social_account_daily') }}
+    {{ measures_from(ref('int_social_account_daily'),
+        ['impressions', 'reach', 'reactions', 'comments', 'shares', 'other_engagements', 'clicks', 'followers_gained'],
+        channel='platform', campaign_id="'(none)'") }}
+),
+
+paid_social as (
+    {{ measures_from(ref('int_paid_social__ad_daily'),
+        ['media_spend', 'impressions', 'clicks', 'reactions', 'comments', 'shares',
+         'platform_conversions', 'platform_conversion_value']) }}
 ),
 
 traditional as (
+    {{ measures_from(ref('int_traditional_media__placement_daily'),
+        ['media_spend', 'impressions', 'grps', 'responses'], account_id='vendor') }}
+),
+
+calls as (
+    {{ measures_from(ref('int_call_tracking__placement_daily'), ['calls', 'qualified_calls']) }}
+),
+
+web_sessions as (
     select
         date_day,
         channel,
-        vendor as account_id,
+        '(all)' as account_id,
         campaign_id,
-        sum(impressions) as impressions,
-        cast(null as bigint) as reach,
-        cast(null as bigint) as reactions,
-        cast(null as bigint) as comments,
-        cast(null as bigint) as shares,
-        cast(null as bigint) as saves,
-        cast(null as bigint) as other_engagements,
-        cast(null as bigint) as clicks,
-        cast(null as bigint) as video_views,
-        cast(null as bigint) as followers_gained,
-        sum(media_spend) as media_spend,
-        cast(0 as decimal(14, 4)) as staff_cost,
-        sum(responses) as responses
-    from {{ ref('int_traditional_media__placement_daily') }}
-    group by all
+        measure,
+        cast(amount as decimal(18, 2)) as amount
+    from {{ ref('int_web_analytics__daily') }}
+    where channel is not null and measure = 'sessions'
 ),
 
-staff as (
+conversions as (
     select
         date_day,
         channel,
         account_id,
         campaign_id,
-        cast(null as bigint) as impressions,
-        cast(null as bigint) as reach,
-        cast(null as bigint) as reactions,
-        cast(null as bigint) as comments,
-        cast(null as bigint) as shares,
-        cast(null as bigint) as saves,
-        cast(null as bigint) as other_engagements,
-        cast(null as bigint) as clicks,
-        cast(null as bigint) as video_views,
-        cast(null as bigint) as followers_gained,
-        cast(0 as decimal(14, 2)) as media_spend,
-        staff_cost,
-        cast(null as bigint) as responses
-    from {{ ref('int_staff_cost__allocated') }}
+        case conversion_type
+            when 'appointment_request' then 'appointment_requests'
+            when 'class_registration' then 'class_registrations'
+            else 'other_conversions'
+        end as measure,
+        cast(conversions as decimal(18, 2)) as amount
+    from {{ ref('int_conversions__daily') }}
+    union all
+    {{ measures_from(ref('int_conversions__daily'), ['conversions', 'conversion_value']) }}
 ),
 
-unioned as (
+overhead as (
+    select
+        date_day,
+        channel,
+        account_id,
+        campaign_id,
+        cost_type as measure,
+        cast(amount as decimal(18, 2)) as amount
+    from {{ ref('int_overhead__allocated') }}
+),
+
+production as (
+    {{ measures_from(ref('int_production_cost__daily'), ['production_cost']) }}
+),
+
+measures as (
     select * from social_posts
     union all
     select * from social_accounts
     union all
+    select * from paid_social
+    union all
     select * from traditional
     union all
-    select * from staff
+    select * from calls
+    union all
+    select * from web_sessions
+    union all
+    select * from conversions
+    union all
+    select * from overhead
+    union all
+    select * from production
 ),
 
-combined as (
+pivoted as (
     select
-        unioned.date_day,
-        unioned.channel,
-        unioned.account_id,
-        unioned.campaign_id,
-        coalesce(sum(unioned.impressions), 0) as impressions,
+        measures.date_day,
+        measures.channel,
+        measures.account_id,
+        measures.campaign_id,
+        {% for measure in counts %}
+            cast(coalesce(sum(case when measures.measure = '{{ measure }}' then measures.amount end), 0) as bigint)
+                as {{ measure }},
+        {% endfor %}
+        {% for measure in money %}
+            cast(
+                coalesce(sum(case when measures.measure = '{{ measure }}' then measures.amount end), 0)
+                as decimal(14, 2)
+            ) as {{ measure }},
+        {% endfor %}
+        cast(sum(case when measures.measure = 'grps' then measures.amount end) as decimal(10, 1)) as grps,
         -- At most one contributing row measures reach for a grain (see the header).
-        max(unioned.reach) as reach,
-        coalesce(sum(unioned.reactions), 0) as reactions,
-        coalesce(sum(unioned.comments), 0) as comments,
-        coalesce(sum(unioned.shares), 0) as shares,
-        coalesce(sum(unioned.saves), 0) as saves,
-        coalesce(sum(unioned.other_engagements), 0) as other_engagements,
-        coalesce(sum(unioned.clicks), 0) as clicks,
-        coalesce(sum(unioned.video_views), 0) as video_views,
-        coalesce(sum(unioned.followers_gained), 0) as followers_gained,
-        cast(sum(unioned.media_spend) as decimal(14, 2)) as media_spend,
-        cast(sum(unioned.staff_cost) as decimal(14, 4)) as staff_cost,
-        coalesce(sum(unioned.responses), 0) as responses
-    from unioned
-    inner join calendar on unioned.date_day = calendar.date_day
-    group by unioned.date_day, unioned.channel, unioned.account_id, unioned.campaign_id
+        cast(max(case when measures.measure = 'reach' then measures.amount end) as bigint) as reach
+    from measures
+    inner join calendar on measures.date_day = calendar.date_day
+    group by measures.date_day, measures.channel, measures.account_id, measures.campaign_id
 )
 
 select
-    combined.date_day,
-    combined.channel,
+    pivoted.date_day,
+    pivoted.channel,
     channels.channel_group,
-    combined.account_id,
-    combined.campaign_id,
-    combined.impressions,
-    combined.reach,
+    pivoted.account_id,
+    pivoted.campaign_id,
+    coalesce(campaigns.objective, '(none)') as objective,
+    pivoted.impressions,
+    pivoted.reach,
+    pivoted.grps,
     case
-        when channels.channel_group = 'traditional' then combined.responses
-        else combined.reactions + combined.comments + combined.shares + combined.saves + combined.other_engagements
+        when channels.channel_group = 'traditional' then pivoted.responses + pivoted.calls + pivoted.sessions
+        else pivoted.reactions + pivoted.comments + pivoted.shares + pivoted.saves + pivoted.other_engagements
     end as engagements,
-    combined.reactions,
-    combined.comments,
-    combined.shares,
-    combined.saves,
-    combined.other_engagements,
-    combined.clicks,
-    combined.video_views,
-    combined.followers_gained,
-    combined.media_spend,
-    combined.staff_cost,
-    cast(combined.media_spend + combined.staff_cost as decimal(14, 4)) as total_investment,
-    combined.responses
-from combined
-inner join {{ ref('channels') }} as channels on combined.channel = channels.channel
+    case
+        when channels.channel_group = 'traditional' then pivoted.responses + pivoted.calls + pivoted.sessions
+        else pivoted.comments + pivoted.shares + pivoted.saves + pivoted.clicks
+    end as active_engagements,
+    pivoted.reactions,
+    pivoted.comments,
+    pivoted.shares,
+    pivoted.saves,
+    pivoted.other_engagements,
+    pivoted.clicks,
+    pivoted.video_views,
+    pivoted.followers_gained,
+    pivoted.responses,
+    pivoted.calls,
+    pivoted.qualified_calls,
+    pivoted.sessions,
+    pivoted.appointment_requests,
+    pivoted.class_registrations,
+    pivoted.conversions,
+    pivoted.conversion_value,
+    pivoted.platform_conversions,
+    pivoted.platform_conversion_value,
+    pivoted.media_spend,
+    pivoted.staff_cost,
+    pivoted.tool_cost,
+    pivoted.production_cost,
+    cast(pivoted.media_spend + pivoted.staff_cost + pivoted.tool_cost + pivoted.production_cost as decimal(14, 2))
+        as total_investment
+from pivoted
+inner join {{ ref('channels') }} as channels on pivoted.channel = channels.channel
+left join {{ ref('campaigns') }} as campaigns on pivoted.campaign_id = campaigns.campaign_id

@@ -31,14 +31,15 @@ staff_share as (
         allocated.channel,
         allocated.account_id,
         allocated.campaign_id,
-        allocated.staff_cost / activity.activity_units as staff_cost_per_post
-    from {{ ref('int_staff_cost__allocated') }} as allocated
+        allocated.amount / activity.activity_units as staff_cost_per_post
+    from {{ ref('int_overhead__allocated') }} as allocated
     inner join {{ ref('int_channel_activity_daily') }} as activity
         on
             allocated.date_day = activity.date_day
             and allocated.channel = activity.channel
             and allocated.account_id = activity.account_id
             and allocated.campaign_id = activity.campaign_id
+    where allocated.cost_type = 'staff_cost'
 )
 
 select

@@ -20,6 +20,8 @@ renamed as (
         readers_per_copy,
         pieces_mailed,
         responses,
+        tracking_number,
+        vanity_url,
         source_file,
         source_row,
         {{ landed_date('filename') }} as landed_date

@@ -1,0 +1,24 @@
+with
+
+source as (
+    {{ landing_source('meta_ads', 'ads_actions') }}
+),
+
+renamed as (
+    select
+        ad_account_id,
+        date as date_day,
+        ad_id,
+        action_type,
+        value as actions,
+        action_value,
+        {{ landed_date('filename') }} as landed_date
+    from source
+),
+
+latest as (
+    select * from renamed
+    {{ latest_landing_of_day('ad_account_id, date_day') }}
+)
+
+select * from latest

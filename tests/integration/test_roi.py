@@ -1,0 +1,225 @@
+"""The whole "I" and the whole return on a sandbox day: organic Facebook, Meta ads, GA4, the media
+plan and the call log landed by their extractors, the warehouse built and published, and the ROI
+marts checked against the inputs (investment to the cent) and against the metric contract."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from expectations.reconciliation import expected_investment, mart_investment
+from extractors import facebook_pages, ga4, meta_ads
+from extractors.http import ApiEndpoint
+from pipeline import tasks, warehouse
+from pipeline.config import load_config
+from pipeline.demo import stage_inboxes
+from pipeline.extraction_log import logged_extraction
+from pipeline.landing import RunContext
+from pipeline.paths import PROJECT_ROOT, data_paths
+from pipeline.windows import partition_date_for
+from sandbox import registry
+from sandbox.server import SandboxServer
+from tests.conftest import SANDBOX_NOW
+
+LOGICAL_DATE = datetime(2026, 11, 21, 10, 30, tzinfo=UTC)
+SEEDS = PROJECT_ROOT / "dbt" / "seeds"
+
+
+@pytest.fixture(scope="module")
+def roi_env(tmp_path_factory):
+    root = tmp_path_factory.mktemp("roi") / "data"
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        SandboxServer(now=SANDBOX_NOW) as graph,
+        registry.create("meta_ads", now=SANDBOX_NOW) as ads_sandbox,
+        registry.create("ga4", now=SANDBOX_NOW) as ga4_sandbox,
+    ):
+        patch.setenv("PIPELINE_DATA_DIR", str(root))
+        paths = data_paths()
+        config = load_config()
+        ctx = RunContext.now(partition_date_for(LOGICAL_DATE, config.organisation.tz), "manual__roi")
+        sources = config.sources
+        api = [
+            (facebook_pages.extract_page, "facebook_pages", sources.facebook_pages, graph.url, "sandbox-page-token"),
+            (meta_ads.extract_account, "meta_ads", sources.meta_ads, ads_sandbox.url, _token("meta_ads")),
+            (ga4.extract_account, "ga4", sources.ga4, ga4_sandbox.url, _token("ga4")),
+        ]
+        for extract, name, settings, url, token in api:
+            for account in settings.accounts:
+                endpoint = ApiEndpoint(url, token, "v24.0" if name != "ga4" else "", account.connection_id)
+                with logged_extraction(name, account.id, ctx, paths.landing) as outcome:
+                    outcome.record(
+                        extract(
+                            account,
+                            endpoint,
+                            settings,
+                            config.windows,
+                            config.http,
+                            ctx,
+                            config.organisation.tz,
+                            paths.landing,
+                        )
+                    )
+        stage_inboxes(config, paths, ctx.partition_date)
+        for inbox in ("traditional_media", "call_tracking"):
+            tasks.extract_inbox(inbox, LOGICAL_DATE, "manual__roi")
+
+        tasks.landing_gate(LOGICAL_DATE, paths)
+        warehouse.build(paths, config, ctx.partition_date, docs=False)
+        tasks.mart_gate(paths)
+        tasks.publish(paths)
+        yield paths, ctx
+
+
+def _token(platform: str) -> str:
+    import importlib
+
+    return importlib.import_module(f"sandbox.{platform}").DEFAULT_TOKEN
+
+
+def query(paths, sql, params=None):
+    with duckdb.connect(str(paths.published_warehouse), read_only=True) as connection:
+        return connection.execute(sql, params or []).fetchall()
+
+
+def _calendar_start(paths) -> date:
+    return query(paths, "select min(date_day) from fct_channel_daily")[0][0]
+
+
+def test_total_investment_reconciles_to_the_cent_with_the_cost_inputs(roi_env):
+    paths, ctx = roi_env
+    first_day = _calendar_start(paths)
+    months = [m for (m,) in query(paths, "select distinct month_start from mart_roi order by 1")]
+    assert len(months) >= 3
+    checked = 0
+    for month in months:
+        month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+        # A month the calendar covers only in part is compared over the days it covers.
+        period = (max(month, first_day), min(month_end, ctx.partition_date))
+        expected = expected_investment(paths.landing, SEEDS, *period)
+        reported = mart_investment(paths.published_warehouse, [month])
+        assert expected.differences(reported) == {}, f"{month:%B %Y}: {expected} vs {reported}"
+        assert expected.total > 0
+        checked += 1
+    whole = expected_investment(paths.landing, SEEDS, first_day, ctx.partition_date)
+    assert mart_investment(paths.published_warehouse, months).total == whole.total
+    # Every component is present, so a lost component would show.
+    assert min(whole.media_spend, whole.staff_cost, whole.tool_cost, whole.production_cost) > 0
+    assert checked == len(months)
+
+
+def test_roi_roas_and_cost_per_conversion_follow_the_contract_on_every_row(roi_env):
+    paths, _ = roi_env
+    rows = query(
+        paths,
+        "select media_spend, total_investment, conversions, conversion_value, roi, roas, "
+        "cost_per_conversion, zero_investment from mart_roi",
+    )
+    assert rows
+    for media, investment, conversions, value, roi, roas, per_conversion, zero in rows:
+        assert zero == (investment == 0)
+        if investment:
+            assert roi == pytest.approx(float((value - investment) / investment))
+        else:
+            assert roi is None
+        assert roas == (pytest.approx(float(value / media)) if media else None)
+        assert per_conversion == (pytest.approx(float(investment / conversions)) if conversions else None)
+
+
+def test_platform_conversions_stay_out_of_first_party_conversions(roi_env):
+    paths, _ = roi_env
+    (platform_conversions, first_party, web_key_events) = query(
+        paths,
+        """
+        select
+            (select sum(platform_conversions) from mart_roi where channel = 'meta_ads'),
+            (select sum(conversions) from mart_roi where channel = 'meta_ads'),
+            (select sum(key_events) from stg_ga4__key_events
+             where session_medium = 'paid_social'
+               and date_day >= (select min(date_day) from fct_channel_daily))
+        """,
+    )[0]
+    assert platform_conversions > 0
+    # Meta ads' first-party conversions are exactly the web key events its clicks brought.
+    assert first_party == web_key_events
+
+
+def test_every_channel_group_returns_conversions_with_a_value(roi_env):
+    paths, _ = roi_env
+    rows = query(
+        paths,
+        "select channel_group, sum(conversions), sum(conversion_value), sum(qualified_calls) "
+        "from mart_roi group by channel_group",
+    )
+    groups = {group: (conversions, value, calls) for group, conversions, value, calls in rows}
+    assert set(groups) == {"organic_social", "paid_social", "traditional"}
+    for group, (conversions, value, _) in groups.items():
+        assert conversions > 0 and value > 0, group
+    assert groups["traditional"][2] > 0, "qualified calls reach the traditional channels"
+
+
+def test_first_party_conversions_add_up_to_what_landed(roi_env):
+    paths, _ = roi_env
+    (mart_total, web, calls) = query(
+        paths,
+        """
+        select
+            (select sum(conversions) from fct_channel_daily),
+            (select sum(amount) from int_web_analytics__daily
+             where channel is not null and measure != 'sessions'
+               and date_day between (select min(date_day) from fct_channel_daily)
+                                and (select max(date_day) from fct_channel_daily)),
+            (select sum(qualified_calls) from int_call_tracking__placement_daily
+             where date_day between (select min(date_day) from fct_channel_daily)
+                                and (select max(date_day) from fct_channel_daily))
+        """,
+    )[0]
+    assert mart_total == web + calls
+    # Unattributed traffic (search, direct) is landed but is nobody's return.
+    unattributed = query(paths, "select sum(amount) from int_web_analytics__daily where channel is null")[0][0]
+    assert unattributed > 0
+
+
+def test_each_objective_splits_over_its_channels(roi_env):
+    paths, _ = roi_env
+    rows = query(
+        paths,
+        "select month_start, objective, sum(share_of_investment), sum(share_of_conversions) "
+        "from mart_objective_performance group by 1, 2",
+    )
+    assert {objective for _, objective, _, _ in rows} >= {"flu_shot_drive", "service_line_growth", "new_clinic"}
+    for month, objective, investment_share, conversion_share in rows:
+        assert investment_share is None or investment_share == pytest.approx(1.0), (month, objective)
+        assert conversion_share is None or conversion_share == pytest.approx(1.0), (month, objective)
+
+
+def test_social_and_traditional_compare_on_the_three_tiers(roi_env):
+    paths, ctx = roi_env
+    month = date(ctx.partition_date.year, ctx.partition_date.month - 1, 1)
+    rows = query(
+        paths,
+        "select channel_group, channel, cpm, cost_per_active_engagement, cost_per_outcome, roi, "
+        "peak_measured_reach, cost_per_point, reactions from mart_social_vs_traditional where month_start = ?",
+        [month],
+    )
+    by_channel = {row[1]: row for row in rows}
+    assert {"facebook", "meta_ads", "tv", "radio", "print", "direct_mail"} <= set(by_channel)
+    for channel in ("facebook", "meta_ads", "tv", "print"):
+        _, _, cpm, per_active, per_outcome, roi, *_ = by_channel[channel]
+        assert cpm > 0 and per_active > 0 and per_outcome > 0 and roi is not None, channel
+    assert by_channel["tv"][7] > 0, "TV shows its cost per point"
+    assert by_channel["tv"][8] is None, "reactions have no traditional twin"
+    assert by_channel["print"][6] > 0, "print readers are a measured reach"
+    # Reach is never summed: the month's peak is one measurement, not a total of days.
+    daily_max = query(
+        paths,
+        "select max(reach) from fct_channel_daily where channel = 'facebook' and date_day >= ? "
+        "and date_day < ? + interval 1 month",
+        [month, month],
+    )[0][0]
+    assert by_channel["facebook"][6] == daily_max
+    assert Decimal(0) < Decimal(str(by_channel["facebook"][2]))
