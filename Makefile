@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced-from-lock
 
-.PHONY: bootstrap demo test lint airflow bench clean
+.PHONY: bootstrap demo test lint airflow bench report clean
 
 $(STAMP): pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -31,6 +31,9 @@ airflow: bootstrap  ## airflow standalone (UI on :8080) with the project's DAGs,
 
 bench: bootstrap  ## measure the pipeline; writes data/bench/report.md
 	$(BIN)/python -m benchmarks.run
+
+report: bootstrap  ## build one report (REPORT=<name>, default: the first defined) from the demo warehouse
+	$(BIN)/python -m reports build $(if $(REPORT),--report $(REPORT))
 
 clean:
 	rm -rf data .airflow dbt/target dbt/logs

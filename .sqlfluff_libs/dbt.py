@@ -19,3 +19,11 @@ def datediff(first_date, second_date, datepart):
 
 def last_day(date, datepart):
     return f"cast(date_trunc('{datepart}', {date}) + interval 1 {datepart} - interval 1 day as date)"
+
+
+def bool_or(expression):
+    return f"bool_or({expression})"
+
+
+def type_string():
+    return "varchar"

@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                     "api_calls_minimum": sum(minimum.values()),
                     "api_calls_by_endpoint": dict(server.calls),
                     "api_calls_by_platform": {name: s.total_calls for name, s in servers.items()},
+                    "gate_seconds_by_suite": gate_seconds(paths, night_partition),
                 }
         finally:
             for each in servers.values():
@@ -130,13 +131,40 @@ def main(argv: list[str] | None = None) -> int:
                 figures["dbt_strategies"] = "not measured (benchmarks/dbt_strategies.py missing)"
             else:
                 figures["dbt_strategies"] = measure(paths.root, partition_date + timedelta(days=1))
+            from benchmarks.dbt_targets import measure as measure_targets
+
+            figures["dbt_targets"] = measure_targets(paths.root, partition_date + timedelta(days=1))
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(json.dumps(figures, indent=2, default=str))
     (args.out / "report.md").write_text(render(figures))
     print(render(figures))
     print(f"Written to {args.out / 'report.md'}")
+    from benchmarks.reports import append_to_bench_report
+
+    append_to_bench_report(args.out)
+    from benchmarks.celery_postgres import add_to_report
+
+    add_to_report(args.out)
     return 0
+
+
+def gate_seconds(paths: DataPaths, day) -> dict[str, float]:
+    """Seconds each quality-gate suite took on one night (from its quality_results rows)."""
+    import duckdb
+
+    files = sorted((paths.landing / "pipeline" / "quality_results" / f"date={day}").glob("*.parquet"))
+    if not files:
+        return {}
+    with duckdb.connect() as connection:
+        rows = connection.execute(
+            "select gate || ' ' || suite, round(sum(seconds), 2) from ("
+            "  select distinct gate, suite, data_name, validated_at, seconds"
+            "  from read_parquet(?, hive_partitioning = false)"
+            ") group by 1 order by 2 desc",
+            [[str(f) for f in files]],
+        ).fetchall()
+    return dict(rows)
 
 
 def render(figures: dict) -> str:
@@ -152,9 +180,20 @@ def render(figures: dict) -> str:
             f"(Facebook's minimum the paging allows: {night['api_calls_minimum']}); "
             f"by endpoint: {night['api_calls_by_endpoint']}",
             f"- API calls by platform sandbox: {night['api_calls_by_platform']}",
+            "- quality gate seconds by suite: "
+            + ", ".join(f"{suite} {seconds}" for suite, seconds in night["gate_seconds_by_suite"].items()),
             "",
         ]
     lines += [f"Peak RSS of the largest process: {figures['peak_rss_mb_largest_process']} MB", ""]
+    if "dbt_targets" in figures:
+        lines += [
+            "## dbt build: DuckDB vs PostgreSQL (same landing files)",
+            "",
+            "```",
+            json.dumps(figures["dbt_targets"], indent=2, default=str),
+            "```",
+            "",
+        ]
     if "dbt_strategies" in figures:
         lines += [
             "## dbt: one build task vs Cosmos model tasks",

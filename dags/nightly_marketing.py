@@ -7,32 +7,38 @@ Every night, for the last complete day in the organisation's timezone:
    Instagram, X, YouTube, LinkedIn; paid social: Meta ads; web analytics: GA4; one mapped task per
    account) and each inbox marketing ops feed (the traditional-media plan, the call-tracking log)
    land Parquet partitions under `data/landing/`, and a row of the extraction log each;
-2. **landing gate**: Great Expectations suites validate what landed; a critical failure stops here.
-   It runs when every extract task is done, whatever their outcome: one platform failing (throttled
-   out, token expired) fails and alerts its own tasks, and the rest is still published, with that
-   platform's older data marked stale in `source_freshness`;
+2. **landing gate**: Great Expectations suites validate what landed, each partition and across
+   days (volume against the trailing median, lifetime metrics, metrics gone to zero, freshness);
+   a critical failure quarantines the partition and stops here. It runs when every extract task
+   is done, whatever their outcome: one platform failing (throttled out, token expired) fails and
+   alerts its own tasks, and the rest is still published, with that platform's older data marked
+   stale in `source_freshness`;
 3. **build**: `dbt build` rebuilds `data/warehouse/build.duckdb` from the landing zone (models,
    data tests and unit tests), then the dbt docs;
-4. **mart gate**: the BI-facing marts are validated in the build;
+4. **mart gate**: the BI-facing marts are validated in the build, and their totals (spend,
+   investment, impressions, conversions) reconciled with the landing zone and the cost inputs;
 5. **publish**: the build atomically replaces `data/warehouse/marketing.duckdb` (the Asset BI
    tools and report exports follow). Yesterday's warehouse stays in service if anything fails.
 
-Configuration: `config/pipeline.yml`. Tokens: the Airflow connections it names.
+Every gate run lands its results (table `quality_results`); warnings publish and alert, critical
+failures alert through the failure callback (email via `smtp_default`, and the webhook connection
+if configured). Configuration: `config/pipeline.yml`. Tokens: the Airflow connections it names.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, CronTriggerTimetable, dag, task
+from airflow.sdk import CronTriggerTimetable, dag, task
 
+from pipeline.alerts import on_task_failure
+from pipeline.assets import published_warehouse
 from pipeline.config import load_config
-from pipeline.paths import data_paths
 from pipeline.sources import enabled_api_sources, enabled_inbox_sources
 from pipeline.tasks import api_account_ids
 
 CONFIG = load_config()
-PUBLISHED_WAREHOUSE = Asset(name="marketing_warehouse", uri=data_paths().published_warehouse.as_uri())
+PUBLISHED_WAREHOUSE = published_warehouse()
 
 
 @dag(
@@ -48,6 +54,8 @@ PUBLISHED_WAREHOUSE = Asset(name="marketing_warehouse", uri=data_paths().publish
         "retry_delay": timedelta(seconds=CONFIG.schedule.retry_delay_seconds),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(seconds=CONFIG.schedule.max_retry_delay_seconds),
+        # Email and webhook with the failed suites and expectations (config: quality.alerts).
+        "on_failure_callback": on_task_failure,
     },
 )
 def nightly_marketing():
@@ -64,10 +72,10 @@ def nightly_marketing():
         return extract_inbox(source_name, logical_date, run_id)
 
     @task(trigger_rule="all_done")
-    def landing_gate(logical_date=None) -> dict:
+    def landing_gate(logical_date=None, run_id=None) -> dict:
         from pipeline.tasks import landing_gate
 
-        return landing_gate(logical_date)
+        return landing_gate(logical_date, run_id)
 
     # One dbt process at a time: DuckDB has a single writer.
     @task(max_active_tis_per_dag=1)
@@ -77,10 +85,10 @@ def nightly_marketing():
         return build_warehouse(logical_date)
 
     @task
-    def mart_gate() -> dict:
+    def mart_gate(logical_date=None, run_id=None) -> dict:
         from pipeline.tasks import mart_gate
 
-        return mart_gate()
+        return mart_gate(logical_date, run_id)
 
     @task(outlets=[PUBLISHED_WAREHOUSE])
     def publish() -> str:

@@ -195,3 +195,176 @@ def mart_investment(warehouse: Path, months: list[date]) -> Investment:
             [months],
         ).fetchone()
     return Investment(*(Decimal(value) for value in row))
+
+
+# The organic platforms whose post snapshots carry lifetime impressions: (source, snapshots
+# entity, posts entity, post column); the platform name is the one social_metric_map.csv uses.
+_POST_SNAPSHOTS = {
+    "facebook": ("facebook_pages", "post_snapshots", "posts", "post_id"),
+    "instagram": ("instagram", "media_snapshots", "media", "media_id"),
+    "x": ("x", "post_snapshots", "posts", "post_id"),
+    "youtube": ("youtube", "video_snapshots", "videos", "video_id"),
+}
+_ACCOUNT_DAILY = {
+    "facebook": ("facebook_pages", "page_insights", "page_id"),
+    "instagram": ("instagram", "account_insights", "account_id"),
+    "youtube": ("youtube", "channel_daily", "channel_id"),
+    "linkedin": ("linkedin", "organization_daily", "organization_id"),
+}
+_LANDED = "regexp_extract(filename, 'date=([0-9-]+)', 1)"
+
+
+def _half_up(value: float) -> int:
+    """Round as SQL's round() does (halves away from zero), not as Python's round() (to even)."""
+    return int(Decimal(repr(value)).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def _metric_map(seeds_dir: Path, level: str, metric: str) -> dict[str, list[str]]:
+    mapped: dict[str, list[str]] = defaultdict(list)
+    for row in _read_seed(seeds_dir, "social_metric_map"):
+        if row["level"] == level and row["metric"] == metric:
+            mapped[row["platform"]].append(row["source_metric"])
+    return mapped
+
+
+def _sql_list(values: list[str]) -> str:
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+
+
+def impressions(landing_root: Path, seeds_dir: Path, first: date, last: date) -> int:
+    """Impressions of the days first..last: paid (ads insights), traditional (gross impressions per
+    metrics.md §5, spread over the flight like spend) and organic: each post's highest lifetime
+    impressions (its daily increases add up to it) plus account-level daily impressions. Organic
+    post impressions are only comparable over the whole reporting calendar (a post's history
+    before it was first read sits on its publication day)."""
+    total = 0
+    for (value,) in _landed(
+        landing_root,
+        "meta_ads",
+        "ads_insights",
+        f"select coalesce(impressions, 0) from landed qualify {_LANDED} = max({_LANDED}) "
+        f"over (partition by ad_account_id, date) and date between '{first}' and '{last}'",
+    ):
+        total += value
+    for channel, start, end, grps, universe, circulation, readers, ooh, pieces in _landed(
+        landing_root,
+        "traditional_media",
+        "placements",
+        "select channel, start_date, end_date, grps, universe, circulation, readers_per_copy, impressions, "
+        f"pieces_mailed from landed where {_LANDED} = (select max({_LANDED}) from landed)",
+    ):
+        if channel in ("tv", "radio"):
+            gross = _half_up(grps * universe / 100)
+        elif channel == "print":
+            gross = _half_up(circulation * readers)
+        else:
+            gross = ooh if channel == "ooh" else pieces
+        days = list(_days(start, end))
+        share = gross // len(days)
+        for index, day in enumerate(days):
+            if first <= day <= last:
+                total += gross - share * (len(days) - 1) if index == len(days) - 1 else share
+    post_metrics = _metric_map(seeds_dir, "post", "impressions")
+    for platform, (source, snapshots, posts, post_column) in _POST_SNAPSHOTS.items():
+        if not post_metrics.get(platform):
+            continue
+        known_posts = {
+            row[0] for row in _landed(landing_root, source, posts, f"select distinct {post_column} from landed")
+        }
+        for post, value in _landed(
+            landing_root,
+            source,
+            snapshots,
+            f"select {post_column}, max(value) from (select * from landed "
+            f"where metric in ({_sql_list(post_metrics[platform])}) qualify row_number() over "
+            f"(partition by {post_column}, metric, as_of_date order by {_LANDED} desc, _extracted_at desc) = 1) "
+            f"group by {post_column}",
+        ):
+            if post in known_posts and value is not None:
+                total += value
+    account_metrics = _metric_map(seeds_dir, "account", "impressions")
+    for platform, (source, entity, account_column) in _ACCOUNT_DAILY.items():
+        if not account_metrics.get(platform):
+            continue
+        for (value,) in _landed(
+            landing_root,
+            source,
+            entity,
+            f"select coalesce(value, 0) from landed where metric in ({_sql_list(account_metrics[platform])}) "
+            f"and date between '{first}' and '{last}' qualify row_number() over "
+            f"(partition by {account_column}, metric, date order by {_LANDED} desc, _extracted_at desc) = 1",
+        ):
+            total += value
+    return total
+
+
+def conversions(landing_root: Path, seeds_dir: Path, first: date, last: date) -> int:
+    """First-party conversions of the days first..last: GA4 key events whose UTM source / medium
+    belongs to a channel (seeds/utm_channels.csv; '*' matches any source) and qualified calls to a
+    tracking number of the current media plan."""
+    channels = {(row["session_source"], row["session_medium"]) for row in _read_seed(seeds_dir, "utm_channels")}
+    total = 0
+    for source, medium, events in _landed(
+        landing_root,
+        "ga4",
+        "key_events",
+        "select lower(session_source), lower(session_medium), key_events from landed "
+        f"where date between '{first}' and '{last}' "
+        f"qualify {_LANDED} = max({_LANDED}) over (partition by property_id, date)",
+    ):
+        if (source, medium) in channels or ("*", medium) in channels:
+            total += events
+    numbers = {
+        number
+        for (number,) in _landed(
+            landing_root,
+            "traditional_media",
+            "placements",
+            f"select tracking_number from landed where {_LANDED} = (select max({_LANDED}) from landed)",
+        )
+        if number
+    }
+    for number, qualified in _landed(
+        landing_root,
+        "call_tracking",
+        "calls",
+        f"select tracking_number, qualified_calls from landed where {_LANDED} = (select max({_LANDED}) from landed) "
+        f"and date between '{first}' and '{last}'",
+    ):
+        if number in numbers:
+            total += qualified
+    return total
+
+
+def expected_totals(landing_root: Path, seeds_dir: Path, first: date, last: date) -> dict[str, Decimal]:
+    """What the marts must add up to over the whole reporting calendar (first..last)."""
+    investment = expected_investment(landing_root, seeds_dir, first, last)
+    return {
+        "media_spend": investment.media_spend,
+        "total_investment": investment.total,
+        "impressions": Decimal(impressions(landing_root, seeds_dir, first, last)),
+        "conversions": Decimal(conversions(landing_root, seeds_dir, first, last)),
+    }
+
+
+def mart_totals(warehouse: Path) -> tuple[date, date, dict[str, Decimal]]:
+    """The reporting calendar of a built warehouse and what its marts add up to over it."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        first, last = connection.execute("select min(date_day), max(date_day) from int_reporting_calendar").fetchone()
+        media, investment, roi_conversions = connection.execute(
+            "select coalesce(sum(media_spend), 0), coalesce(sum(total_investment), 0), coalesce(sum(conversions), 0) "
+            "from mart_roi"
+        ).fetchone()
+        (impressions_total,) = connection.execute(
+            "select coalesce(sum(impressions), 0) from fct_channel_daily"
+        ).fetchone()
+    return (
+        first,
+        last,
+        {
+            "media_spend": Decimal(media),
+            "total_investment": Decimal(investment),
+            "impressions": Decimal(impressions_total),
+            "conversions": Decimal(roi_conversions),
+        },
+    )

@@ -252,6 +252,51 @@ PIPELINE_EXTRACTIONS = pa.schema(
     ]
 )
 
+# The quality gates' results: one row per expectation of every validation of every gate run
+# (passed or not), landed by the gates themselves, so the warehouse keeps the history of every run.
+QUALITY_RESULTS = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("gate", pa.string(), nullable=False),  # landing | mart
+        pa.field("partition_date", pa.date32(), nullable=False),  # the day the run lands
+        pa.field("validated_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("suite", pa.string(), nullable=False),
+        pa.field("data_name", pa.string(), nullable=False),  # what was validated (partition, table, frame)
+        pa.field("rows", pa.int64()),
+        pa.field("verdict", pa.string(), nullable=False),  # of the validation: passed | warning | failed
+        pa.field("expectation", pa.string(), nullable=False),
+        pa.field("column_name", pa.string()),
+        pa.field("severity", pa.string(), nullable=False),  # critical | warning
+        pa.field("success", pa.bool_(), nullable=False),
+        pa.field("unexpected_count", pa.int64()),
+        pa.field("unexpected_percent", pa.float64()),
+        pa.field("sample", pa.string()),  # a few unexpected values or keys, JSON
+        pa.field("observed", pa.string()),
+        pa.field("docs_url", pa.string()),  # the validation's Data Docs page
+        pa.field("seconds", pa.float64()),  # how long the validation took (all its expectations)
+    ]
+)
+
+# Every report sent (or skipped for lack of data): one row per delivery, landed by the report DAG
+# (reports/deliveries.py); a period with a row is not sent again.
+REPORT_DELIVERIES = pa.schema(
+    [
+        pa.field("report_name", pa.string(), nullable=False),
+        pa.field("period_start", pa.date32(), nullable=False),
+        pa.field("period_end", pa.date32(), nullable=False),  # inclusive
+        pa.field("period_unit", pa.string(), nullable=False),  # day | week | month
+        pa.field("status", pa.string(), nullable=False),  # sent | skipped_no_data
+        pa.field("trigger", pa.string(), nullable=False),  # scheduled | resend
+        pa.field("formats", pa.string(), nullable=False),  # e.g. "pdf,xlsx,csv"
+        pa.field("files", pa.int64(), nullable=False),
+        pa.field("recipients", pa.int64(), nullable=False),  # how many; never the addresses
+        pa.field("targets", pa.string(), nullable=False),  # "email; folder:/…; s3://…" (";"-separated)
+        pa.field("message_id", pa.string()),  # the email's Message-ID, when emailed
+        pa.field("delivered_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)
+
+
 # Every landed entity, by (source, entity): the dbt sources (dbt/models/staging/<source>/) declare
 # exactly these columns, which tests/unit/test_landing_contract.py checks.
 LANDING_CONTRACT: dict[tuple[str, str], pa.Schema] = {
@@ -279,4 +324,6 @@ LANDING_CONTRACT: dict[tuple[str, str], pa.Schema] = {
     ("traditional_media", "placements"): TRADITIONAL_MEDIA_PLACEMENTS,
     ("call_tracking", "calls"): CALL_TRACKING_CALLS,
     ("pipeline", "extractions"): PIPELINE_EXTRACTIONS,
+    ("pipeline", "quality_results"): QUALITY_RESULTS,
+    ("pipeline", "report_deliveries"): REPORT_DELIVERIES,
 }

@@ -5,16 +5,26 @@ runs on a half-understood configuration."""
 
 from __future__ import annotations
 
-from functools import cached_property
+import csv
+import re
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from pipeline.paths import config_path
+from pipeline.paths import PROJECT_ROOT, config_path
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1)]
 
@@ -181,6 +191,61 @@ class CallTracking(_Strict):
     inbox: Identifier = "call_tracking"
 
 
+class VolumeBand(_Strict):
+    """Rows a source x account lands for a day against the median of its trailing days: outside the
+    warning band alerts, outside the failure band stops the run."""
+
+    trailing_days: int = Field(default=14, ge=3, le=90)
+    # Fewer landed days than this and the band is not checked yet (a new source has no history).
+    min_history_days: int = Field(default=5, ge=1)
+    warn_below: float = Field(default=0.5, gt=0)
+    fail_below: float = Field(default=0.1, ge=0)
+    warn_above: float = Field(default=3.0, gt=1)
+    fail_above: float = Field(default=10.0, gt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not (self.fail_below <= self.warn_below < 1 < self.warn_above <= self.fail_above):
+            raise ValueError("need fail_below <= warn_below < 1 < warn_above <= fail_above")
+        if self.min_history_days > self.trailing_days:
+            raise ValueError("min_history_days cannot exceed trailing_days")
+        return self
+
+
+class Plausibility(_Strict):
+    """Mart values outside these bounds raise a warning (they publish, and alert). They apply per
+    channel and month (mart_social_vs_traditional), where a small campaign's few dollars cannot
+    make a ratio explode; `max_cost_per_engagement` applies to 95% of mart_cost_per_engagement."""
+
+    max_cost_per_engagement: float = Field(default=50, gt=0)
+    max_cost_per_active_engagement: float = Field(default=150, gt=0)
+    max_cost_per_conversion: float = Field(default=5_000, gt=0)
+    min_roi: float = Field(default=-1.0, ge=-1.0)
+    max_roi: float = Field(default=50.0, gt=0)
+
+
+class Alerts(_Strict):
+    """Where quality alerts go. Recipients are addresses, not secrets; the SMTP server and the
+    webhook URL (which carries a token) live in Airflow connections."""
+
+    email_to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(default_factory=list)
+    smtp_conn_id: Identifier = "smtp_default"
+    # An http connection whose host is the Slack-style incoming webhook URL; None = no webhook.
+    webhook_conn_id: Identifier | None = None
+
+
+class Quality(_Strict):
+    volume: VolumeBand = VolumeBand()
+    # A lifetime post metric may be revised down by this share of its previous value (platforms
+    # correct spam and bots) before the landing gate treats it as going backwards.
+    lifetime_drop_tolerance: float = Field(default=0.05, ge=0, lt=1)
+    # A partition missing for an enabled account: "warning" publishes the others and marks the
+    # source stale; "critical" stops the run.
+    missing_partition_severity: Literal["warning", "critical"] = "warning"
+    plausibility: Plausibility = Plausibility()
+    alerts: Alerts = Alerts()
+
+
 class Sources(_Strict):
     facebook_pages: FacebookPages
     instagram: Instagram | None = None
@@ -193,12 +258,142 @@ class Sources(_Strict):
     call_tracking: CallTracking = CallTracking()
 
 
+# Report exports (reports/, dags/report_exports.py) ----------------------------------------------
+
+SEEDS_DIR = PROJECT_ROOT / "dbt" / "seeds"
+# A report filter may only name values the dbt seeds know: filter key -> (seed file, column).
+REPORT_FILTER_SEEDS = {
+    "objective": ("objectives.csv", "objective"),
+    "campaign": ("campaigns.csv", "campaign_id"),
+    "service_line": ("campaigns.csv", "service_line"),
+    "channel_group": ("channels.csv", "channel_group"),
+}
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+
+
+@cache
+def seed_values(file: str, column: str) -> frozenset[str]:
+    """The values of one column of a dbt seed (read once per process)."""
+    with open(SEEDS_DIR / file, newline="", encoding="utf-8") as handle:
+        return frozenset(row[column] for row in csv.DictReader(handle))
+
+
+class RollingPeriod(_Strict):
+    """The last `count` complete days, weeks (Monday to Sunday) or calendar months before the run,
+    in the organisation's timezone; the previous period of the same length is the comparison."""
+
+    unit: Literal["day", "week", "month"]
+    count: int = Field(default=1, ge=1, le=366)
+
+
+class ReportFilter(_Strict):
+    """Narrow a report; each key takes one value or a list (any of them). Empty = everything."""
+
+    objective: list[str] = []
+    campaign: list[str] = []
+    service_line: list[str] = []
+    channel_group: list[str] = []
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return [value] if isinstance(value, str) else value
+
+    def items(self) -> list[tuple[str, list[str]]]:
+        """The keys that are set, in a stable order."""
+        return [(key, getattr(self, key)) for key in REPORT_FILTER_SEEDS if getattr(self, key)]
+
+
+class EmailTarget(_Strict):
+    """Email the files to the report's recipients through an Airflow SMTP connection."""
+
+    type: Literal["email"]
+    conn_id: Identifier = "smtp_default"
+
+
+class FolderTarget(_Strict):
+    """Copy the files into a folder; a relative path is under the data directory."""
+
+    type: Literal["folder"]
+    path: str = Field(min_length=1)
+
+
+class ObjectStorageTarget(_Strict):
+    """Copy the files to object storage (Airflow ObjectStoragePath), e.g. s3://bucket/reports."""
+
+    type: Literal["object_storage"]
+    url: str = Field(pattern=r"^[a-z][a-z0-9+.-]*://\S+$")
+    conn_id: Identifier | None = None
+
+
+DeliveryTarget = Annotated[EmailTarget | FolderTarget | ObjectStorageTarget, Field(discriminator="type")]
+
+
+class ReportDefinition(_Strict):
+    name: Identifier
+    title: str = Field(min_length=1)
+    # Cron expression in the organisation's timezone: "0 7 * * 1" is Mondays at 07:00.
+    schedule: str
+    period: RollingPeriod
+    filter: ReportFilter = ReportFilter()
+    formats: list[Literal["pdf", "xlsx", "csv"]] = Field(min_length=1)
+    recipients: list[str] = []
+    targets: list[DeliveryTarget] = Field(min_length=1)
+    # A period with no activity for the filter sends nothing (and is recorded as skipped).
+    skip_if_no_data: bool = True
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_schedule(cls, value: str) -> str:
+        if not croniter.is_valid(value):
+            raise ValueError(f"not a valid cron expression: {value!r} (e.g. '0 7 * * 1', Mondays at 07:00)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        where = f"report {self.name!r}"
+        if len(set(self.formats)) != len(self.formats):
+            raise ValueError(f"{where}: formats lists a format twice")
+        for address in self.recipients:
+            if not _EMAIL.match(address):
+                raise ValueError(f"{where}: recipients: {address!r} is not an email address (name@example.org)")
+        emails = sum(isinstance(target, EmailTarget) for target in self.targets)
+        if emails > 1:
+            raise ValueError(f"{where}: targets: give at most one email target")
+        if emails and not self.recipients:
+            raise ValueError(f"{where}: targets has email but recipients is empty")
+        if self.recipients and not emails:
+            raise ValueError(f"{where}: recipients are set but targets has no email target")
+        for key, values in self.filter.items():
+            file, column = REPORT_FILTER_SEEDS[key]
+            known = seed_values(file, column)
+            for value in values:
+                if value not in known:
+                    raise ValueError(
+                        f"{where}: filter.{key} {value!r} is not in dbt/seeds/{file} (column {column}); "
+                        f"known values: {', '.join(sorted(known))}"
+                    )
+        return self
+
+
+def _unique_report_names(reports: list[ReportDefinition]) -> list[ReportDefinition]:
+    names = [report.name for report in reports]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate report name(s): {', '.join(duplicates)}")
+    return reports
+
+
 class PipelineConfig(_Strict):
     organisation: Organisation
     schedule: Schedule
     windows: Windows = Windows()
     http: HttpSettings = HttpSettings()
     sources: Sources
+    quality: Quality = Quality()
+    reports: Annotated[list[ReportDefinition], AfterValidator(_unique_report_names)] = []
 
 
 def _format_errors(path: Path, exc: ValidationError) -> str:

@@ -129,3 +129,26 @@ def landed_entities(landing_root: Path | None = None) -> dict[str, list[str]]:
         if entity_dir.is_dir() and next(entity_dir.glob("date=*/*.parquet"), None) is not None:
             found.setdefault(entity_dir.parent.name, []).append(entity_dir.name)
     return found
+
+
+def quarantine_partition(
+    source: str, entity: str, day: date, reason: str, landing_root: Path, quarantine_root: Path
+) -> Path | None:
+    """Move a partition that failed the landing gate out of the landing zone, to
+    `<quarantine>/<source>/<entity>/date=<day>/` with a `REASON.txt`, so no build reads it; a
+    rerun of the day after the fix lands it again. Returns the quarantine folder (None when the
+    partition has no files)."""
+    folder = partition_dir(source, entity, day, landing_root)
+    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if not files:
+        return None
+    target = Path(quarantine_root) / source / entity / f"date={day.isoformat()}"
+    target.mkdir(parents=True, exist_ok=True)
+    reason_file = target / "REASON.txt"
+    tmp = target / f".REASON.txt.{uuid.uuid4().hex}.tmp"
+    tmp.write_text(reason.rstrip() + "\n", encoding="utf-8")
+    os.replace(tmp, reason_file)
+    for path in files:
+        # A partition quarantined earlier the same day is replaced: the newest landing is the one to look at.
+        os.replace(path, target / path.name)
+    return target

@@ -13,8 +13,6 @@ from pipeline.windows import partition_date_for
 
 logger = logging.getLogger(__name__)
 
-FACEBOOK = "facebook_pages"
-
 
 def _non_retryable() -> tuple[type[BaseException], ...]:
     from expectations.runner import QualityGateError
@@ -118,52 +116,21 @@ def extract_inbox(source_name: str, logical_date: datetime, run_id: str) -> dict
     return {"files": len(result.files_landed), "rows": result.rows_landed}
 
 
-def _landing_suites(config: PipelineConfig):
-    from expectations import (
-        landing_call_tracking,
-        landing_facebook_pages,
-        landing_ga4,
-        landing_meta_ads,
-        landing_social,
-        landing_traditional_media,
-    )
-    from pipeline.sources import enabled_api_sources, enabled_inbox_sources
-
-    suites = {
-        FACEBOOK: landing_facebook_pages.SUITES,
-        **landing_social.SUITES,
-        "meta_ads": landing_meta_ads.SUITES,
-        "ga4": landing_ga4.suites_for(config.sources.ga4.key_events) if config.sources.ga4 else {},
-        "traditional_media": landing_traditional_media.SUITES,
-        "call_tracking": landing_call_tracking.SUITES,
-    }
-    for source in [*enabled_api_sources(config), *enabled_inbox_sources(config)]:
-        for entity, factory in suites[source.name].items():
-            yield source.name, entity, factory
-
-
 @fail_fast
-def landing_gate(logical_date: datetime, paths: DataPaths | None = None) -> dict[str, int]:
-    """Validate the partitions this run landed; a critical failure stops the run before dbt.
+def landing_gate(logical_date: datetime, run_id: str = "manual", paths: DataPaths | None = None) -> dict[str, int]:
+    """Validate what this run landed (pipeline/quality.py); a critical failure quarantines the
+    partition and stops the run before dbt.
 
-    A source whose extraction failed tonight landed nothing new: it is not validated, and the
-    warehouse is published with its older data, marked stale in source_freshness."""
-    from expectations.runner import Validator, raise_on_critical, validate_landing_partition
-    from pipeline.extraction_log import successful_today
+    A source whose extraction failed tonight landed nothing new: the freshness check reports it,
+    and the warehouse is published with its older data, marked stale in source_freshness."""
+    from pipeline.quality import finish, run_landing_gate
 
     config = load_config()
     paths = paths or data_paths()
-    day = partition_date_for(logical_date, config.organisation.tz)
-    landed_sources = {source for source, _ in successful_today(day, paths.landing)}
-    validator = Validator(paths)
-    summaries = []
-    for source, entity, factory in _landing_suites(config):
-        if source not in landed_sources:
-            logger.warning("landing gate: %s landed nothing for %s; its data will be published stale", source, day)
-            continue
-        summaries.append(validate_landing_partition(validator, source, entity, day, factory))
-    raise_on_critical("landing gate", summaries, paths.data_docs_index)
-    return {s.suite: len(s.failures) for s in summaries}
+    ctx = _context(config, logical_date, run_id)
+    outcome = run_landing_gate(config, paths, ctx)
+    finish(outcome, config, paths, ctx, "landing_gate")
+    return outcome.counts()
 
 
 @fail_fast
@@ -179,19 +146,19 @@ def build_warehouse(logical_date: datetime, paths: DataPaths | None = None) -> s
 
 
 @fail_fast
-def mart_gate(paths: DataPaths | None = None) -> dict[str, int]:
-    """Validate the marts in the build before anyone can read them."""
-    from expectations import marts
-    from expectations.runner import Validator, raise_on_critical, validate_warehouse_table
+def mart_gate(logical_date: datetime, run_id: str = "manual", paths: DataPaths | None = None) -> dict[str, int]:
+    """Validate the marts in the build, and their totals against the inputs, before anyone can
+    read them; the results join the build's quality_results table."""
+    from expectations.results import append_to_warehouse
+    from pipeline.quality import finish, run_mart_gate
 
+    config = load_config()
     paths = paths or data_paths()
-    validator = Validator(paths)
-    summaries = [
-        validate_warehouse_table(validator, paths.build_warehouse, table, factory())
-        for table, factory in marts.SUITES.items()
-    ]
-    raise_on_critical("mart gate", summaries, paths.data_docs_index)
-    return {s.suite: len(s.failures) for s in summaries}
+    ctx = _context(config, logical_date, run_id)
+    outcome = run_mart_gate(config, paths)
+    finish(outcome, config, paths, ctx, "mart_gate")
+    append_to_warehouse(paths.build_warehouse, outcome.results_file)
+    return outcome.counts()
 
 
 @fail_fast

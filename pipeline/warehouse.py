@@ -3,7 +3,11 @@
 DuckDB allows one writer or many readers, never both: dbt is the only writer and writes
 `build.duckdb`; BI tools and reports open `marketing.duckdb` read-only. The publish is a rename,
 so a reader never sees a half-built warehouse, and one still holding the old file keeps reading it
-(the old inode lives until it closes) without blocking the run."""
+(the old inode lives until it closes) without blocking the run.
+
+The same dbt project builds on PostgreSQL (`PIPELINE_WAREHOUSE_TARGET=postgres`, or the `target`
+argument): the landing zone is loaded into the server first, dbt builds a build schema, and the
+publish swaps it in by a rename in one transaction (pipeline/postgres_warehouse.py)."""
 
 from __future__ import annotations
 
@@ -17,12 +21,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from pipeline import postgres_warehouse
 from pipeline.config import PipelineConfig
 from pipeline.paths import PROJECT_ROOT, DataPaths
+from pipeline.postgres_warehouse import PostgresSettings
 
 logger = logging.getLogger(__name__)
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+TARGETS = ("duckdb", "postgres")
 
 
 class WarehouseBuildError(RuntimeError):
@@ -35,12 +42,23 @@ class PublishError(RuntimeError):
 
 @dataclass(frozen=True)
 class BuildResult:
-    warehouse: Path
+    # The DuckDB build file, or the PostgreSQL build schema.
+    warehouse: Path | PostgresSettings
     seconds: float
     docs: Path | None
+    # Of `seconds`, the time before dbt started (on PostgreSQL: loading the landing zone).
+    prepare_seconds: float = 0.0
 
 
-def dbt_environment(paths: DataPaths, warehouse: Path) -> dict[str, str]:
+def warehouse_target(target: str | None = None) -> str:
+    """`target`, else PIPELINE_WAREHOUSE_TARGET, else duckdb."""
+    chosen = target or os.environ.get("PIPELINE_WAREHOUSE_TARGET") or "duckdb"
+    if chosen not in TARGETS:
+        raise ValueError(f"warehouse target {chosen!r} (PIPELINE_WAREHOUSE_TARGET): use one of {', '.join(TARGETS)}")
+    return chosen
+
+
+def dbt_environment(paths: DataPaths, warehouse: Path, postgres: PostgresSettings | None = None) -> dict[str, str]:
     """The variables dbt/profiles.yml and the sources read (to be laid over a process environment)."""
     return {
         "PIPELINE_LANDING_DIR": str(paths.landing),
@@ -49,11 +67,20 @@ def dbt_environment(paths: DataPaths, warehouse: Path) -> dict[str, str]:
         # dbt's anonymous usage events would try the network on every command.
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(postgres.dbt_environment() if postgres is not None else {}),
     }
 
 
-def run_dbt(args: list[str], paths: DataPaths, warehouse: Path, config: PipelineConfig, run_date: date) -> str:
-    """Run one dbt command in its own process (so every DuckDB connection is closed when it ends)."""
+def run_dbt(
+    args: list[str],
+    paths: DataPaths,
+    warehouse: Path,
+    config: PipelineConfig,
+    run_date: date,
+    postgres: PostgresSettings | None = None,
+) -> str:
+    """Run one dbt command in its own process (so every DuckDB connection is closed when it ends),
+    on DuckDB (`warehouse`) or, given `postgres`, on that database and schema."""
     from pipeline.landing import landed_entities
     from pipeline.sources import expected_accounts
 
@@ -64,11 +91,15 @@ def run_dbt(args: list[str], paths: DataPaths, warehouse: Path, config: Pipeline
         "landed_entities": landed_entities(paths.landing),
         "expected_accounts": expected_accounts(config),
     }
+    if postgres is not None:
+        dbt_vars["landing_schema"] = postgres.landing_schema
     command = [
         sys.executable,
         "-m",
         "dbt.cli.main",
         *args,
+        "--target",
+        "duckdb" if postgres is None else "postgres",
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--target-path",
@@ -79,38 +110,61 @@ def run_dbt(args: list[str], paths: DataPaths, warehouse: Path, config: Pipeline
         json.dumps(dbt_vars),
     ]
     completed = subprocess.run(
-        command, env={**os.environ, **dbt_environment(paths, warehouse)}, capture_output=True, text=True, check=False
+        command,
+        env={**os.environ, **dbt_environment(paths, warehouse, postgres)},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     output = completed.stdout + completed.stderr
     if completed.returncode != 0:
         failures = [line for line in output.splitlines() if "ERROR" in line or "FAIL" in line or "Error" in line]
         raise WarehouseBuildError(
-            f"dbt {' '.join(args)} failed (exit {completed.returncode}) building {warehouse}:\n"
+            f"dbt {' '.join(args)} failed (exit {completed.returncode}) building {postgres or warehouse}:\n"
             + "\n".join(failures[-40:] or output.splitlines()[-40:])
             + f"\nFull log: {paths.dbt_target / 'logs' / 'dbt.log'}"
         )
     return output
 
 
-def build(paths: DataPaths, config: PipelineConfig, run_date: date, docs: bool = True) -> BuildResult:
-    """Rebuild `build.duckdb` from the landing zone (the source of truth) with `dbt build`
-    (seeds, models, data tests and unit tests), then render the dbt docs."""
+def build(
+    paths: DataPaths,
+    config: PipelineConfig,
+    run_date: date,
+    docs: bool = True,
+    target: str | None = None,
+    postgres: PostgresSettings | None = None,
+) -> BuildResult:
+    """Rebuild the warehouse from the landing zone (the source of truth) with `dbt build` (seeds,
+    models, data tests and unit tests), then render the dbt docs. On DuckDB into `build.duckdb`;
+    on PostgreSQL (`target`, see warehouse_target) the landing zone is loaded first and dbt
+    builds the build schema of `postgres` (default: the server DBT_POSTGRES_* name)."""
     started = time.monotonic()
     warehouse = paths.build_warehouse
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    output = run_dbt(["build"], paths, warehouse, config, run_date)
+    postgres_build = None
+    if warehouse_target(target) == "postgres":
+        postgres_build = postgres_warehouse.prepare_build(
+            paths.landing, postgres or PostgresSettings.from_environment()
+        )
+    else:
+        for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+            stale.unlink(missing_ok=True)
+    prepared = time.monotonic()
+    output = run_dbt(["build"], paths, warehouse, config, run_date, postgres_build)
     logger.info("dbt build: %s", next((line for line in reversed(output.splitlines()) if "Done." in line), "done"))
     docs_index = None
     if docs:
-        run_dbt(["docs", "generate", "--static"], paths, warehouse, config, run_date)
+        run_dbt(["docs", "generate", "--static"], paths, warehouse, config, run_date, postgres_build)
         docs_index = paths.dbt_target / "static_index.html"
-    return BuildResult(warehouse, time.monotonic() - started, docs_index)
+    return BuildResult(postgres_build or warehouse, time.monotonic() - started, docs_index, prepared - started)
 
 
-def publish(paths: DataPaths) -> Path:
-    """Atomically replace the published warehouse with the build."""
+def publish(paths: DataPaths, target: str | None = None, postgres: PostgresSettings | None = None) -> Path | str:
+    """Atomically replace the published warehouse with the build: on DuckDB by renaming the build
+    file; on PostgreSQL by swapping the build schemas in (one transaction)."""
+    if warehouse_target(target) == "postgres":
+        return postgres_warehouse.publish(postgres or PostgresSettings.from_environment())
     build_file, published = paths.build_warehouse, paths.published_warehouse
     if not build_file.exists():
         raise PublishError(f"publish: no build at {build_file}; run the build task first")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -63,3 +64,116 @@ def every_sandbox() -> Iterator[dict]:
     yield servers
     for server in servers.values():
         server.stop()
+
+
+# The run of the 21st lands the 20th, the sandbox's "today" at noon UTC.
+ROI_LOGICAL_DATE = datetime(2026, 11, 21, 10, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def roi_env(tmp_path_factory):
+    """A sandbox day of organic Facebook, Meta ads, GA4, the media plan and the call log, landed by
+    their extractors, gated, built and published: (paths, run context). Read it, never change it:
+    the tests that share it rely on it as built."""
+    from extractors import facebook_pages, ga4, meta_ads
+    from extractors.http import ApiEndpoint
+    from pipeline import tasks, warehouse
+    from pipeline.config import load_config
+    from pipeline.demo import stage_inboxes
+    from pipeline.extraction_log import logged_extraction
+    from pipeline.landing import RunContext
+    from pipeline.windows import partition_date_for
+    from sandbox import registry
+
+    root = tmp_path_factory.mktemp("roi") / "data"
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        SandboxServer(now=SANDBOX_NOW) as graph,
+        registry.create("meta_ads", now=SANDBOX_NOW) as ads_sandbox,
+        registry.create("ga4", now=SANDBOX_NOW) as ga4_sandbox,
+    ):
+        patch.setenv("PIPELINE_DATA_DIR", str(root))
+        paths = data_paths()
+        config = load_config()
+        ctx = RunContext.now(partition_date_for(ROI_LOGICAL_DATE, config.organisation.tz), "manual__roi")
+        sources = config.sources
+        api = [
+            (facebook_pages.extract_page, "facebook_pages", sources.facebook_pages, graph.url, "sandbox-page-token"),
+            (meta_ads.extract_account, "meta_ads", sources.meta_ads, ads_sandbox.url, _sandbox_token("meta_ads")),
+            (ga4.extract_account, "ga4", sources.ga4, ga4_sandbox.url, _sandbox_token("ga4")),
+        ]
+        for extract, name, settings, url, token in api:
+            for account in settings.accounts:
+                endpoint = ApiEndpoint(url, token, "v24.0" if name != "ga4" else "", account.connection_id)
+                with logged_extraction(name, account.id, ctx, paths.landing) as outcome:
+                    outcome.record(
+                        extract(
+                            account,
+                            endpoint,
+                            settings,
+                            config.windows,
+                            config.http,
+                            ctx,
+                            config.organisation.tz,
+                            paths.landing,
+                        )
+                    )
+        stage_inboxes(config, paths, ctx.partition_date)
+        for inbox in ("traditional_media", "call_tracking"):
+            tasks.extract_inbox(inbox, ROI_LOGICAL_DATE, "manual__roi")
+
+        tasks.landing_gate(ROI_LOGICAL_DATE, "manual__roi", paths)
+        warehouse.build(paths, config, ctx.partition_date, docs=False)
+        tasks.mart_gate(ROI_LOGICAL_DATE, "manual__roi", paths)
+        tasks.publish(paths)
+        yield paths, ctx
+
+
+def _sandbox_token(platform: str) -> str:
+    return importlib.import_module(f"sandbox.{platform}").DEFAULT_TOKEN
+
+
+class Mailbox:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it accepts and can refuse the next
+    messages with a 451, as a busy relay does. `connection()` is the Airflow SMTP connection to it."""
+
+    def __init__(self) -> None:
+        self.messages: list = []  # (recipients, email.message.EmailMessage)
+        self.refuse_next = 0
+        self.port = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        import email
+        from email import policy
+
+        if self.refuse_next:
+            self.refuse_next -= 1
+            return "451 4.3.0 Mailbox temporarily unavailable, try again later"
+        self.messages.append(
+            (list(envelope.rcpt_tos), email.message_from_bytes(envelope.content, policy=policy.default))
+        )
+        return "250 OK"
+
+    def connection(self, from_email: str = "pipeline@cedarvalleyhealth.org") -> str:
+        import json
+
+        # retry_limit 0: the hook does not resend by itself; the Airflow task retry does.
+        extra = {"disable_ssl": True, "disable_tls": True, "from_email": from_email, "retry_limit": 0}
+        return json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": self.port, "extra": extra})
+
+
+@pytest.fixture
+def mail_server() -> Iterator[Mailbox]:
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    # aiosmtpd checks that it is up by connecting to the port it was given, so it needs a real one.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        mailbox.port = probe.getsockname()[1]
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
+    controller.start()
+    yield mailbox
+    controller.stop()

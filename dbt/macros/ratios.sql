@@ -4,7 +4,7 @@
 {% macro safe_divide(numerator, denominator) -%}
     case
         when {{ denominator }} is null or {{ denominator }} = 0 then null
-        else cast({{ numerator }} as double) / cast({{ denominator }} as double)
+        else cast({{ numerator }} as {{ type_double() }}) / cast({{ denominator }} as {{ type_double() }})
     end
 {%- endmacro %}
 
@@ -49,5 +49,5 @@
     exactly by a double). Every spreading and allocation rule uses it and gives the remainder to
     the last share, so totals add up to the cent and the rule is easy to recompute outside SQL. -#}
 {% macro share_in_cents(numerator, denominator) -%}
-    cast(floor(cast(({{ numerator }}) * 100 as double) / ({{ denominator }})) / 100 as decimal(14, 2))
+    cast(floor(cast(({{ numerator }}) * 100 as {{ type_double() }}) / ({{ denominator }})) / 100 as decimal(14, 2))
 {%- endmacro %}

@@ -11,7 +11,7 @@ source as (
 
 renamed as (
     select
-        cast({{ account_column }} as varchar) as account_id,
+        cast({{ account_column }} as {{ dbt.type_string() }}) as account_id,
         metric as metric_name,
         "date" as metric_date,
         value as metric_value,
@@ -21,12 +21,7 @@ renamed as (
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by account_id, metric_name, metric_date
-        order by landed_date desc, extracted_at desc
-    ) = 1
+    {{ deduplicate('renamed', 'account_id, metric_name, metric_date', 'landed_date desc, extracted_at desc') }}
 )
 
 select * from deduplicated
@@ -42,8 +37,8 @@ source as (
 
 renamed as (
     select
-        cast({{ post_column }} as varchar) as post_id,
-        cast({{ account_column }} as varchar) as account_id,
+        cast({{ post_column }} as {{ dbt.type_string() }}) as post_id,
+        cast({{ account_column }} as {{ dbt.type_string() }}) as account_id,
         created_time as created_at,
         as_of_date,
         metric as metric_name,
@@ -54,12 +49,7 @@ renamed as (
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by post_id, metric_name, as_of_date
-        order by landed_date desc, extracted_at desc
-    ) = 1
+    {{ deduplicate('renamed', 'post_id, metric_name, as_of_date', 'landed_date desc, extracted_at desc') }}
 )
 
 select * from deduplicated
@@ -75,7 +65,7 @@ source as (
 
 renamed as (
     select
-        cast({{ account_column }} as varchar) as account_id,
+        cast({{ account_column }} as {{ dbt.type_string() }}) as account_id,
         as_of_date,
         {{ followers_column }} as followers,
         {{ landed_date('filename') }} as landed_date,
@@ -84,9 +74,7 @@ renamed as (
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (partition by account_id, as_of_date order by landed_date desc, extracted_at desc) = 1
+    {{ deduplicate('renamed', 'account_id, as_of_date', 'landed_date desc, extracted_at desc') }}
 )
 
 select * from deduplicated
@@ -102,22 +90,20 @@ source as (
 
 renamed as (
     select
-        cast({{ post_column }} as varchar) as post_id,
-        cast({{ account_column }} as varchar) as account_id,
+        cast({{ post_column }} as {{ dbt.type_string() }}) as post_id,
+        cast({{ account_column }} as {{ dbt.type_string() }}) as account_id,
         created_time as created_at,
         {{ local_date('created_time') }} as created_date,
         {{ text_column }} as post_text,
         -- Campaigns are tagged on the post's links (utm_campaign), as marketing teams do.
-        nullif(regexp_extract({{ text_column }}, 'utm_campaign=([A-Za-z0-9_-]+)', 1), '') as campaign_id,
+        {{ regexp_capture(text_column, 'utm_campaign=([A-Za-z0-9_-]+)') }} as campaign_id,
         {{ landed_date('filename') }} as landed_date,
         _extracted_at as extracted_at
     from source
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (partition by post_id order by landed_date desc, extracted_at desc) = 1
+    {{ deduplicate('renamed', 'post_id', 'landed_date desc, extracted_at desc') }}
 )
 
 select * from deduplicated

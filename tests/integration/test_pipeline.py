@@ -62,9 +62,9 @@ def pipeline_env(tmp_path_factory):
         with logged_extraction("traditional_media", "media_plan", ctx, paths.landing) as outcome:
             outcome.record({"placements": land_inbox(inbox, paths.quarantine, ctx, paths.landing).rows_landed})
 
-        tasks.landing_gate(LOGICAL_DATE, paths)
+        tasks.landing_gate(LOGICAL_DATE, "manual__test", paths)
         warehouse.build(paths, config, ctx.partition_date, docs=False)
-        tasks.mart_gate(paths)
+        tasks.mart_gate(LOGICAL_DATE, "manual__test", paths)
         tasks.publish(paths)
         yield paths, config, ctx
 
@@ -155,13 +155,22 @@ def test_bad_landing_partition_stops_at_the_gate_and_keeps_the_published_warehou
     try:
         # The task fails without retries (bad data does not heal), carrying the gate's verdict.
         with pytest.raises(AirflowFailException) as caught:
-            tasks.landing_gate(LOGICAL_DATE, paths)
+            tasks.landing_gate(LOGICAL_DATE, "manual__test", paths)
         assert isinstance(caught.value.__cause__, QualityGateError)
         message = str(caught.value)
         assert "page_insights" in message and "value" in message and "-42" in message
         assert "not published" in message
         assert paths.published_warehouse.read_bytes() == published_before
+        # The partition left the landing zone for the quarantine, with the reason beside it.
+        quarantined = paths.quarantine / "facebook_pages" / "page_insights" / f"date={ctx.partition_date}"
+        assert not target.exists() and (quarantined / target.name).exists()
+        reason = (quarantined / "REASON.txt").read_text()
+        assert "expect_column_values_to_be_between on value" in reason and "rerun the day" in reason
     finally:
+        # Put the whole partition back (the gate quarantined every page's file of it).
+        quarantined = paths.quarantine / "facebook_pages" / "page_insights" / f"date={ctx.partition_date}"
+        for path in quarantined.glob("*.parquet"):
+            shutil.move(path, target.parent / path.name)
         shutil.copy(backup, target)
 
 

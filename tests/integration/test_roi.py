@@ -5,80 +5,16 @@ marts checked against the inputs (investment to the cent) and against the metric
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import duckdb
 import pytest
 
 from expectations.reconciliation import expected_investment, mart_investment
-from extractors import facebook_pages, ga4, meta_ads
-from extractors.http import ApiEndpoint
-from pipeline import tasks, warehouse
-from pipeline.config import load_config
-from pipeline.demo import stage_inboxes
-from pipeline.extraction_log import logged_extraction
-from pipeline.landing import RunContext
-from pipeline.paths import PROJECT_ROOT, data_paths
-from pipeline.windows import partition_date_for
-from sandbox import registry
-from sandbox.server import SandboxServer
-from tests.conftest import SANDBOX_NOW
+from pipeline.paths import PROJECT_ROOT
 
-LOGICAL_DATE = datetime(2026, 11, 21, 10, 30, tzinfo=UTC)
 SEEDS = PROJECT_ROOT / "dbt" / "seeds"
-
-
-@pytest.fixture(scope="module")
-def roi_env(tmp_path_factory):
-    root = tmp_path_factory.mktemp("roi") / "data"
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        SandboxServer(now=SANDBOX_NOW) as graph,
-        registry.create("meta_ads", now=SANDBOX_NOW) as ads_sandbox,
-        registry.create("ga4", now=SANDBOX_NOW) as ga4_sandbox,
-    ):
-        patch.setenv("PIPELINE_DATA_DIR", str(root))
-        paths = data_paths()
-        config = load_config()
-        ctx = RunContext.now(partition_date_for(LOGICAL_DATE, config.organisation.tz), "manual__roi")
-        sources = config.sources
-        api = [
-            (facebook_pages.extract_page, "facebook_pages", sources.facebook_pages, graph.url, "sandbox-page-token"),
-            (meta_ads.extract_account, "meta_ads", sources.meta_ads, ads_sandbox.url, _token("meta_ads")),
-            (ga4.extract_account, "ga4", sources.ga4, ga4_sandbox.url, _token("ga4")),
-        ]
-        for extract, name, settings, url, token in api:
-            for account in settings.accounts:
-                endpoint = ApiEndpoint(url, token, "v24.0" if name != "ga4" else "", account.connection_id)
-                with logged_extraction(name, account.id, ctx, paths.landing) as outcome:
-                    outcome.record(
-                        extract(
-                            account,
-                            endpoint,
-                            settings,
-                            config.windows,
-                            config.http,
-                            ctx,
-                            config.organisation.tz,
-                            paths.landing,
-                        )
-                    )
-        stage_inboxes(config, paths, ctx.partition_date)
-        for inbox in ("traditional_media", "call_tracking"):
-            tasks.extract_inbox(inbox, LOGICAL_DATE, "manual__roi")
-
-        tasks.landing_gate(LOGICAL_DATE, paths)
-        warehouse.build(paths, config, ctx.partition_date, docs=False)
-        tasks.mart_gate(paths)
-        tasks.publish(paths)
-        yield paths, ctx
-
-
-def _token(platform: str) -> str:
-    import importlib
-
-    return importlib.import_module(f"sandbox.{platform}").DEFAULT_TOKEN
 
 
 def query(paths, sql, params=None):

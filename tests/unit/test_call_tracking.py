@@ -223,7 +223,7 @@ def test_the_landing_suite_passes_a_good_snapshot_and_catches_a_bad_one(tmp_path
     summary = validate_landing_partition(validator, "call_tracking", "calls", DAY, SUITES["calls"])
     failed = {(f.expectation, f.column) for f in summary.critical_failures}
     assert failed == {
-        ("expect_column_pair_values_a_to_be_greater_than_b", None),
+        ("expect_column_pair_values_a_to_be_greater_than_b", "calls,qualified_calls"),
         ("expect_compound_columns_to_be_unique", "tracking_number,date"),
         ("expect_column_values_to_be_between", "date"),
         ("expect_column_values_to_match_regex", "tracking_number"),

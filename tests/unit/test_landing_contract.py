@@ -24,6 +24,8 @@ def _duckdb_type(arrow_type: pa.DataType) -> str:
         return "bigint"
     if pa.types.is_float64(arrow_type):
         return "double"
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
     if pa.types.is_decimal(arrow_type):
         return f"decimal({arrow_type.precision}, {arrow_type.scale})"
     if pa.types.is_timestamp(arrow_type) and arrow_type.tz is not None:

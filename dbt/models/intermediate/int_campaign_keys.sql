@@ -20,7 +20,7 @@ codes as (
 aliases as (
     select
         source,
-        cast(external_key as varchar) as external_key,
+        cast(external_key as {{ dbt.type_string() }}) as external_key,
         campaign_id,
         true as is_alias
     from {{ ref('campaign_keys') }}
@@ -30,6 +30,10 @@ keys as (
     select * from codes
     union all
     select * from aliases
+),
+
+resolved as (
+    {{ deduplicate('keys', 'source, external_key', 'is_alias desc') }}
 )
 
 select
@@ -37,5 +41,4 @@ select
     external_key,
     campaign_id,
     is_alias
-from keys
-qualify row_number() over (partition by source, external_key order by is_alias desc) = 1
+from resolved

@@ -7,7 +7,7 @@ select
     campaign_id,
     count(*) as activity_units
 from {{ ref('int_social_posts') }}
-group by all
+group by created_date, platform, account_id, campaign_id
 
 union all
 
@@ -19,7 +19,7 @@ select
     count(*) as activity_units
 from {{ ref('int_paid_social__ad_daily') }}
 where impressions > 0 or media_spend > 0
-group by all
+group by date_day, channel, account_id, campaign_id
 
 union all
 
@@ -30,4 +30,4 @@ select
     campaign_id,
     count(*) as activity_units
 from {{ ref('int_traditional_media__placement_daily') }}
-group by all
+group by date_day, channel, vendor, campaign_id

@@ -47,26 +47,25 @@ conversions as (
     group by date_day, channel, account_id, campaign_id, conversion_type
 ),
 
-valued as (
+candidate_values as (
     select
         conversions.*,
         campaigns.service_line,
-        conversion_values.value_per_conversion
+        conversion_values.value_per_conversion,
+        -- The service line's own value wins over the type's '*' row.
+        case when conversion_values.service_line = '*' then 1 else 0 end as value_precedence
     from conversions
     left join {{ ref('campaigns') }} as campaigns on conversions.campaign_id = campaigns.campaign_id
     left join {{ ref('conversion_values') }} as conversion_values
         on
             conversions.conversion_type = conversion_values.conversion_type
             and conversion_values.service_line in (campaigns.service_line, '*')
-    qualify row_number() over (
-        partition by
-            conversions.date_day,
-            conversions.channel,
-            conversions.account_id,
-            conversions.campaign_id,
-            conversions.conversion_type
-        order by case when conversion_values.service_line = '*' then 1 else 0 end
-    ) = 1
+),
+
+valued as (
+    {{ deduplicate(
+        'candidate_values', 'date_day, channel, account_id, campaign_id, conversion_type', 'value_precedence'
+    ) }}
 )
 
 select

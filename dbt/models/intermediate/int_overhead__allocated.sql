@@ -55,14 +55,14 @@ allocated_exactly as (
         cost_type,
         account_id,
         campaign_id,
-        case
+        cast(case
             when share_rank = shares_in_channel
                 then channel_amount - coalesce(sum(rounded_share) over (
                     partition by date_day, channel, cost_type order by share_rank
                     rows between unbounded preceding and 1 preceding
                 ), 0)
             else rounded_share
-        end as amount
+        end as decimal(14, 2)) as amount
     from allocated
 ),
 

@@ -29,8 +29,8 @@ pivoted as (
         ad_id,
         date_day,
         {% for metric in ['reactions', 'comments', 'shares', 'platform_conversions'] %}
-            cast(round(coalesce(sum(case when metric = '{{ metric }}' then actions end), 0)) as bigint)
-                as {{ metric }},
+            {% set total = "coalesce(sum(case when metric = '" ~ metric ~ "' then actions end), 0)" %}
+            cast({{ round_half_away(total) }} as bigint) as {{ metric }},
         {% endfor %}
         cast(coalesce(sum(case when metric = 'platform_conversions' then action_value end), 0) as decimal(14, 2))
             as platform_conversion_value
@@ -53,7 +53,7 @@ select
     coalesce(pivoted.comments, 0) as comments,
     coalesce(pivoted.shares, 0) as shares,
     coalesce(pivoted.platform_conversions, 0) as platform_conversions,
-    coalesce(pivoted.platform_conversion_value, 0) as platform_conversion_value
+    cast(coalesce(pivoted.platform_conversion_value, 0) as decimal(14, 2)) as platform_conversion_value
 from insights
 left join pivoted
     on insights.ad_id = pivoted.ad_id and insights.date_day = pivoted.date_day

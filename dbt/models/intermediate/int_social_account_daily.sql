@@ -41,7 +41,7 @@ mapped as (
             reported.platform = metric_map.platform
             and reported.metric_name = metric_map.source_metric
             and metric_map.level = 'account'
-    group by all
+    group by reported.platform, reported.account_id, reported.date_day, metric_map.metric
 ),
 
 pivoted as (
@@ -49,14 +49,14 @@ pivoted as (
         platform,
         account_id,
         date_day,
-        max(metric_value) filter (where metric = 'reach') as reach,
-        sum(metric_value) filter (where metric = 'followers_gained') as followers_gained,
-        sum(metric_value) filter (where metric = 'reactions') as reactions,
-        sum(metric_value) filter (where metric = 'comments') as comments,
-        sum(metric_value) filter (where metric = 'shares') as shares,
-        sum(metric_value) filter (where metric = 'clicks') as clicks,
-        sum(metric_value) filter (where metric = 'impressions') as impressions,
-        sum(metric_value) filter (where metric = 'other_engagements') as other_engagements
+        max(case when metric = 'reach' then metric_value end) as reach,
+        sum(case when metric = 'followers_gained' then metric_value end) as followers_gained,
+        sum(case when metric = 'reactions' then metric_value end) as reactions,
+        sum(case when metric = 'comments' then metric_value end) as comments,
+        sum(case when metric = 'shares' then metric_value end) as shares,
+        sum(case when metric = 'clicks' then metric_value end) as clicks,
+        sum(case when metric = 'impressions' then metric_value end) as impressions,
+        sum(case when metric = 'other_engagements' then metric_value end) as other_engagements
     from mapped
     group by platform, account_id, date_day
 ),

@@ -58,13 +58,13 @@ select
     account_id,
     campaign_id,
     date_day,
-    coalesce(sum(increase) filter (where metric = 'reactions'), 0) as reactions,
-    coalesce(sum(increase) filter (where metric = 'comments'), 0) as comments,
-    coalesce(sum(increase) filter (where metric = 'shares'), 0) as shares,
-    coalesce(sum(increase) filter (where metric = 'saves'), 0) as saves,
-    coalesce(sum(increase) filter (where metric = 'impressions'), 0) as impressions,
-    coalesce(sum(increase) filter (where metric = 'clicks'), 0) as clicks,
-    coalesce(sum(increase) filter (where metric = 'video_views'), 0) as video_views,
-    bool_or(revised_down) as revised_down
+    coalesce(sum(case when metric = 'reactions' then increase end), 0) as reactions,
+    coalesce(sum(case when metric = 'comments' then increase end), 0) as comments,
+    coalesce(sum(case when metric = 'shares' then increase end), 0) as shares,
+    coalesce(sum(case when metric = 'saves' then increase end), 0) as saves,
+    coalesce(sum(case when metric = 'impressions' then increase end), 0) as impressions,
+    coalesce(sum(case when metric = 'clicks' then increase end), 0) as clicks,
+    coalesce(sum(case when metric = 'video_views' then increase end), 0) as video_views,
+    {{ dbt.bool_or('revised_down') }} as revised_down
 from attributed
 group by platform, post_id, account_id, campaign_id, date_day

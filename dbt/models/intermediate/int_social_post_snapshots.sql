@@ -39,7 +39,7 @@ mapped as (
             snapshots.platform = metric_map.platform
             and snapshots.metric_name = metric_map.source_metric
             and metric_map.level = 'post'
-    group by all
+    group by snapshots.platform, snapshots.post_id, snapshots.account_id, snapshots.as_of_date, metric_map.metric
 )
 
 select * from mapped

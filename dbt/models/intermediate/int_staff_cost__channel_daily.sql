@@ -51,21 +51,24 @@ worked as (
     )
 ),
 
-costed as (
+rated as (
     select
         worked.week_start,
+        worked.role,
         worked.channel,
         worked.hours,
+        rates.effective_from,
         {{ cents('worked.hours * rates.hourly_rate') }} as week_cost
     from worked
     inner join {{ ref('loaded_rates') }} as rates
         on
             worked.role = rates.role
             and worked.week_start >= rates.effective_from
-    qualify row_number() over (
-        partition by worked.week_start, worked.role, worked.channel
-        order by rates.effective_from desc
-    ) = 1
+),
+
+-- The rate in force on the week's Monday: the latest that took effect by then.
+costed as (
+    {{ deduplicate('rated', 'week_start, role, channel', 'effective_from desc') }}
 ),
 
 channel_weeks as (

@@ -14,7 +14,7 @@ placement_days as (
         cast(flight_day.generated_day as date) as date_day,
         cast(flight_day.generated_day as date) = placements.end_date as is_last_day
     from placements
-    cross join generate_series(placements.start_date, placements.end_date, interval 1 day) as flight_day (generated_day)
+    cross join {{ date_series('placements.start_date', 'placements.end_date', 'flight_day', 'generated_day') }}
 ),
 
 spread as (
@@ -25,10 +25,10 @@ spread as (
         campaign_id,
         date_day,
         flight_days,
-        case
+        cast(case
             when is_last_day then spend - {{ share_in_cents('spend', 'flight_days') }} * (flight_days - 1)
             else {{ share_in_cents('spend', 'flight_days') }}
-        end as media_spend,
+        end as decimal(14, 2)) as media_spend,
         cast(case
             when is_last_day then gross_impressions - floor(gross_impressions / flight_days) * (flight_days - 1)
             else floor(gross_impressions / flight_days)

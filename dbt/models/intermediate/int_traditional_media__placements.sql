@@ -15,17 +15,17 @@ select
     placements.spend,
     placements.grps,
     placements.universe,
-    case placements.channel
-        when 'tv' then round(placements.grps * placements.universe / 100.0)
-        when 'radio' then round(placements.grps * placements.universe / 100.0)
-        when 'print' then round(placements.circulation * placements.readers_per_copy)
+    cast(case placements.channel
+        when 'tv' then {{ round_half_away('placements.grps * placements.universe / 100.0') }}
+        when 'radio' then {{ round_half_away('placements.grps * placements.universe / 100.0') }}
+        when 'print' then {{ round_half_away('placements.circulation * placements.readers_per_copy') }}
         when 'ooh' then placements.audited_impressions
         when 'direct_mail' then placements.pieces_mailed
-    end as gross_impressions,
-    case placements.channel
-        when 'print' then round(placements.circulation * placements.readers_per_copy)
+    end as bigint) as gross_impressions,
+    cast(case placements.channel
+        when 'print' then {{ round_half_away('placements.circulation * placements.readers_per_copy') }}
         when 'direct_mail' then placements.pieces_mailed
-    end as audience,
+    end as bigint) as audience,
     placements.responses,
     placements.tracking_number,
     placements.vanity_url

@@ -33,7 +33,7 @@ unioned as (
     select * from key_events
 ),
 
-channelled as (
+candidate_channels as (
     select
         unioned.*,
         utm_channels.channel,
@@ -41,22 +41,22 @@ channelled as (
         case
             when unioned.session_campaign_name in ('(not set)', '(organic)', '(direct)', '(referral)', '') then null
             else unioned.session_campaign_name
-        end as campaign_key
+        end as campaign_key,
+        -- A source-specific row of the map wins over a '*' row for the same medium.
+        case when utm_channels.session_source = '*' then 1 else 0 end as channel_precedence
     from unioned
     left join {{ ref('utm_channels') }} as utm_channels
         on
             unioned.session_medium = utm_channels.session_medium
             and utm_channels.session_source in (unioned.session_source, '*')
-    -- A source-specific row of the map wins over a '*' row for the same medium.
-    qualify row_number() over (
-        partition by
-            unioned.date_day,
-            unioned.session_source,
-            unioned.session_medium,
-            unioned.session_campaign_name,
-            unioned.measure
-        order by case when utm_channels.session_source = '*' then 1 else 0 end
-    ) = 1
+),
+
+channelled as (
+    {{ deduplicate(
+        'candidate_channels',
+        'date_day, session_source, session_medium, session_campaign_name, measure',
+        'channel_precedence'
+    ) }}
 )
 
 select

@@ -9,13 +9,13 @@ daily as (
 periods as (
     select
         'month' as period_type,
-        cast(date_trunc('month', date_day) as date) as period_start,
+        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as period_start,
         *
     from daily
     union all
     select
         'week' as period_type,
-        cast(date_trunc('week', date_day) as date) as period_start,
+        cast({{ dbt.date_trunc('week', 'date_day') }} as date) as period_start,
         *
     from daily
 ),
@@ -37,15 +37,15 @@ aggregated as (
         sum(engagements) as engagements,
         sum(clicks) as clicks
     from periods
-    group by all
+    group by period_type, period_start, channel, channel_group, campaign_id
 )
 
 select
     aggregated.period_type,
     aggregated.period_start,
     cast(case aggregated.period_type
-        when 'month' then aggregated.period_start + interval 1 month - interval 1 day
-        else aggregated.period_start + interval 6 day
+        when 'month' then {{ dbt.last_day('aggregated.period_start', 'month') }}
+        else {{ dbt.dateadd('day', 6, 'aggregated.period_start') }}
     end as date) as period_end,
     aggregated.channel,
     aggregated.channel_group,

@@ -20,7 +20,7 @@ lifetime as (
         sum(impressions) as impressions,
         sum(clicks) as clicks,
         sum(video_views) as video_views,
-        bool_or(revised_down) as revised_down
+        {{ dbt.bool_or('revised_down') }} as revised_down
     from {{ ref('int_social_post_daily') }}
     group by platform, post_id
 ),

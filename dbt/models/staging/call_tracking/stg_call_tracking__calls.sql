@@ -18,8 +18,7 @@ renamed as (
 
 -- The inbox is the current call log: the latest landed snapshot replaces earlier ones.
 latest_snapshot as (
-    select * from renamed
-    qualify landed_date = max(landed_date) over ()
+    {{ latest_landing('renamed') }}
 )
 
 select * from latest_snapshot

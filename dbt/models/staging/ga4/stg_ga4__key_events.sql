@@ -18,8 +18,7 @@ renamed as (
 ),
 
 latest as (
-    select * from renamed
-    {{ latest_landing_of_day('property_id, date_day') }}
+    {{ latest_landing('renamed', ['property_id', 'date_day']) }}
 )
 
 select * from latest

@@ -25,8 +25,7 @@ renamed as (
 ),
 
 latest as (
-    select * from renamed
-    {{ latest_landing_of_day('ad_account_id, date_day') }}
+    {{ latest_landing('renamed', ['ad_account_id', 'date_day']) }}
 )
 
 select * from latest

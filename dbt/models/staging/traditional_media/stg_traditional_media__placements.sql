@@ -29,14 +29,8 @@ renamed as (
 ),
 
 -- The inbox is the current media plan: the latest landed snapshot replaces earlier ones.
-latest as (
-    select max(landed_date) as landed_date from renamed
-),
-
 latest_snapshot as (
-    select renamed.*
-    from renamed
-    inner join latest on renamed.landed_date = latest.landed_date
+    {{ latest_landing('renamed') }}
 )
 
 select * from latest_snapshot

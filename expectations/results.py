@@ -1,0 +1,60 @@
+"""quality_results: every gate run's validations, landed as Parquet (one file per gate run under
+landing/pipeline/quality_results/), so the warehouse rebuilt each night keeps the whole history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from expectations.runner import ValidationSummary
+from extractors.schemas import QUALITY_RESULTS
+from pipeline.landing import RunContext, write_partition
+
+SOURCE = "pipeline"
+ENTITY = "quality_results"
+
+
+def rows_for(summaries: list[ValidationSummary], gate: str, ctx: RunContext) -> list[dict]:
+    return [
+        {
+            "run_id": ctx.run_id,
+            "gate": gate,
+            "partition_date": ctx.partition_date,
+            "validated_at": summary.validated_at,
+            "suite": summary.suite,
+            "data_name": summary.data_name,
+            "rows": summary.rows,
+            "verdict": summary.verdict,
+            "expectation": outcome.expectation,
+            "column_name": outcome.column,
+            "severity": outcome.severity,
+            "success": outcome.success,
+            "unexpected_count": outcome.unexpected_count,
+            "unexpected_percent": outcome.unexpected_percent,
+            "sample": json.dumps((outcome.keys or outcome.sample)[:20]) if not outcome.success else None,
+            "observed": None if outcome.observed is None else str(outcome.observed)[:1000],
+            "docs_url": summary.docs_url,
+            "seconds": summary.seconds,
+        }
+        for summary in summaries
+        for outcome in summary.outcomes
+    ]
+
+
+def record(summaries: list[ValidationSummary], gate: str, ctx: RunContext, landing_root: Path) -> Path:
+    """Land one gate run's results (a new file per run: reruns add history, never replace it)."""
+    part = f"{gate}__{ctx.extracted_at:%Y%m%dT%H%M%S%f}"
+    return write_partition(SOURCE, ENTITY, part, rows_for(summaries, gate, ctx), QUALITY_RESULTS, ctx, landing_root)
+
+
+def append_to_warehouse(warehouse: Path, results_file: Path) -> None:
+    """Add a gate run's results to the quality_results table of a built (not yet published) warehouse."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse)) as connection:
+        # The file sits under date=…/: without hive_partitioning = false DuckDB would add a `date` column.
+        connection.execute(
+            "insert into quality_results by name select * exclude (_extracted_at, _run_id) "
+            "from read_parquet(?, hive_partitioning = false)",
+            [str(results_file)],
+        )

@@ -1,0 +1,341 @@
+"""The warehouse on a PostgreSQL server (dbt target `postgres`): the landing load and the publish.
+
+DuckDB reads the landing Parquet files in place; a server cannot, so before `dbt build` the load
+step copies every landed entity of the landing contract into a table `<source>__<entity>` of the
+build's landing schema, with the landed columns, the lineage columns and `filename` (the file's
+path, as DuckDB's read_parquet gives it: the staging models read the partition date from it).
+
+Schemas, for the configured schema `marketing` (DBT_POSTGRES_SCHEMA):
+- `marketing_build_landing`: the landing tables of the build; `marketing_build`: what dbt builds
+  (views over the landing tables, the marts as tables);
+- `marketing` and `marketing_landing`: the published pair, which BI tools read.
+
+The load fills a fresh schema and swaps it in by a rename in the same transaction, so the build
+never reads a half-loaded landing zone. The publish drops the published pair and renames the
+build pair in its place in one transaction: a reader sees the old warehouse or the new one, never
+a mix (the publish waits for the transactions reading the old one to end). The views keep
+pointing at their landing tables through the rename (PostgreSQL binds a view to tables, not to
+names).
+
+The database must sort text byte-wise (collation C), as DuckDB does: allocation rules hand the
+remainder cent to the first or last account or channel in alphabetical order, and another
+collation would move cents between rows. A database that does not exist yet is created so."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+import os
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from extractors.schemas import LANDING_CONTRACT
+from pipeline.landing import LINEAGE_FIELDS
+
+logger = logging.getLogger(__name__)
+
+# The environment dbt/profiles.yml reads for its postgres target, with the defaults it uses.
+ENVIRONMENT_DEFAULTS = {
+    "DBT_POSTGRES_HOST": "127.0.0.1",
+    "DBT_POSTGRES_PORT": "5432",
+    "DBT_POSTGRES_USER": "postgres",
+    "DBT_POSTGRES_PASSWORD": "",
+    "DBT_POSTGRES_DBNAME": "marketing",
+    "DBT_POSTGRES_SCHEMA": "marketing",
+}
+FILENAME = "filename"
+# Strings in the order DuckDB sorts them (by byte): a database collation must agree.
+_COLLATION_PROBE = ["b", "_", "B", "a", "-", "(all)", "Z", "é", "1"]
+
+
+class PostgresWarehouseError(RuntimeError):
+    """The PostgreSQL warehouse could not be reached, loaded or published."""
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    """Where the postgres target builds: the server, the database and the schema dbt writes to."""
+
+    host: str
+    port: int
+    user: str
+    password: str = dataclasses.field(repr=False)
+    dbname: str
+    schema: str
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> PostgresSettings:
+        env = os.environ if environ is None else environ
+        values = {name: env.get(name) or default for name, default in ENVIRONMENT_DEFAULTS.items()}
+        try:
+            port = int(values["DBT_POSTGRES_PORT"])
+        except ValueError:
+            raise PostgresWarehouseError(
+                f"DBT_POSTGRES_PORT={values['DBT_POSTGRES_PORT']!r} is not a port number"
+            ) from None
+        return cls(
+            host=values["DBT_POSTGRES_HOST"],
+            port=port,
+            user=values["DBT_POSTGRES_USER"],
+            password=values["DBT_POSTGRES_PASSWORD"],
+            dbname=values["DBT_POSTGRES_DBNAME"],
+            schema=values["DBT_POSTGRES_SCHEMA"],
+        )
+
+    def with_schema(self, schema: str) -> PostgresSettings:
+        return replace(self, schema=schema)
+
+    @property
+    def landing_schema(self) -> str:
+        """The schema of the landing tables the models of `schema` read (macros/landing_source.sql)."""
+        return landing_schema(self.schema)
+
+    def dbt_environment(self) -> dict[str, str]:
+        """The variables dbt/profiles.yml reads for the postgres target."""
+        return {
+            "DBT_POSTGRES_HOST": self.host,
+            "DBT_POSTGRES_PORT": str(self.port),
+            "DBT_POSTGRES_USER": self.user,
+            "DBT_POSTGRES_PASSWORD": self.password,
+            "DBT_POSTGRES_DBNAME": self.dbname,
+            "DBT_POSTGRES_SCHEMA": self.schema,
+        }
+
+    def __str__(self) -> str:
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname} (schema {self.schema})"
+
+    def connect(self, dbname: str | None = None):
+        """A psycopg2 connection to the database (or another one of the same server)."""
+        import psycopg2
+
+        database = dbname or self.dbname
+        try:
+            return psycopg2.connect(
+                host=self.host,
+                port=self.port,
+                user=self.user,
+                password=self.password,
+                dbname=database,
+                connect_timeout=10,
+                application_name="marketing-pipeline",
+            )
+        except psycopg2.OperationalError as exc:
+            raise PostgresWarehouseError(
+                f"cannot connect to PostgreSQL database {database!r} at {self.host}:{self.port} as {self.user}: "
+                f"{str(exc).strip()}. Check DBT_POSTGRES_HOST, DBT_POSTGRES_PORT, DBT_POSTGRES_USER, "
+                "DBT_POSTGRES_PASSWORD and DBT_POSTGRES_DBNAME."
+            ) from exc
+
+
+def unreachable(settings: PostgresSettings) -> str | None:
+    """Why the server cannot be used (it does not answer, or refuses the login), or None."""
+    try:
+        settings.connect("postgres").close()
+    except PostgresWarehouseError as exc:
+        return str(exc)
+    return None
+
+
+@contextmanager
+def scratch_database(settings: PostgresSettings, prefix: str) -> Iterator[PostgresSettings]:
+    """The settings with a new database of a unique name (collation C), dropped at the end even
+    while sessions are still connected to it: for tests and benchmarks."""
+    from psycopg2 import sql
+
+    scratch = replace(settings, dbname=f"{prefix}_{secrets.token_hex(4)}")
+    ensure_database(scratch)
+    try:
+        yield scratch
+    finally:
+        with closing(settings.connect("postgres")) as admin:
+            admin.autocommit = True
+            with admin.cursor() as cursor:
+                cursor.execute(
+                    sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(scratch.dbname))
+                )
+
+
+def landing_schema(schema: str) -> str:
+    return f"{schema}_landing"
+
+
+def build_schema(schema: str) -> str:
+    return f"{schema}_build"
+
+
+def ensure_database(settings: PostgresSettings) -> None:
+    """Create the database (collation C) when it does not exist; refuse one that sorts text otherwise."""
+    try:
+        connection = settings.connect()
+    except PostgresWarehouseError:
+        if not _create_database(settings):
+            raise
+        connection = settings.connect()
+    with closing(connection), connection.cursor() as cursor:
+        cursor.execute("select array_agg(probe order by probe) from unnest(%s::text[]) as probe", (_COLLATION_PROBE,))
+        (ordered,) = cursor.fetchone()
+    if ordered != sorted(_COLLATION_PROBE):
+        raise PostgresWarehouseError(
+            f"database {settings.dbname!r} on {settings.host}:{settings.port} sorts text as {ordered}, not by byte "
+            f"as DuckDB does ({sorted(_COLLATION_PROBE)}): the allocation rules would move cents between rows. "
+            f"Use a database created with LC_COLLATE 'C' (CREATE DATABASE ... TEMPLATE template0 LC_COLLATE 'C'), "
+            "or name a database that does not exist yet in DBT_POSTGRES_DBNAME and the pipeline creates it."
+        )
+
+
+def _create_database(settings: PostgresSettings) -> bool:
+    """Create the database from the server's maintenance database `postgres`; False if it exists."""
+    from psycopg2 import sql
+
+    with closing(settings.connect("postgres")) as admin:
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute("select 1 from pg_database where datname = %s", (settings.dbname,))
+            if cursor.fetchone() is not None:
+                return False
+            # template0: the only template a database with its own collation can copy.
+            cursor.execute(
+                sql.SQL("create database {} template template0 encoding 'UTF8' lc_collate 'C'").format(
+                    sql.Identifier(settings.dbname)
+                )
+            )
+    logger.info("created database %s on %s:%s", settings.dbname, settings.host, settings.port)
+    return True
+
+
+def load_landing(landing_root: Path, settings: PostgresSettings, schema: str) -> dict[str, int]:
+    """Replace `schema` with the landing zone: one table `<source>__<entity>` per landed entity of
+    the landing contract (entities without a file get no table: dbt builds them as empty). Loaded
+    into a fresh schema and renamed in the same transaction. Returns the rows per table."""
+    from psycopg2 import sql
+
+    loading = f"{schema}__loading"
+    loaded: dict[str, int] = {}
+    with closing(settings.connect()) as connection, connection, connection.cursor() as cursor:
+        cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(loading)))
+        cursor.execute(sql.SQL("create schema {}").format(sql.Identifier(loading)))
+        for (source, entity), contract in LANDING_CONTRACT.items():
+            files = sorted((landing_root / source / entity).glob("date=*/*.parquet"))
+            if files:
+                loaded[f"{source}__{entity}"] = _load_entity(cursor, loading, f"{source}__{entity}", contract, files)
+        cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+        cursor.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(loading), sql.Identifier(schema)))
+    logger.info(
+        "loaded %d landing tables (%d rows) into %s.%s", len(loaded), sum(loaded.values()), settings.dbname, schema
+    )
+    return loaded
+
+
+def prepare_build(landing_root: Path, settings: PostgresSettings) -> PostgresSettings:
+    """Start a build of `settings.schema`: the database checked (or created), the previous build
+    dropped, the landing zone loaded. Returns the settings dbt builds with (the build schema)."""
+    from psycopg2 import sql
+
+    ensure_database(settings)
+    build = settings.with_schema(build_schema(settings.schema))
+    with closing(settings.connect()) as connection, connection, connection.cursor() as cursor:
+        cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(build.schema)))
+    load_landing(landing_root, settings, build.landing_schema)
+    return build
+
+
+def publish(settings: PostgresSettings) -> str:
+    """Replace the published schemas (`settings.schema` and its landing schema) with the build's, in
+    one transaction. Returns where the published warehouse is."""
+    from psycopg2 import sql
+
+    build = settings.with_schema(build_schema(settings.schema))
+    pairs = [(build.schema, settings.schema), (build.landing_schema, settings.landing_schema)]
+    with closing(settings.connect()) as connection, connection, connection.cursor() as cursor:
+        cursor.execute("select nspname from pg_namespace where nspname = any(%s)", ([name for name, _ in pairs],))
+        missing = {name for name, _ in pairs} - {name for (name,) in cursor.fetchall()}
+        if missing:
+            raise PostgresWarehouseError(
+                f"publish: no build to publish in {settings.dbname} (missing schema {', '.join(sorted(missing))}); "
+                "run the build task first"
+            )
+        for built, published in pairs:
+            cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(published)))
+            cursor.execute(
+                sql.SQL("alter schema {} rename to {}").format(sql.Identifier(built), sql.Identifier(published))
+            )
+    logger.info("published %s", settings)
+    return str(settings)
+
+
+def _load_entity(cursor, schema_name: str, table_name: str, contract: pa.Schema, files: list[Path]) -> int:
+    """Create the table of one entity, COPY its files into it (as CSV, which keeps every value
+    exact: decimals as written, floats in their shortest round-trip form, timestamps in UTC) and
+    gather the planner's statistics."""
+    from psycopg2 import sql
+
+    table = sql.Identifier(schema_name, table_name)
+    schema = pa.schema([*contract, *LINEAGE_FIELDS, pa.field(FILENAME, pa.string())])
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(field.name), sql.SQL(_postgres_type(field, table_name)))
+        for field in schema
+    )
+    cursor.execute(sql.SQL("create table {} ({})").format(table, columns))
+    copy = sql.SQL("copy {} ({}) from stdin with (format csv)").format(
+        table, sql.SQL(", ").join(sql.Identifier(name) for name in schema.names)
+    )
+    rows = 0
+    for path in files:
+        data = _conformed(pq.read_table(path), schema, path)
+        buffer = io.BytesIO()
+        pa_csv.write_csv(data, buffer, pa_csv.WriteOptions(include_header=False))
+        buffer.seek(0)
+        cursor.copy_expert(copy.as_string(cursor), buffer)
+        rows += data.num_rows
+    cursor.execute(sql.SQL("analyze {}").format(table))
+    return rows
+
+
+def _conformed(data: pa.Table, schema: pa.Schema, path: Path) -> pa.Table:
+    """The file's columns in the contract's order and types; a column the file predates is NULL
+    (as read_parquet's union_by_name gives it), one the contract does not know is left out."""
+    columns = []
+    for field in schema:
+        if field.name == FILENAME:
+            columns.append(pa.array([str(path)] * data.num_rows, pa.string()))
+        elif field.name in data.column_names:
+            try:
+                columns.append(data.column(field.name).cast(field.type))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise PostgresWarehouseError(
+                    f"{path}: column {field.name} ({data.schema.field(field.name).type}) does not fit the landing "
+                    f"contract's {field.type}: {exc}. Re-land the partition or fix extractors/schemas.py."
+                ) from exc
+        else:
+            columns.append(pa.nulls(data.num_rows, field.type))
+    return pa.Table.from_arrays(columns, schema=schema.remove_metadata())
+
+
+def _postgres_type(field: pa.Field, table_name: str) -> str:
+    kind = field.type
+    if pa.types.is_string(kind):
+        return "text"
+    if pa.types.is_date32(kind):
+        return "date"
+    if pa.types.is_int64(kind):
+        return "bigint"
+    if pa.types.is_float64(kind):
+        return "double precision"
+    if pa.types.is_boolean(kind):
+        return "boolean"
+    if pa.types.is_decimal(kind):
+        return f"numeric({kind.precision}, {kind.scale})"
+    if pa.types.is_timestamp(kind):
+        return "timestamptz" if kind.tz is not None else "timestamp"
+    raise PostgresWarehouseError(
+        f"landing column {field.name} of {table_name} has type {kind}, which the Postgres load does "
+        "not map: add it to pipeline/postgres_warehouse.py"
+    )

@@ -1,0 +1,216 @@
+"""The two quality gates of the nightly run.
+
+Landing gate (before dbt): every landed partition of the day against its source's suite, then the
+checks across partitions (volume, lifetime metrics, zeroed metrics, freshness). A partition with a
+critical failure is moved to the quarantine folder with a reason, so no build reads it; after the
+fix a rerun of the day lands it again.
+
+Mart gate (after dbt, before publish): every mart's suite and the reconciliation of the marts'
+totals with the landing zone and the cost inputs.
+
+Both gates record every validation in quality_results, send a warning alert when they pass with
+warnings, and raise QualityGateError on a critical failure (the failure callback alerts then)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from expectations.runner import QualityGateError, ValidationSummary, Validator, raise_on_critical
+from pipeline.config import PipelineConfig
+from pipeline.landing import RunContext
+from pipeline.paths import PROJECT_ROOT, DataPaths
+
+logger = logging.getLogger(__name__)
+
+DAG_ID = "nightly_marketing"
+SEEDS = PROJECT_ROOT / "dbt" / "seeds"
+
+
+@dataclass
+class GateOutcome:
+    gate: str
+    summaries: list[ValidationSummary] = field(default_factory=list)
+    quarantined: list[Path] = field(default_factory=list)
+    results_file: Path | None = None
+
+    def counts(self) -> dict[str, int]:
+        """Failed expectations per suite and data (the task's return value, shown in the UI)."""
+        return {f"{s.suite} {s.data_name}": len(s.failures) for s in self.summaries}
+
+
+def _source_entity(key: str) -> tuple[str, str]:
+    source, entity, *_ = key.split("/")
+    return source, entity
+
+
+def landing_suites(config: PipelineConfig):
+    """(source, entity, suite factory) for every entity of every enabled source."""
+    from expectations import (
+        landing_call_tracking,
+        landing_facebook_pages,
+        landing_ga4,
+        landing_meta_ads,
+        landing_social,
+        landing_traditional_media,
+    )
+    from pipeline.sources import enabled_api_sources, enabled_inbox_sources
+
+    suites = {
+        "facebook_pages": landing_facebook_pages.SUITES,
+        **landing_social.SUITES,
+        "meta_ads": landing_meta_ads.SUITES,
+        "ga4": landing_ga4.suites_for(config.sources.ga4.key_events) if config.sources.ga4 else {},
+        "traditional_media": landing_traditional_media.SUITES,
+        "call_tracking": landing_call_tracking.SUITES,
+    }
+    for source in [*enabled_api_sources(config), *enabled_inbox_sources(config)]:
+        for entity, factory in suites[source.name].items():
+            yield source.name, entity, factory
+
+
+def expected_partitions(config: PipelineConfig) -> list[tuple[str, str, str]]:
+    """(source, entity, part) the run should land for every enabled account and inbox."""
+    from extractors.schemas import LANDING_CONTRACT
+    from pipeline.sources import enabled_api_sources, enabled_inbox_sources
+
+    expected = [
+        (source.name, entity, account.id)
+        for source in enabled_api_sources(config)
+        for account in source.accounts(config)
+        for (name, entity) in LANDING_CONTRACT
+        if name == source.name
+    ]
+    expected += [(inbox.name, inbox.entity, inbox.part) for inbox in enabled_inbox_sources(config)]
+    return expected
+
+
+def run_landing_gate(config: PipelineConfig, paths: DataPaths, ctx: RunContext) -> GateOutcome:
+    from expectations import history, landing_history
+    from expectations.runner import validate_landing_partition
+    from pipeline.landing import partition_files
+
+    day, quality = ctx.partition_date, config.quality
+    validator = Validator(paths)
+    outcome = GateOutcome("landing")
+    failed: dict[tuple[str, str], list[str]] = {}
+
+    def validate(suite, frame: pd.DataFrame, data_name: str) -> ValidationSummary:
+        summary = validator.validate(suite, frame, data_name)
+        outcome.summaries.append(summary)
+        for failure in summary.critical_failures:
+            for key in failure.keys:
+                failed.setdefault(_source_entity(key), []).append(f"{summary.suite}: {failure.describe()}")
+        return summary
+
+    landed: list[tuple[str, str]] = []
+    for source, entity, factory in landing_suites(config):
+        if not partition_files(source, entity, day, paths.landing):
+            continue  # the freshness check below reports it
+        summary = validate_landing_partition(validator, source, entity, day, factory)
+        outcome.summaries.append(summary)
+        landed.append((source, entity))
+        if summary.critical_failures:
+            failed.setdefault((source, entity), []).append(summary.describe())
+
+    validate(
+        landing_history.volume_suite(quality),
+        history.volume_frame(landed, day, quality.volume, paths.landing),
+        f"landing volume on {day}",
+    )
+    lifetime = [
+        history.lifetime_frame(source, entity, day, paths.landing)
+        for source, entity in landed
+        if (source, entity) in history.LIFETIME_ENTITIES
+    ]
+    if lifetime:
+        validate(landing_history.lifetime_suite(quality), pd.concat(lifetime), f"lifetime metrics on {day}")
+    zeroed = [
+        history.zeroed_metrics_frame(source, entity, day, paths.landing, quality.volume.trailing_days)
+        for source, entity in landed
+    ]
+    validate(landing_history.zeroed_metrics_suite(), pd.concat(zeroed), f"metrics reported as zeros on {day}")
+    validate(
+        landing_history.freshness_suite(quality),
+        history.freshness_frame(expected_partitions(config), day, paths.landing),
+        f"partitions expected on {day}",
+    )
+
+    from pipeline.landing import quarantine_partition
+
+    for (source, entity), reasons in sorted(failed.items()):
+        reason = (
+            f"The landing gate of run {ctx.run_id} refused {source}/{entity} for {day}:\n"
+            + "\n".join(reasons)
+            + f"\nData Docs: {paths.data_docs_index}\n"
+            "Fix the cause (a platform change, a bad file, a bug), then rerun the day: it lands again."
+        )
+        moved = quarantine_partition(source, entity, day, reason, paths.landing, paths.quarantine)
+        if moved is not None:
+            logger.error("quarantined %s/%s for %s to %s", source, entity, day, moved)
+            outcome.quarantined.append(moved)
+    return outcome
+
+
+def run_mart_gate(config: PipelineConfig, paths: DataPaths) -> GateOutcome:
+    from expectations import marts
+    from expectations.reconciliation import expected_totals, mart_totals
+    from expectations.runner import validate_warehouse_table
+
+    validator = Validator(paths)
+    outcome = GateOutcome("mart")
+    for table, factory in marts.SUITES.items():
+        outcome.summaries.append(
+            validate_warehouse_table(validator, paths.build_warehouse, table, factory(config.quality))
+        )
+    first, last, reported = mart_totals(paths.build_warehouse)
+    expected = expected_totals(paths.landing, SEEDS, first, last)
+    frame = pd.DataFrame(
+        [
+            {
+                "key": f"{measure} {first}..{last}",
+                "expected": float(expected[measure]),
+                "reported": float(reported[measure]),
+                "difference": float(reported[measure] - expected[measure]),
+            }
+            for measure in expected
+        ]
+    )
+    outcome.summaries.append(
+        validator.validate(marts.reconciliation_suite(config.quality), frame, f"mart totals vs inputs {first}..{last}")
+    )
+    return outcome
+
+
+def finish(outcome: GateOutcome, config: PipelineConfig, paths: DataPaths, ctx: RunContext, task_id: str) -> None:
+    """Record the gate's validations, alert on warnings, raise on critical failures."""
+    from expectations.results import record
+    from pipeline.alerts import Alert, send
+
+    outcome.results_file = record(outcome.summaries, outcome.gate, ctx, paths.landing)
+    gate = f"{outcome.gate} gate"
+    try:
+        raise_on_critical(gate, outcome.summaries, paths.data_docs_index)
+    except QualityGateError as exc:
+        if outcome.quarantined:
+            raise QualityGateError(
+                f"{exc}\nQuarantined: {', '.join(str(p) for p in outcome.quarantined)}", exc.summaries
+            ) from exc
+        raise
+    warned = [s for s in outcome.summaries if s.warnings]
+    if warned:
+        send(
+            Alert(
+                severity="warning",
+                dag_id=DAG_ID,
+                task_id=task_id,
+                run_id=ctx.run_id,
+                headline=f"{gate} passed with warnings in {len(warned)} validation(s); the warehouse is published",
+                summaries=warned,
+                data_docs=paths.data_docs_index.as_uri(),
+            ),
+            config.quality.alerts,
+        )

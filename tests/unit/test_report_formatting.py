@@ -1,0 +1,61 @@
+"""How figures read in the reports: the Mayo maxim's infinity, changes against the previous period,
+and text that a spreadsheet would run as a formula."""
+
+from __future__ import annotations
+
+import pytest
+
+from reports import formatting as fmt
+
+
+def test_roi_without_investment_is_infinite_only_when_there_is_a_return():
+    assert fmt.roi_text(None, 0.0, 800.0) == "\u221e (no spend)"
+    assert fmt.roi_text(None, 0.0, 0.0) == "n/a"
+    assert fmt.roi_text(1.5, 2000.0, 5000.0) == "150.0%"
+    assert fmt.roi_text(-1.0, 300.0, 0.0) == "-100.0%"
+
+
+@pytest.mark.parametrize(
+    ("current", "previous", "lower_is_better", "points", "text", "direction", "arrow"),
+    [
+        (120.0, 100.0, False, False, "+20.0%", 1, "\u25b2 "),
+        (80.0, 100.0, False, False, "\u221220.0%", -1, "\u25bc "),
+        # A cost going up is worse even though the figure rose.
+        (0.66, 0.60, True, False, "+10.0%", -1, "\u25b2 "),
+        (0.54, 0.60, True, False, "\u221210.0%", 1, "\u25bc "),
+        # ROI moves in percentage points.
+        (5.33, 3.36, False, True, "+197.0 pts", 1, "\u25b2 "),
+        (100.0, 100.0, False, False, "unchanged", 0, ""),
+        (50.0, 0.0, False, False, "new", 0, ""),
+        (None, 3.0, False, True, "no comparison", 0, ""),
+        (3.0, None, False, False, "no comparison", 0, ""),
+    ],
+)
+def test_change_against_the_previous_period(current, previous, lower_is_better, points, text, direction, arrow):
+    change = fmt.change(current, previous, lower_is_better, points)
+    assert (change.text, change.direction, change.arrow) == (text, direction, arrow)
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ('=HYPERLINK("http://evil.example","Click")', '\'=HYPERLINK("http://evil.example","Click")'),
+        ("+1 555 0100 call us", "'+1 555 0100 call us"),
+        ("-5% off flu shots", "'-5% off flu shots"),
+        ("@CedarValleyHlth thanks!", "'@CedarValleyHlth thanks!"),
+        ("\tcmd|' /C calc'!A0", "'\tcmd|' /C calc'!A0"),
+        ("Flu shots = ten minutes", "Flu shots = ten minutes"),
+        ("", ""),
+    ],
+)
+def test_text_a_spreadsheet_would_evaluate_is_escaped(text, escaped):
+    assert fmt.escape_formula(text) == escaped
+    assert fmt.is_formula_like(text) == (text != escaped)
+
+
+def test_ratios_are_null_without_a_denominator_like_the_marts():
+    assert fmt.ratio(100.0, 0) is None
+    assert fmt.ratio(None, 4) is None
+    assert fmt.ratio(100.0, 400) == 0.25
+    assert fmt.money(None) == "n/a" and fmt.money(1234.5) == "$1,234.50" and fmt.money(1234.5, cents=False) == "$1,234"
+    assert fmt.shorten("a  b\nc " * 20, 12) == "a b c a b c\u2026"
