@@ -29,8 +29,8 @@ lint: bootstrap
 airflow: bootstrap  ## airflow standalone (UI on :8080) with the project's DAGs, against the sandbox
 	$(BIN)/python -m pipeline.demo airflow
 
-bench: bootstrap  ## measure the pipeline; writes data/bench/report.md
-	$(BIN)/python -m benchmarks.run
+bench: bootstrap  ## measure the pipeline; writes data/bench/report.md (the Cosmos comparison: python -m benchmarks.run)
+	$(BIN)/python -m benchmarks.run --skip-dbt-strategies
 
 report: bootstrap  ## build one report (REPORT=<name>, default: the first defined) from the demo warehouse
 	$(BIN)/python -m reports build $(if $(REPORT),--report $(REPORT))

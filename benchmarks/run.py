@@ -131,9 +131,9 @@ def main(argv: list[str] | None = None) -> int:
                 figures["dbt_strategies"] = "not measured (benchmarks/dbt_strategies.py missing)"
             else:
                 figures["dbt_strategies"] = measure(paths.root, partition_date + timedelta(days=1))
-            from benchmarks.dbt_targets import measure as measure_targets
+        from benchmarks.dbt_targets import measure as measure_targets
 
-            figures["dbt_targets"] = measure_targets(paths.root, partition_date + timedelta(days=1))
+        figures["dbt_targets"] = measure_targets(paths.root, partition_date + timedelta(days=1))
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(json.dumps(figures, indent=2, default=str))
