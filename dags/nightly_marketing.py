@@ -27,15 +27,12 @@ if configured). Configuration: `config/pipeline.yml`. Tokens: the Airflow connec
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from pipeline.alerts import on_task_failure
 from pipeline.assets import published_warehouse
 from pipeline.config import load_config
 from pipeline.sources import enabled_api_sources, enabled_inbox_sources
-from pipeline.tasks import api_account_ids
+from pipeline.tasks import api_account_ids, dag_default_args
 
 CONFIG = load_config()
 PUBLISHED_WAREHOUSE = published_warehouse()
@@ -48,15 +45,7 @@ PUBLISHED_WAREHOUSE = published_warehouse()
     max_active_runs=1,
     doc_md=__doc__,
     tags=["marketing", "nightly", "warehouse"],
-    default_args={
-        "owner": "data-engineering",
-        "retries": CONFIG.schedule.retries,
-        "retry_delay": timedelta(seconds=CONFIG.schedule.retry_delay_seconds),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(seconds=CONFIG.schedule.max_retry_delay_seconds),
-        # Email and webhook with the failed suites and expectations (config: quality.alerts).
-        "on_failure_callback": on_task_failure,
-    },
+    default_args=dag_default_args(CONFIG),
 )
 def nightly_marketing():
     @task(map_index_template="{{ task.op_kwargs['account_id'] }}")

@@ -23,13 +23,11 @@ latest period; `report` empty = every report).
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from airflow.sdk import Param, dag, task
 
-from pipeline.alerts import on_task_failure
 from pipeline.assets import published_warehouse
 from pipeline.config import load_config
+from pipeline.tasks import dag_default_args
 from reports.schedule import report_schedule
 
 CONFIG = load_config()
@@ -51,14 +49,7 @@ PUBLISHED_WAREHOUSE = published_warehouse()
             "", type="string", description="A day in the period to send (YYYY-MM-DD); empty = the latest period."
         ),
     },
-    default_args={
-        "owner": "data-engineering",
-        "retries": CONFIG.schedule.retries,
-        "retry_delay": timedelta(seconds=CONFIG.schedule.retry_delay_seconds),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(seconds=CONFIG.schedule.max_retry_delay_seconds),
-        "on_failure_callback": on_task_failure,
-    },
+    default_args=dag_default_args(CONFIG),
 )
 def report_exports():
     @task

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from extractors.http import ApiEndpoint, GraphClient, GraphInvalidParameterError
 from extractors.schemas import FACEBOOK_PAGE_INSIGHTS, FACEBOOK_POST_SNAPSHOTS, FACEBOOK_POSTS
 from pipeline.config import Account, FacebookPages, HttpSettings, Windows
-from pipeline.landing import RunContext, landed_dates, write_partition
+from pipeline.landing import RunContext, land_entities, landed_before
 from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
@@ -252,8 +252,7 @@ def extract_page(
     `windows.lookback_days`. Posts are listed (and snapshotted) over the longer of that window and
     the last `windows.post_snapshot_days` days, so lifetime metrics are re-read while they grow."""
     page_id = account.id
-    history = landed_dates(SOURCE, "page_insights", part=page_id, landing_root=landing_root)
-    has_history = any(day < ctx.partition_date for day in history)
+    has_history = landed_before(SOURCE, "page_insights", page_id, ctx.partition_date, landing_root)
     window = extraction_window(ctx.partition_date, has_history, windows.backfill_days, windows.lookback_days)
     snapshot_start = ctx.partition_date - timedelta(days=windows.post_snapshot_days - 1)
     posts_window = DateWindow(min(window.start, snapshot_start), ctx.partition_date)
@@ -278,13 +277,16 @@ def extract_page(
         post_rows = list(posts(client, page_id, posts_window, tz))
         snapshot_rows = list(post_snapshots(client, post_rows, post_metrics, ctx.partition_date))
 
-    landed = {}
-    for entity, rows, schema in (
-        ("page_insights", insight_rows, FACEBOOK_PAGE_INSIGHTS),
-        ("posts", post_rows, FACEBOOK_POSTS),
-        ("post_snapshots", snapshot_rows, FACEBOOK_POST_SNAPSHOTS),
-    ):
-        write_partition(SOURCE, entity, page_id, rows, schema, ctx, landing_root)
-        landed[entity] = len(rows)
+    landed = land_entities(
+        SOURCE,
+        page_id,
+        (
+            ("page_insights", insight_rows, FACEBOOK_PAGE_INSIGHTS),
+            ("posts", post_rows, FACEBOOK_POSTS),
+            ("post_snapshots", snapshot_rows, FACEBOOK_POST_SNAPSHOTS),
+        ),
+        ctx,
+        landing_root,
+    )
     logger.info("Facebook page %s: landed %s", page_id, landed)
     return landed

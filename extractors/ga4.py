@@ -51,7 +51,7 @@ from extractors.http import (
 )
 from extractors.schemas import GA4_KEY_EVENTS, GA4_SESSIONS
 from pipeline.config import Account, GoogleAnalytics, HttpSettings, Windows
-from pipeline.landing import RunContext, landed_dates, write_partition
+from pipeline.landing import RunContext, land_entities, landed_before
 from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
@@ -245,8 +245,7 @@ def extract_account(
 ) -> dict[str, int]:
     """Extract one GA4 property for `ctx.partition_date` and land both entities; return rows per entity."""
     property_id = account.id
-    history = landed_dates(SOURCE, "sessions", part=property_id, landing_root=landing_root)
-    has_history = any(day < ctx.partition_date for day in history)
+    has_history = landed_before(SOURCE, "sessions", property_id, ctx.partition_date, landing_root)
     window = extraction_window(ctx.partition_date, has_history, windows.backfill_days, settings.lookback_days)
     logger.info("GA4 property %s (%s): %s..%s", property_id, account.name, window.start, window.end)
     # Everything is fetched before anything is landed: a failure leaves earlier partitions intact.
@@ -254,9 +253,12 @@ def extract_account(
         session_rows = list(sessions(client, property_id, window, settings.page_size, tz))
         event_rows = list(key_events(client, property_id, window, list(settings.key_events), settings.page_size, tz))
 
-    landed = {}
-    for entity, rows, schema in (("sessions", session_rows, GA4_SESSIONS), ("key_events", event_rows, GA4_KEY_EVENTS)):
-        write_partition(SOURCE, entity, property_id, rows, schema, ctx, landing_root)
-        landed[entity] = len(rows)
+    landed = land_entities(
+        SOURCE,
+        property_id,
+        (("sessions", session_rows, GA4_SESSIONS), ("key_events", event_rows, GA4_KEY_EVENTS)),
+        ctx,
+        landing_root,
+    )
     logger.info("GA4 property %s: landed %s", property_id, landed)
     return landed

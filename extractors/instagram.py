@@ -52,7 +52,7 @@ from extractors.schemas import (
     INSTAGRAM_MEDIA_SNAPSHOTS,
 )
 from pipeline.config import Account, HttpSettings, Instagram, Windows
-from pipeline.landing import RunContext, landed_dates, write_partition
+from pipeline.landing import RunContext, land_entities, landed_before
 from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
@@ -313,8 +313,7 @@ def extract_account(
     (and snapshotted) over the longer of that window and the last `windows.post_snapshot_days` days,
     so lifetime metrics are re-read while they grow; live stories are landed and snapshotted too."""
     account_id, today = account.id, ctx.partition_date
-    history = landed_dates(SOURCE, "account_insights", part=account_id, landing_root=landing_root)
-    has_history = any(day < today for day in history)
+    has_history = landed_before(SOURCE, "account_insights", account_id, today, landing_root)
     window = extraction_window(today, has_history, windows.backfill_days, windows.lookback_days)
     insights_window = DateWindow(max(window.start, today - timedelta(days=ACCOUNT_INSIGHTS_BACKFILL_DAYS - 1)), today)
     media_window = DateWindow(min(window.start, today - timedelta(days=windows.post_snapshot_days - 1)), today)
@@ -342,14 +341,17 @@ def extract_account(
         media_rows = [*media(client, account_id, since, until), *stories(client, account_id)]
         snapshot_rows = list(media_snapshots(client, media_rows, media_metrics, today))
 
-    landed = {}
-    for entity, rows, schema in (
-        ("accounts", account_rows, INSTAGRAM_ACCOUNTS),
-        ("account_insights", insight_rows, INSTAGRAM_ACCOUNT_INSIGHTS),
-        ("media", media_rows, INSTAGRAM_MEDIA),
-        ("media_snapshots", snapshot_rows, INSTAGRAM_MEDIA_SNAPSHOTS),
-    ):
-        write_partition(SOURCE, entity, account_id, rows, schema, ctx, landing_root)
-        landed[entity] = len(rows)
+    landed = land_entities(
+        SOURCE,
+        account_id,
+        (
+            ("accounts", account_rows, INSTAGRAM_ACCOUNTS),
+            ("account_insights", insight_rows, INSTAGRAM_ACCOUNT_INSIGHTS),
+            ("media", media_rows, INSTAGRAM_MEDIA),
+            ("media_snapshots", snapshot_rows, INSTAGRAM_MEDIA_SNAPSHOTS),
+        ),
+        ctx,
+        landing_root,
+    )
     logger.info("Instagram account %s: landed %s", account_id, landed)
     return landed

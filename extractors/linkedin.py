@@ -52,7 +52,7 @@ from extractors.http import (
 )
 from extractors.schemas import LINKEDIN_NETWORK_SIZES, LINKEDIN_ORGANIZATION_DAILY, LINKEDIN_POSTS
 from pipeline.config import Account, ConfigError, HttpSettings, LinkedIn, Windows
-from pipeline.landing import RunContext, landed_dates, write_partition
+from pipeline.landing import RunContext, land_entities, landed_before
 from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
@@ -314,8 +314,7 @@ def extract_account(
     `windows.lookback_days`. Posts cover the local days of that window; statistics the UTC days of
     it moved back by `statistics_lag_days` (see `statistics_window`)."""
     organization_id = account.id
-    history = landed_dates(SOURCE, "organization_daily", part=organization_id, landing_root=landing_root)
-    has_history = any(day < ctx.partition_date for day in history)
+    has_history = landed_before(SOURCE, "organization_daily", organization_id, ctx.partition_date, landing_root)
     window = extraction_window(ctx.partition_date, has_history, windows.backfill_days, windows.lookback_days)
     stats_window = statistics_window(window, source_cfg.statistics_lag_days, ctx.extracted_at)
     logger.info(
@@ -335,13 +334,16 @@ def extract_account(
         size_rows = [network_size(client, organization_id, ctx.partition_date)]
         post_rows = list(posts(client, organization_id, window, tz))
 
-    landed = {}
-    for entity, rows, schema in (
-        ("organization_daily", daily_rows, LINKEDIN_ORGANIZATION_DAILY),
-        ("network_sizes", size_rows, LINKEDIN_NETWORK_SIZES),
-        ("posts", post_rows, LINKEDIN_POSTS),
-    ):
-        write_partition(SOURCE, entity, organization_id, rows, schema, ctx, landing_root)
-        landed[entity] = len(rows)
+    landed = land_entities(
+        SOURCE,
+        organization_id,
+        (
+            ("organization_daily", daily_rows, LINKEDIN_ORGANIZATION_DAILY),
+            ("network_sizes", size_rows, LINKEDIN_NETWORK_SIZES),
+            ("posts", post_rows, LINKEDIN_POSTS),
+        ),
+        ctx,
+        landing_root,
+    )
     logger.info("LinkedIn page %s: landed %s", organization_id, landed)
     return landed

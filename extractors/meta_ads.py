@@ -57,7 +57,7 @@ from extractors.http import (
 )
 from extractors.schemas import META_ADS_ACTIONS, META_ADS_INSIGHTS
 from pipeline.config import Account, HttpSettings, MetaAds, Windows
-from pipeline.landing import RunContext, landed_dates, write_partition
+from pipeline.landing import RunContext, land_entities, landed_before
 from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
@@ -407,8 +407,7 @@ def extract_account(
     """Extract one ad account for `ctx.partition_date` and land its two entities; return rows per
     entity. `tz` is the organisation's timezone, which the ad account is expected to report in."""
     account_id = account.id
-    history = landed_dates(SOURCE, "ads_insights", part=account_id, landing_root=landing_root)
-    has_history = any(day < ctx.partition_date for day in history)
+    has_history = landed_before(SOURCE, "ads_insights", account_id, ctx.partition_date, landing_root)
     window = extraction_window(ctx.partition_date, has_history, windows.backfill_days, settings.lookback_days)
     logger.info(
         "Meta ad account act_%s (%s): insights %s..%s (%s days, %s; days in %s)",
@@ -425,12 +424,15 @@ def extract_account(
         raw_rows = read_window(client, account_id, window, settings, sleep)
     insights_rows, action_rows = parse_rows(account_id, raw_rows)
 
-    landed = {}
-    for entity, rows, schema in (
-        ("ads_insights", insights_rows, META_ADS_INSIGHTS),
-        ("ads_actions", action_rows, META_ADS_ACTIONS),
-    ):
-        write_partition(SOURCE, entity, account_id, rows, schema, ctx, landing_root)
-        landed[entity] = len(rows)
+    landed = land_entities(
+        SOURCE,
+        account_id,
+        (
+            ("ads_insights", insights_rows, META_ADS_INSIGHTS),
+            ("ads_actions", action_rows, META_ADS_ACTIONS),
+        ),
+        ctx,
+        landing_root,
+    )
     logger.info("Meta ad account act_%s: landed %s", account_id, landed)
     return landed

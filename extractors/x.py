@@ -45,7 +45,7 @@ from extractors.http import (
 )
 from extractors.schemas import X_POST_SNAPSHOTS, X_POSTS, X_USERS
 from pipeline.config import Account, HttpSettings, Windows, X
-from pipeline.landing import RunContext, landed_dates, partition_dir, write_partition
+from pipeline.landing import RunContext, land_entities, landed_dates, partition_dir
 from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
@@ -370,13 +370,16 @@ def extract_account(
             TIMELINE_REACH,
         )
 
-    landed = {}
-    for entity, rows, schema in (
-        ("users", user_rows, X_USERS),
-        ("posts", [post_record(user_id, p) for p in listed], X_POSTS),
-        ("post_snapshots", list(post_snapshots(user_id, [*listed, *refreshed], today)), X_POST_SNAPSHOTS),
-    ):
-        write_partition(SOURCE, entity, user_id, rows, schema, ctx, landing_root)
-        landed[entity] = len(rows)
+    landed = land_entities(
+        SOURCE,
+        user_id,
+        (
+            ("users", user_rows, X_USERS),
+            ("posts", [post_record(user_id, p) for p in listed], X_POSTS),
+            ("post_snapshots", list(post_snapshots(user_id, [*listed, *refreshed], today)), X_POST_SNAPSHOTS),
+        ),
+        ctx,
+        landing_root,
+    )
     logger.info("X user %s: landed %s", user_id, landed)
     return landed

@@ -44,7 +44,7 @@ from extractors.http import (
 )
 from extractors.schemas import YOUTUBE_CHANNEL_DAILY, YOUTUBE_CHANNELS, YOUTUBE_VIDEO_SNAPSHOTS, YOUTUBE_VIDEOS
 from pipeline.config import Account, HttpSettings, Windows, YouTube
-from pipeline.landing import RunContext, landed_dates, write_partition
+from pipeline.landing import RunContext, land_entities, landed_before
 from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
@@ -274,8 +274,7 @@ def extract_account(
     snapshotted, over the longer of that window and the last `windows.post_snapshot_days` days."""
     channel_id = account.id
     day = ctx.partition_date
-    history = landed_dates(SOURCE, "channel_daily", part=channel_id, landing_root=landing_root)
-    has_history = any(d < day for d in history)
+    has_history = landed_before(SOURCE, "channel_daily", channel_id, day, landing_root)
     window = extraction_window(day, has_history, windows.backfill_days, windows.lookback_days)
     videos_window = DateWindow(min(window.start, day - timedelta(days=windows.post_snapshot_days - 1)), day)
     report_start = window.start - timedelta(days=ANALYTICS_LAG_DAYS) if has_history else window.start
@@ -305,14 +304,17 @@ def extract_account(
         snapshot_rows = list(video_snapshots(data, video_rows, source_cfg.video_batch_size, day))
         daily_rows = list(channel_daily(analytics, channel_id, list(source_cfg.analytics_metrics), report_window))
 
-    landed = {}
-    for entity, rows, schema in (
-        ("channels", [channel_row], YOUTUBE_CHANNELS),
-        ("videos", video_rows, YOUTUBE_VIDEOS),
-        ("video_snapshots", snapshot_rows, YOUTUBE_VIDEO_SNAPSHOTS),
-        ("channel_daily", daily_rows, YOUTUBE_CHANNEL_DAILY),
-    ):
-        write_partition(SOURCE, entity, channel_id, rows, schema, ctx, landing_root)
-        landed[entity] = len(rows)
+    landed = land_entities(
+        SOURCE,
+        channel_id,
+        (
+            ("channels", [channel_row], YOUTUBE_CHANNELS),
+            ("videos", video_rows, YOUTUBE_VIDEOS),
+            ("video_snapshots", snapshot_rows, YOUTUBE_VIDEO_SNAPSHOTS),
+            ("channel_daily", daily_rows, YOUTUBE_CHANNEL_DAILY),
+        ),
+        ctx,
+        landing_root,
+    )
     logger.info("YouTube channel %s: landed %s", channel_id, landed)
     return landed

@@ -114,6 +114,27 @@ def landed_dates(source: str, entity: str, part: str | None = None, landing_root
     return sorted(days)
 
 
+def landed_before(source: str, entity: str, part: str, day: date, landing_root: Path | None = None) -> bool:
+    """Whether `part` landed `entity` on a day before `day`: an extractor's first run backfills."""
+    return any(earlier < day for earlier in landed_dates(source, entity, part, landing_root))
+
+
+def land_entities(
+    source: str,
+    part: str,
+    entities: Iterable[tuple[str, list[Mapping[str, Any]], pa.Schema]],
+    ctx: RunContext,
+    landing_root: Path | None = None,
+) -> dict[str, int]:
+    """Land every (entity, rows, schema) of one extraction as its partition; return rows per entity.
+    Extractors call it once everything is fetched, so a failure leaves the earlier partitions intact."""
+    landed = {}
+    for entity, rows, schema in entities:
+        write_partition(source, entity, part, rows, schema, ctx, landing_root)
+        landed[entity] = len(rows)
+    return landed
+
+
 def partition_files(source: str, entity: str, day: date, landing_root: Path | None = None) -> list[Path]:
     folder = partition_dir(source, entity, day, landing_root)
     return sorted(folder.glob("*.parquet")) if folder.is_dir() else []

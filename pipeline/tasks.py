@@ -35,6 +35,23 @@ def _non_retryable() -> tuple[type[BaseException], ...]:
     )
 
 
+def dag_default_args(config: PipelineConfig) -> dict:
+    """What every task of the project's DAGs shares: retries with exponential backoff (config
+    `schedule`) and the failure alert (email and webhook, config `quality.alerts`)."""
+    from datetime import timedelta
+
+    from pipeline.alerts import on_task_failure
+
+    return {
+        "owner": "data-engineering",
+        "retries": config.schedule.retries,
+        "retry_delay": timedelta(seconds=config.schedule.retry_delay_seconds),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(seconds=config.schedule.max_retry_delay_seconds),
+        "on_failure_callback": on_task_failure,
+    }
+
+
 def fail_fast(function):
     """Bad data, a bad file and a revoked token do not heal by retrying: fail the task at once
     (AirflowFailException skips the retries) so the alert comes now, not after the backoff."""
