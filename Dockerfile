@@ -6,6 +6,8 @@ FROM python:3.11-slim-bookworm
 
 ARG UV_VERSION=0.13.9
 ARG AIRFLOW_UID=50000
+# Optional extras of pyproject.toml to install too, as uv flags: "--extra s3" for a landing zone on S3.
+ARG UV_EXTRAS=""
 
 ENV AIRFLOW_HOME=/opt/airflow \
     PIPELINE_DATA_DIR=/opt/project/data \
@@ -22,11 +24,11 @@ WORKDIR /opt/project
 
 # The dependencies first, from the lock alone: this layer is rebuilt only when the lock changes.
 COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-dev --no-install-project --no-cache
+RUN uv sync --frozen --no-dev --no-install-project --no-cache ${UV_EXTRAS}
 
 # Then the project (editable, so that dags/, dbt/ and config/ are read from /opt/project).
 COPY . .
-RUN uv sync --frozen --no-dev --no-cache \
+RUN uv sync --frozen --no-dev --no-cache ${UV_EXTRAS} \
     && mkdir -p data "${AIRFLOW_HOME}/logs" \
     && chown -R "${AIRFLOW_UID}:0" data "${AIRFLOW_HOME}" \
     && chmod -R g+rwX data "${AIRFLOW_HOME}"

@@ -102,7 +102,7 @@ def measure(data_root: Path, run_date: date) -> dict:
 def _scratch_paths(root: Path, landing: Path) -> DataPaths:
     paths = DataPaths(root)
     root.mkdir(parents=True)
-    paths.landing.symlink_to(landing, target_is_directory=True)
+    (root / "landing").symlink_to(landing, target_is_directory=True)
     paths.warehouse_dir.mkdir()
     return paths
 

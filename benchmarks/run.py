@@ -153,7 +153,9 @@ def gate_seconds(paths: DataPaths, day) -> dict[str, float]:
     """Seconds each quality-gate suite took on one night (from its quality_results rows)."""
     import duckdb
 
-    files = sorted((paths.landing / "pipeline" / "quality_results" / f"date={day}").glob("*.parquet"))
+    from pipeline import storage
+
+    files = sorted((paths.landing / "pipeline" / "quality_results" / f"date={day}").glob("*.parquet"), key=str)
     if not files:
         return {}
     with duckdb.connect() as connection:
@@ -162,7 +164,7 @@ def gate_seconds(paths: DataPaths, day) -> dict[str, float]:
             "  select distinct gate, suite, data_name, validated_at, seconds"
             "  from read_parquet(?, hive_partitioning = false)"
             ") group by 1 order by 2 desc",
-            [[str(f) for f in files]],
+            [[str(storage.local_path(f)) for f in files]],
         ).fetchall()
     return dict(rows)
 

@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 
+from pipeline import storage
 from pipeline.config import VolumeBand
 from pipeline.landing import partition_dir, partition_files
 
@@ -37,7 +37,7 @@ def partition_key(source: str, entity: str, day: date, part: str | None = None) 
 
 
 def _rows(path: Path) -> int:
-    return pq.ParquetFile(path).metadata.num_rows
+    return storage.parquet_file(path).metadata.num_rows
 
 
 def volume_frame(entities: Iterable[tuple[str, str]], day: date, band: VolumeBand, landing_root: Path) -> pd.DataFrame:
@@ -90,7 +90,7 @@ def lifetime_frame(source: str, entity: str, day: date, landing_root: Path, days
         return pd.DataFrame(columns=columns).astype({"drop_share": "float64"})
 
     def read(files: list[Path]) -> pd.DataFrame:
-        frames = [pq.read_table(f, columns=[post_column, "metric", "value"]).to_pandas() for f in files]
+        frames = [storage.read_table(f, columns=[post_column, "metric", "value"]).to_pandas() for f in files]
         return pd.concat(frames).dropna(subset=["value"])
 
     joined = read(before_files).merge(read(today_files), on=[post_column, "metric"], suffixes=("_previous", ""))
@@ -112,12 +112,12 @@ def zeroed_metrics_frame(source: str, entity: str, day: date, landing_root: Path
     columns = ["key", "today_total", "trailing_median_total"]
 
     def totals(path: Path) -> dict[str, float]:
-        sums = pq.read_table(path, columns=["metric", "value"]).group_by("metric").aggregate([("value", "sum")])
+        sums = storage.read_table(path, columns=["metric", "value"]).group_by("metric").aggregate([("value", "sum")])
         return {m: t or 0 for m, t in zip(sums["metric"].to_pylist(), sums["value_sum"].to_pylist(), strict=True)}
 
     records = []
     for path in partition_files(source, entity, day, landing_root):
-        if "metric" not in pq.read_schema(path).names:
+        if "metric" not in storage.read_schema(path).names:
             continue
         today = totals(path)
         history: dict[str, list[float]] = {}

@@ -30,6 +30,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import storage
+from pipeline.postgres_warehouse import PostgresSettings
+
 CENT = Decimal("0.01")
 COMPONENTS = ("media_spend", "staff_cost", "tool_cost", "production_cost")
 
@@ -74,7 +77,13 @@ def _date(value: str) -> date | None:
 
 
 def _landed(landing_root: Path, source: str, entity: str, sql: str) -> list[tuple]:
-    files = sorted((landing_root / source / entity).glob("date=*/*.parquet"))
+    local = storage.local_path(storage.location(landing_root))
+    if local is None:
+        raise storage.StorageError(
+            f"reconciliation reads the landing zone with DuckDB, from a local folder: pass "
+            f"DataPaths.local_landing(), not {landing_root}"
+        )
+    files = sorted((local / source / entity).glob("date=*/*.parquet"))
     if not files:
         return []
     with duckdb.connect() as connection:
@@ -347,17 +356,18 @@ def expected_totals(landing_root: Path, seeds_dir: Path, first: date, last: date
     }
 
 
-def mart_totals(warehouse: Path) -> tuple[date, date, dict[str, Decimal]]:
-    """The reporting calendar of a built warehouse and what its marts add up to over it."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        first, last = connection.execute("select min(date_day), max(date_day) from int_reporting_calendar").fetchone()
-        media, investment, roi_conversions = connection.execute(
-            "select coalesce(sum(media_spend), 0), coalesce(sum(total_investment), 0), coalesce(sum(conversions), 0) "
-            "from mart_roi"
-        ).fetchone()
-        (impressions_total,) = connection.execute(
-            "select coalesce(sum(impressions), 0) from fct_channel_daily"
-        ).fetchone()
+def mart_totals(where: Path | PostgresSettings) -> tuple[date, date, dict[str, Decimal]]:
+    """The reporting calendar of a built warehouse (a DuckDB file or a PostgreSQL schema) and what
+    its marts add up to over it."""
+    from pipeline import warehouse
+
+    [(first, last)] = warehouse.query(where, "select min(date_day), max(date_day) from int_reporting_calendar")
+    [(media, investment, roi_conversions)] = warehouse.query(
+        where,
+        "select coalesce(sum(media_spend), 0), coalesce(sum(total_investment), 0), coalesce(sum(conversions), 0) "
+        "from mart_roi",
+    )
+    [(impressions_total,)] = warehouse.query(where, "select coalesce(sum(impressions), 0) from fct_channel_daily")
     return (
         first,
         last,

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from expectations.runner import ValidationSummary
 from extractors.schemas import QUALITY_RESULTS
+from pipeline import storage
 from pipeline.landing import RunContext, write_partition
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
+
+    from pipeline.landing import Root
+    from pipeline.postgres_warehouse import PostgresSettings
 
 SOURCE = "pipeline"
 ENTITY = "quality_results"
@@ -41,20 +49,16 @@ def rows_for(summaries: list[ValidationSummary], gate: str, ctx: RunContext) -> 
     ]
 
 
-def record(summaries: list[ValidationSummary], gate: str, ctx: RunContext, landing_root: Path) -> Path:
+def record(summaries: list[ValidationSummary], gate: str, ctx: RunContext, landing_root: Root) -> ObjectStoragePath:
     """Land one gate run's results (a new file per run: reruns add history, never replace it)."""
     part = f"{gate}__{ctx.extracted_at:%Y%m%dT%H%M%S%f}"
     return write_partition(SOURCE, ENTITY, part, rows_for(summaries, gate, ctx), QUALITY_RESULTS, ctx, landing_root)
 
 
-def append_to_warehouse(warehouse: Path, results_file: Path) -> None:
-    """Add a gate run's results to the quality_results table of a built (not yet published) warehouse."""
-    import duckdb
+def append_to_warehouse(where: Path | PostgresSettings, results_file: ObjectStoragePath) -> None:
+    """Add a gate run's results to the quality_results table of a built (not yet published)
+    warehouse: a DuckDB file or a PostgreSQL schema. The lineage columns stay in the landing zone."""
+    from pipeline import warehouse
 
-    with duckdb.connect(str(warehouse)) as connection:
-        # The file sits under date=…/: without hive_partitioning = false DuckDB would add a `date` column.
-        connection.execute(
-            "insert into quality_results by name select * exclude (_extracted_at, _run_id) "
-            "from read_parquet(?, hive_partitioning = false)",
-            [str(results_file)],
-        )
+    results = storage.read_table(results_file)
+    warehouse.append_rows(where, "quality_results", results.drop_columns(["_extracted_at", "_run_id"]))

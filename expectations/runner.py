@@ -16,11 +16,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from expectations.severity import CRITICAL, WARNING
+from pipeline import storage
 from pipeline.landing import partition_files
 from pipeline.paths import DataPaths
+from pipeline.postgres_warehouse import PostgresSettings
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +229,7 @@ def validate_landing_partition(
             f"(expected files under {validator.paths.landing / source / entity / f'date={day}'}); "
             "did the extract task for this day succeed?"
         )
-    tables = [pq.read_table(path) for path in files]
+    tables = [storage.read_table(path) for path in files]
     # One account's file missing a column must fail the column check, not be filled with NULLs by
     # the concatenation: validate the columns every file has.
     common = [name for name in tables[0].column_names if all(name in t.column_names for t in tables[1:])]
@@ -238,14 +239,15 @@ def validate_landing_partition(
     )
 
 
-def validate_warehouse_table(validator: Validator, warehouse: Path, table: str, suite) -> ValidationSummary:
-    import duckdb
+def validate_warehouse_table(
+    validator: Validator, where: Path | PostgresSettings, table: str, suite
+) -> ValidationSummary:
+    """Validate a table of a built warehouse: a DuckDB file, or a PostgreSQL schema."""
+    from pipeline import warehouse
 
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        arrow_table = connection.sql(f'select * from "{table}"').arrow()
-    if isinstance(arrow_table, pa.RecordBatchReader):
-        arrow_table = arrow_table.read_all()
-    return validator.validate(suite, _dataframe_for_validation(arrow_table), data_name=f"{warehouse.name}:{table}")
+    arrow_table = warehouse.read_table(where, table)
+    name = where.name if isinstance(where, Path) else f"{where.dbname}.{where.schema}"
+    return validator.validate(suite, _dataframe_for_validation(arrow_table), data_name=f"{name}:{table}")
 
 
 def raise_on_critical(gate: str, summaries: list[ValidationSummary], data_docs: Path) -> None:

@@ -49,6 +49,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline import storage
 from pipeline.landing import RunContext, write_partition
 
 log = logging.getLogger(__name__)
@@ -740,7 +741,14 @@ class Inbox:
         rows = [row for checked in landable for row in checked.rows]
         partition = write_partition(self.source, self.entity, self.part, rows, self.schema, ctx, landing_root)
         result = InboxResult(partition, [c.path.name for c in landable], len(rows))
-        log.info("landed %d %s(s) from %d %s file(s) to %s", len(rows), self.noun, len(landable), self.kind, partition)
+        log.info(
+            "landed %d %s(s) from %d %s file(s) to %s",
+            len(rows),
+            self.noun,
+            len(landable),
+            self.kind,
+            storage.uri(partition),
+        )
 
         quarantine_dir = Path(quarantine_root) / self.source / f"date={ctx.partition_date.isoformat()}"
         for checked in rejected:

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyarrow.parquet as pq
 import requests
 
 from extractors.http import (
@@ -44,6 +43,7 @@ from extractors.http import (
     TransientError,
 )
 from extractors.schemas import X_POST_SNAPSHOTS, X_POSTS, X_USERS
+from pipeline import storage
 from pipeline.config import Account, HttpSettings, Windows, X
 from pipeline.landing import RunContext, land_entities, landed_dates, partition_dir
 from pipeline.windows import DateWindow, extraction_window
@@ -292,7 +292,7 @@ def landed_posts(
     found: dict[str, dict[str, Any]] = {}
     for day in days:
         path = partition_dir(SOURCE, "posts", day, landing_root) / f"{user_id}.parquet"
-        for row in pq.read_table(path, columns=["post_id", "created_time"]).to_pylist():
+        for row in storage.read_table(path, columns=["post_id", "created_time"]).to_pylist():
             if since <= row["created_time"] < until:
                 found[row["post_id"]] = row
     return sorted(found.values(), key=lambda r: (r["created_time"], r["post_id"]))

@@ -52,13 +52,12 @@ def logged_extraction(
 
 def successful_today(day, landing_root: Path | None = None) -> set[tuple[str, str]]:
     """(source, account) pairs whose extraction for `day` succeeded."""
-    import pyarrow.parquet as pq
-
+    from pipeline import storage
     from pipeline.landing import partition_files
 
     done = set()
     for path in partition_files(SOURCE, ENTITY, day, landing_root):
-        for row in pq.read_table(path, columns=["source", "account_id", "status"]).to_pylist():
+        for row in storage.read_table(path, columns=["source", "account_id", "status"]).to_pylist():
             if row["status"] == "success":
                 done.add((row["source"], row["account_id"]))
     return done

@@ -1,26 +1,30 @@
 """The landing zone: immutable Parquet partitions, one per source x entity x day x account.
 
 Layout: `<landing>/<source>/<entity>/date=YYYY-MM-DD/<part>.parquet`, where `date` is the day the
-extraction ran for and `part` is the account (or file set) it covers. A partition is written to a
-hidden temporary name in the same folder and renamed over the old one, so a reader (dbt, the
-quality gate) sees either the previous partition or the new one, never a half-written file, and a
-rerun replaces the partition instead of adding rows to it."""
+extraction ran for and `part` is the account (or file set) it covers. A reader (dbt, the quality
+gate) sees either the previous partition file or the new one, never a half-written file, and a
+rerun replaces the partition instead of adding rows to it. The landing zone is a local folder or
+object storage (pipeline/storage.py); every function here takes either as `landing_root`."""
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from pipeline import storage
 from pipeline.paths import data_paths
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
+
+    # A landing or quarantine root: a local folder, a URL, or a location from pipeline.storage.
+    Root = Path | str | ObjectStoragePath
 
 # Lineage columns every landed row carries.
 EXTRACTED_AT = "_extracted_at"
@@ -48,9 +52,12 @@ class RunContext:
         return cls(partition_date, run_id, datetime.now(UTC))
 
 
-def partition_dir(source: str, entity: str, day: date, landing_root: Path | None = None) -> Path:
-    root = landing_root if landing_root is not None else data_paths().landing
-    return root / source / entity / f"date={day.isoformat()}"
+def _root(landing_root: Root | None) -> ObjectStoragePath:
+    return storage.location(landing_root) if landing_root is not None else data_paths().landing
+
+
+def partition_dir(source: str, entity: str, day: date, landing_root: Root | None = None) -> ObjectStoragePath:
+    return _root(landing_root) / source / entity / f"date={day.isoformat()}"
 
 
 def write_partition(
@@ -60,8 +67,8 @@ def write_partition(
     rows: Iterable[Mapping[str, Any]],
     schema: pa.Schema,
     ctx: RunContext,
-    landing_root: Path | None = None,
-) -> Path:
+    landing_root: Root | None = None,
+) -> ObjectStoragePath:
     """Land `rows` (dicts with the schema's fields) as one partition file; return its path."""
     if not _PART_NAME.match(part):
         raise LandingError(f"landing {source}/{entity}: unsafe partition part name {part!r}")
@@ -75,32 +82,14 @@ def write_partition(
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
         raise LandingError(f"landing {source}/{entity} part {part}: rows do not fit the schema: {exc}") from exc
 
-    target_dir = partition_dir(source, entity, ctx.partition_date, landing_root)
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"{part}.parquet"
-    # Dot-prefixed so that `*.parquet` globs (dbt sources, the gate) never pick it up.
-    tmp = target_dir / f".{part}.parquet.{uuid.uuid4().hex}.tmp"
-    try:
-        pq.write_table(table, tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _remove_stale_temporaries(target_dir, part)
+    target = partition_dir(source, entity, ctx.partition_date, landing_root) / f"{part}.parquet"
+    storage.write_table(table, target)
     return target
 
 
-def _remove_stale_temporaries(folder: Path, part: str) -> None:
-    """Temporaries left by a crashed earlier attempt of the same part."""
-    for leftover in folder.glob(f".{part}.parquet.*.tmp"):
-        leftover.unlink(missing_ok=True)
-
-
-def landed_dates(source: str, entity: str, part: str | None = None, landing_root: Path | None = None) -> list[date]:
+def landed_dates(source: str, entity: str, part: str | None = None, landing_root: Root | None = None) -> list[date]:
     """Days with a landed partition for the entity (optionally: holding this part), oldest first."""
-    root = landing_root if landing_root is not None else data_paths().landing
-    folder = root / source / entity
+    folder = _root(landing_root) / source / entity
     if not folder.is_dir():
         return []
     days = []
@@ -114,7 +103,7 @@ def landed_dates(source: str, entity: str, part: str | None = None, landing_root
     return sorted(days)
 
 
-def landed_before(source: str, entity: str, part: str, day: date, landing_root: Path | None = None) -> bool:
+def landed_before(source: str, entity: str, part: str, day: date, landing_root: Root | None = None) -> bool:
     """Whether `part` landed `entity` on a day before `day`: an extractor's first run backfills."""
     return any(earlier < day for earlier in landed_dates(source, entity, part, landing_root))
 
@@ -124,7 +113,7 @@ def land_entities(
     part: str,
     entities: Iterable[tuple[str, list[Mapping[str, Any]], pa.Schema]],
     ctx: RunContext,
-    landing_root: Path | None = None,
+    landing_root: Root | None = None,
 ) -> dict[str, int]:
     """Land every (entity, rows, schema) of one extraction as its partition; return rows per entity.
     Extractors call it once everything is fetched, so a failure leaves the earlier partitions intact."""
@@ -135,41 +124,36 @@ def land_entities(
     return landed
 
 
-def partition_files(source: str, entity: str, day: date, landing_root: Path | None = None) -> list[Path]:
+def partition_files(source: str, entity: str, day: date, landing_root: Root | None = None) -> list[ObjectStoragePath]:
     folder = partition_dir(source, entity, day, landing_root)
-    return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    return sorted(folder.glob("*.parquet"), key=str) if folder.is_dir() else []
 
 
-def landed_entities(landing_root: Path | None = None) -> dict[str, list[str]]:
+def landed_entities(landing_root: Root | None = None) -> dict[str, list[str]]:
     """{source: [entity, ...]} for every entity with at least one landed partition file."""
-    root = landing_root if landing_root is not None else data_paths().landing
+    root = _root(landing_root)
     if not root.is_dir():
         return {}
     found: dict[str, list[str]] = {}
-    for entity_dir in sorted(root.glob("*/*")):
-        if entity_dir.is_dir() and next(entity_dir.glob("date=*/*.parquet"), None) is not None:
+    for entity_dir in sorted(root.glob("*/*"), key=str):
+        if entity_dir.is_dir() and next(iter(entity_dir.glob("date=*/*.parquet")), None) is not None:
             found.setdefault(entity_dir.parent.name, []).append(entity_dir.name)
     return found
 
 
 def quarantine_partition(
-    source: str, entity: str, day: date, reason: str, landing_root: Path, quarantine_root: Path
-) -> Path | None:
+    source: str, entity: str, day: date, reason: str, landing_root: Root, quarantine_root: Root
+) -> ObjectStoragePath | None:
     """Move a partition that failed the landing gate out of the landing zone, to
     `<quarantine>/<source>/<entity>/date=<day>/` with a `REASON.txt`, so no build reads it; a
     rerun of the day after the fix lands it again. Returns the quarantine folder (None when the
     partition has no files)."""
-    folder = partition_dir(source, entity, day, landing_root)
-    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    files = partition_files(source, entity, day, landing_root)
     if not files:
         return None
-    target = Path(quarantine_root) / source / entity / f"date={day.isoformat()}"
-    target.mkdir(parents=True, exist_ok=True)
-    reason_file = target / "REASON.txt"
-    tmp = target / f".REASON.txt.{uuid.uuid4().hex}.tmp"
-    tmp.write_text(reason.rstrip() + "\n", encoding="utf-8")
-    os.replace(tmp, reason_file)
+    target = storage.location(quarantine_root) / source / entity / f"date={day.isoformat()}"
+    storage.write_text(reason.rstrip() + "\n", target / "REASON.txt")
     for path in files:
         # A partition quarantined earlier the same day is replaced: the newest landing is the one to look at.
-        os.replace(path, target / path.name)
+        storage.move(path, target / path.name)
     return target

@@ -32,13 +32,17 @@ from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from extractors.schemas import LANDING_CONTRACT
+from pipeline import storage
 from pipeline.landing import LINEAGE_FIELDS
+
+if TYPE_CHECKING:
+    from pipeline.landing import Root
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +54,13 @@ ENVIRONMENT_DEFAULTS = {
     "DBT_POSTGRES_PASSWORD": "",
     "DBT_POSTGRES_DBNAME": "marketing",
     "DBT_POSTGRES_SCHEMA": "marketing",
+    # A role (e.g. the BI tools' login, or a group role they are members of) granted read access
+    # to the published schemas at every publish; empty: no grants.
+    "DBT_POSTGRES_READER_ROLE": "",
 }
 FILENAME = "filename"
+# The type code psycopg2 reports for a NUMERIC column.
+_NUMERIC_OID = 1700
 # Strings in the order DuckDB sorts them (by byte): a database collation must agree.
 _COLLATION_PROBE = ["b", "_", "B", "a", "-", "(all)", "Z", "é", "1"]
 
@@ -70,6 +79,7 @@ class PostgresSettings:
     password: str = dataclasses.field(repr=False)
     dbname: str
     schema: str
+    reader_role: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> PostgresSettings:
@@ -88,6 +98,7 @@ class PostgresSettings:
             password=values["DBT_POSTGRES_PASSWORD"],
             dbname=values["DBT_POSTGRES_DBNAME"],
             schema=values["DBT_POSTGRES_SCHEMA"],
+            reader_role=values["DBT_POSTGRES_READER_ROLE"] or None,
         )
 
     def with_schema(self, schema: str) -> PostgresSettings:
@@ -211,7 +222,7 @@ def _create_database(settings: PostgresSettings) -> bool:
     return True
 
 
-def load_landing(landing_root: Path, settings: PostgresSettings, schema: str) -> dict[str, int]:
+def load_landing(landing_root: Root, settings: PostgresSettings, schema: str) -> dict[str, int]:
     """Replace `schema` with the landing zone: one table `<source>__<entity>` per landed entity of
     the landing contract (entities without a file get no table: dbt builds them as empty). Loaded
     into a fresh schema and renamed in the same transaction. Returns the rows per table."""
@@ -223,7 +234,7 @@ def load_landing(landing_root: Path, settings: PostgresSettings, schema: str) ->
         cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(loading)))
         cursor.execute(sql.SQL("create schema {}").format(sql.Identifier(loading)))
         for (source, entity), contract in LANDING_CONTRACT.items():
-            files = sorted((landing_root / source / entity).glob("date=*/*.parquet"))
+            files = sorted((storage.location(landing_root) / source / entity).glob("date=*/*.parquet"), key=str)
             if files:
                 loaded[f"{source}__{entity}"] = _load_entity(cursor, loading, f"{source}__{entity}", contract, files)
         cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
@@ -234,7 +245,7 @@ def load_landing(landing_root: Path, settings: PostgresSettings, schema: str) ->
     return loaded
 
 
-def prepare_build(landing_root: Path, settings: PostgresSettings) -> PostgresSettings:
+def prepare_build(landing_root: Root, settings: PostgresSettings) -> PostgresSettings:
     """Start a build of `settings.schema`: the database checked (or created), the previous build
     dropped, the landing zone loaded. Returns the settings dbt builds with (the build schema)."""
     from psycopg2 import sql
@@ -262,6 +273,8 @@ def publish(settings: PostgresSettings) -> str:
                 f"publish: no build to publish in {settings.dbname} (missing schema {', '.join(sorted(missing))}); "
                 "run the build task first"
             )
+        if settings.reader_role:
+            _grant_read(cursor, [built for built, _ in pairs], settings.reader_role)
         for built, published in pairs:
             cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(published)))
             cursor.execute(
@@ -269,6 +282,104 @@ def publish(settings: PostgresSettings) -> str:
             )
     logger.info("published %s", settings)
     return str(settings)
+
+
+def _grant_read(cursor, schemas: list[str], role: str) -> None:
+    """Let `role` read every table and view of `schemas`. The build schemas are new every night,
+    so the grants are made on them before they are renamed into place: a reader never finds a
+    published schema it may not read."""
+    from psycopg2 import errors, sql
+
+    try:
+        for schema in schemas:
+            cursor.execute(
+                sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(schema), sql.Identifier(role))
+            )
+            cursor.execute(
+                sql.SQL("grant select on all tables in schema {} to {}").format(
+                    sql.Identifier(schema), sql.Identifier(role)
+                )
+            )
+    except errors.UndefinedObject as exc:
+        raise PostgresWarehouseError(
+            f"publish: cannot grant read access to {role!r} (DBT_POSTGRES_READER_ROLE): {str(exc).strip()}. "
+            f"Create the role (create role {role} nologin; then grant it to the BI logins) or unset the "
+            "variable; nothing was published"
+        ) from exc
+
+
+def read_table(settings: PostgresSettings, table: str) -> pa.Table:
+    return read_tables(settings, [table])[table]
+
+
+def read_tables(settings: PostgresSettings, tables: list[str]) -> dict[str, pa.Table]:
+    """Every row of each table of `settings.schema` as Arrow, read in one repeatable-read snapshot
+    (a publish in between cannot mix two builds)."""
+    from psycopg2 import errors
+
+    with closing(settings.connect()) as connection:
+        connection.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        with connection, connection.cursor() as cursor:
+            try:
+                return {table: _arrow(cursor, settings.schema, table) for table in tables}
+            except (errors.UndefinedTable, errors.InvalidSchemaName) as exc:
+                raise PostgresWarehouseError(f"{settings}: {str(exc).strip()}; run the nightly build first") from exc
+
+
+def _arrow(cursor, schema: str, table: str) -> pa.Table:
+    """A table as Arrow. A NUMERIC(p, s) column stays a decimal of that precision and scale, as in
+    the DuckDB warehouse; one without them holding whole numbers only (a sum of integers) becomes
+    an integer, and any other (a computed ratio) a double, since its values may hold more digits
+    than an Arrow decimal can."""
+    from psycopg2 import sql
+
+    cursor.execute(sql.SQL("select * from {}").format(sql.Identifier(schema, table)))
+    description = cursor.description
+    rows = cursor.fetchall()
+    columns = {}
+    for index, column in enumerate(description):
+        values = [row[index] for row in rows]
+        if column.type_code == _NUMERIC_OID:
+            present = [value for value in values if value is not None]
+            if column.precision is not None and 0 < column.precision <= 38:
+                columns[column.name] = pa.array(values, pa.decimal128(column.precision, column.scale or 0))
+            elif present and all(value.as_tuple().exponent >= 0 for value in present):
+                # A sum of integers (PostgreSQL's sum(bigint) is NUMERIC; DuckDB's an integer).
+                columns[column.name] = pa.array([None if v is None else int(v) for v in values], pa.int64())
+            else:
+                columns[column.name] = pa.array([None if v is None else float(v) for v in values], pa.float64())
+        else:
+            columns[column.name] = pa.array(values)
+    return pa.table(columns)
+
+
+def query(settings: PostgresSettings, statement: str) -> list[tuple]:
+    """The rows of one query, with `settings.schema` first on the search path."""
+    with closing(settings.connect()) as connection, connection.cursor() as cursor:
+        cursor.execute("select set_config('search_path', %s, false)", (settings.schema,))
+        cursor.execute(statement)
+        return cursor.fetchall()
+
+
+def append_rows(settings: PostgresSettings, table: str, rows: pa.Table) -> None:
+    """Insert `rows` into `table` of `settings.schema`, matching columns by name (extra ones left out)."""
+    from psycopg2 import sql
+    from psycopg2.extras import execute_values
+
+    with closing(settings.connect()) as connection, connection, connection.cursor() as cursor:
+        cursor.execute(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+            (settings.schema, table),
+        )
+        existing = {name for (name,) in cursor.fetchall()}
+        if not existing:
+            raise PostgresWarehouseError(f"{settings}: no table {table} to append to; run the build task first")
+        names = [name for name in rows.column_names if name in existing]
+        statement = sql.SQL("insert into {} ({}) values %s").format(
+            sql.Identifier(settings.schema, table), sql.SQL(", ").join(sql.Identifier(name) for name in names)
+        )
+        values = [tuple(row[name] for name in names) for row in rows.select(names).to_pylist()]
+        execute_values(cursor, statement.as_string(cursor), values)
 
 
 def _load_entity(cursor, schema_name: str, table_name: str, contract: pa.Schema, files: list[Path]) -> int:
@@ -289,7 +400,7 @@ def _load_entity(cursor, schema_name: str, table_name: str, contract: pa.Schema,
     )
     rows = 0
     for path in files:
-        data = _conformed(pq.read_table(path), schema, path)
+        data = _conformed(storage.read_table(path), schema, storage.uri(path))
         buffer = io.BytesIO()
         pa_csv.write_csv(data, buffer, pa_csv.WriteOptions(include_header=False))
         buffer.seek(0)
@@ -299,19 +410,19 @@ def _load_entity(cursor, schema_name: str, table_name: str, contract: pa.Schema,
     return rows
 
 
-def _conformed(data: pa.Table, schema: pa.Schema, path: Path) -> pa.Table:
+def _conformed(data: pa.Table, schema: pa.Schema, filename: str) -> pa.Table:
     """The file's columns in the contract's order and types; a column the file predates is NULL
     (as read_parquet's union_by_name gives it), one the contract does not know is left out."""
     columns = []
     for field in schema:
         if field.name == FILENAME:
-            columns.append(pa.array([str(path)] * data.num_rows, pa.string()))
+            columns.append(pa.array([filename] * data.num_rows, pa.string()))
         elif field.name in data.column_names:
             try:
                 columns.append(data.column(field.name).cast(field.type))
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 raise PostgresWarehouseError(
-                    f"{path}: column {field.name} ({data.schema.field(field.name).type}) does not fit the landing "
+                    f"{filename}: column {field.name} ({data.schema.field(field.name).type}) does not fit the landing "
                     f"contract's {field.type}: {exc}. Re-land the partition or fix extractors/schemas.py."
                 ) from exc
         else:

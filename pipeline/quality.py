@@ -23,6 +23,7 @@ from expectations.runner import QualityGateError, ValidationSummary, Validator, 
 from pipeline.config import PipelineConfig
 from pipeline.landing import RunContext
 from pipeline.paths import PROJECT_ROOT, DataPaths
+from pipeline.postgres_warehouse import PostgresSettings
 
 logger = logging.getLogger(__name__)
 
@@ -148,26 +149,30 @@ def run_landing_gate(config: PipelineConfig, paths: DataPaths, ctx: RunContext) 
             + f"\nData Docs: {paths.data_docs_index}\n"
             "Fix the cause (a platform change, a bad file, a bug), then rerun the day: it lands again."
         )
-        moved = quarantine_partition(source, entity, day, reason, paths.landing, paths.quarantine)
+        moved = quarantine_partition(source, entity, day, reason, paths.landing, paths.landing_quarantine)
         if moved is not None:
             logger.error("quarantined %s/%s for %s to %s", source, entity, day, moved)
             outcome.quarantined.append(moved)
     return outcome
 
 
-def run_mart_gate(config: PipelineConfig, paths: DataPaths) -> GateOutcome:
+def run_mart_gate(
+    config: PipelineConfig, paths: DataPaths, built: Path | PostgresSettings | None = None
+) -> GateOutcome:
+    """Validate every mart of tonight's build (default: the build of the configured warehouse
+    target, see pipeline.warehouse.build_location) and reconcile its totals with the inputs."""
     from expectations import marts
     from expectations.reconciliation import expected_totals, mart_totals
     from expectations.runner import validate_warehouse_table
+    from pipeline.warehouse import build_location
 
+    built = built or build_location(paths)
     validator = Validator(paths)
     outcome = GateOutcome("mart")
     for table, factory in marts.SUITES.items():
-        outcome.summaries.append(
-            validate_warehouse_table(validator, paths.build_warehouse, table, factory(config.quality))
-        )
-    first, last, reported = mart_totals(paths.build_warehouse)
-    expected = expected_totals(paths.landing, SEEDS, first, last)
+        outcome.summaries.append(validate_warehouse_table(validator, built, table, factory(config.quality)))
+    first, last, reported = mart_totals(built)
+    expected = expected_totals(paths.local_landing(), SEEDS, first, last)
     frame = pd.DataFrame(
         [
             {

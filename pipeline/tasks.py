@@ -172,9 +172,12 @@ def mart_gate(logical_date: datetime, run_id: str = "manual", paths: DataPaths |
     config = load_config()
     paths = paths or data_paths()
     ctx = _context(config, logical_date, run_id)
-    outcome = run_mart_gate(config, paths)
+    from pipeline.warehouse import build_location
+
+    built = build_location(paths)
+    outcome = run_mart_gate(config, paths, built)
     finish(outcome, config, paths, ctx, "mart_gate")
-    append_to_warehouse(paths.build_warehouse, outcome.results_file)
+    append_to_warehouse(built, outcome.results_file)
     return outcome.counts()
 
 

@@ -20,11 +20,15 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import postgres_warehouse
 from pipeline.config import PipelineConfig
 from pipeline.paths import PROJECT_ROOT, DataPaths
 from pipeline.postgres_warehouse import PostgresSettings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +62,66 @@ def warehouse_target(target: str | None = None) -> str:
     return chosen
 
 
+def build_location(
+    paths: DataPaths, target: str | None = None, postgres: PostgresSettings | None = None
+) -> Path | PostgresSettings:
+    """Where tonight's build is, for the mart gate: `build.duckdb`, or the PostgreSQL build schema."""
+    if warehouse_target(target) == "postgres":
+        settings = postgres or PostgresSettings.from_environment()
+        return settings.with_schema(postgres_warehouse.build_schema(settings.schema))
+    return paths.build_warehouse
+
+
+def published_location(
+    paths: DataPaths, target: str | None = None, postgres: PostgresSettings | None = None
+) -> Path | PostgresSettings:
+    """Where the published warehouse is, for readers: `marketing.duckdb`, or the PostgreSQL schema."""
+    if warehouse_target(target) == "postgres":
+        return postgres or PostgresSettings.from_environment()
+    return paths.published_warehouse
+
+
+def read_table(where: Path | PostgresSettings, table: str) -> pa.Table:
+    """Every row of a table or view of a warehouse (a DuckDB file, or a PostgreSQL schema) as Arrow."""
+    if isinstance(where, PostgresSettings):
+        return postgres_warehouse.read_table(where, table)
+    import duckdb
+    import pyarrow as pa
+
+    with duckdb.connect(str(where), read_only=True) as connection:
+        arrow = connection.sql(f'select * from "{table}"').arrow()
+    # DuckDB 2 hands a record batch reader; earlier versions a table.
+    return arrow.read_all() if isinstance(arrow, pa.RecordBatchReader) else arrow
+
+
+def query(where: Path | PostgresSettings, sql: str) -> list[tuple]:
+    """The rows of one query in SQL both targets speak."""
+    if isinstance(where, PostgresSettings):
+        return postgres_warehouse.query(where, sql)
+    import duckdb
+
+    with duckdb.connect(str(where), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def append_rows(where: Path | PostgresSettings, table: str, rows: pa.Table) -> None:
+    """Insert an Arrow table's rows into `table`, matching columns by name (extra columns are left out)."""
+    if isinstance(where, PostgresSettings):
+        postgres_warehouse.append_rows(where, table, rows)
+        return
+    import duckdb
+
+    with duckdb.connect(str(where)) as connection:
+        columns = {name for (name,) in connection.execute(f'select column_name from (describe "{table}")').fetchall()}
+        incoming = rows.select([name for name in rows.column_names if name in columns])
+        connection.register("incoming", incoming)
+        connection.execute(f'insert into "{table}" by name select * from incoming')
+
+
 def dbt_environment(paths: DataPaths, warehouse: Path, postgres: PostgresSettings | None = None) -> dict[str, str]:
     """The variables dbt/profiles.yml and the sources read (to be laid over a process environment)."""
     return {
-        "PIPELINE_LANDING_DIR": str(paths.landing),
+        "PIPELINE_LANDING_DIR": str(paths.local_landing()),
         "DBT_DUCKDB_PATH": str(warehouse),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         # dbt's anonymous usage events would try the network on every command.

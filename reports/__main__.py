@@ -19,6 +19,7 @@ from pipeline.paths import data_paths
 
 
 def _build(args: argparse.Namespace) -> int:
+    from pipeline.warehouse import published_location
     from reports.build import build_report
     from reports.periods import latest_covered_period, period_starting
     from reports.queries import WarehouseMissingError, data_range
@@ -33,7 +34,7 @@ def _build(args: argparse.Namespace) -> int:
     except ReportRequestError as exc:
         print(exc, file=sys.stderr)
         return 1
-    warehouse = args.warehouse or data_paths().published_warehouse
+    warehouse = args.warehouse or published_location(data_paths())
     try:
         _, data_through = data_range(warehouse)
     except WarehouseMissingError:

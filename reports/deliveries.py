@@ -11,14 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import pyarrow.parquet as pq
-
 from extractors.schemas import REPORT_DELIVERIES
+from pipeline import storage
 from pipeline.landing import RunContext, write_partition
 from reports.periods import ReportPeriod
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
+
+    from pipeline.landing import Root
 
 SOURCE = "pipeline"
 ENTITY = "report_deliveries"
@@ -49,8 +53,8 @@ def record_delivery(
     message_id: str | None,
     run_id: str,
     tz: ZoneInfo,
-    landing_root: Path,
-) -> Path:
+    landing_root: Root,
+) -> ObjectStoragePath:
     """Land one delivery row; the partition is the delivery day in the organisation's timezone."""
     now = datetime.now(UTC)
     row = {
@@ -72,13 +76,13 @@ def record_delivery(
     return write_partition(SOURCE, ENTITY, part, [row], REPORT_DELIVERIES, ctx, landing_root)
 
 
-def deliveries(landing_root: Path, report: str | None = None) -> list[Delivery]:
+def deliveries(landing_root: Root, report: str | None = None) -> list[Delivery]:
     """Every recorded delivery (of one report), oldest first."""
-    folder = landing_root / SOURCE / ENTITY
+    folder = storage.location(landing_root) / SOURCE / ENTITY
     prefix = f"{report}." if report else ""
     out = []
-    for path in sorted(folder.glob(f"date=*/{prefix}*.parquet")):
-        for row in pq.read_table(path).to_pylist():
+    for path in sorted(folder.glob(f"date=*/{prefix}*.parquet"), key=str):
+        for row in storage.read_table(path).to_pylist():
             if report is None or row["report_name"] == report:
                 out.append(
                     Delivery(
@@ -94,7 +98,7 @@ def deliveries(landing_root: Path, report: str | None = None) -> list[Delivery]:
     return sorted(out, key=lambda delivery: delivery.delivered_at)
 
 
-def done(landing_root: Path, report: str, period: ReportPeriod) -> Delivery | None:
+def done(landing_root: Root, report: str, period: ReportPeriod) -> Delivery | None:
     """The first delivery that settled this report's period (sent, or skipped for lack of data)."""
     for delivery in deliveries(landing_root, report):
         if (delivery.period_start, delivery.period_end) == (period.start, period.end):

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.config import PipelineConfig, ReportDefinition, ReportFilter
+from pipeline.postgres_warehouse import PostgresSettings
 from reports import formatting as fmt
 from reports.periods import ReportPeriod
 
@@ -454,9 +455,31 @@ def account_names(config: PipelineConfig) -> dict[str, str]:
     return {account.id: account.name for source in API_SOURCES for account in source.accounts(config)}
 
 
-def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+# What the report queries read: the marts and seeds they name, and every extract's source.
+REPORT_TABLES = sorted(
+    {"campaigns", "channels", "fct_channel_daily", "mart_social_posts", "source_freshness"}
+    | {spec.source for spec in EXTRACT_SPECS}
+)
+
+
+def connect(warehouse: Path | PostgresSettings) -> duckdb.DuckDBPyConnection:
     """Open the published warehouse read-only (the nightly publish replaces it by a rename, so a
-    report keeps reading the file it opened)."""
+    report keeps reading the file it opened). On the PostgreSQL target, the tables the reports
+    read are copied, in one snapshot, into an in-memory DuckDB database, so the same queries run
+    on either target."""
+    if isinstance(warehouse, PostgresSettings):
+        from pipeline import postgres_warehouse
+
+        try:
+            tables = postgres_warehouse.read_tables(warehouse, REPORT_TABLES)
+        except postgres_warehouse.PostgresWarehouseError as exc:
+            raise WarehouseMissingError(f"no published warehouse in {warehouse}: {exc}") from exc
+        connection = duckdb.connect()
+        for name, table in tables.items():
+            connection.register(f"{name}__arrow", table)
+            connection.execute(f'create table "{name}" as select * from "{name}__arrow"')
+            connection.unregister(f"{name}__arrow")
+        return connection
     if not Path(warehouse).exists():
         raise WarehouseMissingError(
             f"no published warehouse at {warehouse}: run the nightly DAG (or `make demo`) first"
@@ -464,13 +487,13 @@ def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(warehouse), read_only=True)
 
 
-def data_range(warehouse: Path) -> tuple[date | None, date | None]:
+def data_range(warehouse: Path | PostgresSettings) -> tuple[date | None, date | None]:
     """First and last day in fct_channel_daily."""
     with connect(warehouse) as connection:
         return connection.execute("select min(date_day), max(date_day) from fct_channel_daily").fetchone()
 
 
-def period_totals(warehouse: Path, period: ReportPeriod, report_filter: ReportFilter) -> Totals:
+def period_totals(warehouse: Path | PostgresSettings, period: ReportPeriod, report_filter: ReportFilter) -> Totals:
     """The period's totals for the filter (what "skip if no data" looks at)."""
     condition, params = filter_sql(report_filter, "channel", "campaign_id")
     with connect(warehouse) as connection:

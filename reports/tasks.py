@@ -77,6 +77,7 @@ def plan(
     params: `report` (one definition's name; empty = all), `resend` (send even if the period was
     sent), `period_start` (a day inside the period to send; empty = the period the schedule last
     fired for)."""
+    from pipeline.warehouse import published_location
     from reports.deliveries import SKIPPED_NO_DATA, done, record_delivery
     from reports.queries import WarehouseMissingError, data_range, period_totals
 
@@ -87,7 +88,7 @@ def plan(
     definitions = [definition_named(config, params["report"])] if params.get("report") else config.reports
     tz = config.organisation.tz
     try:
-        _, data_through = data_range(paths.published_warehouse)
+        _, data_through = data_range(published_location(paths))
     except WarehouseMissingError as exc:
         logger.warning("no report is due yet: %s", exc)
         return []
@@ -121,7 +122,7 @@ def plan(
             continue
         if (
             definition.skip_if_no_data
-            and not period_totals(paths.published_warehouse, period, definition.filter).has_activity
+            and not period_totals(published_location(paths), period, definition.filter).has_activity
         ):
             logger.info(
                 "report %s for %s: no data for its filter, skipped (skip_if_no_data)", definition.name, period.label
@@ -148,13 +149,14 @@ def plan(
 
 @fail_fast
 def build(job: Mapping, paths: DataPaths | None = None, config: PipelineConfig | None = None) -> dict:
+    from pipeline.warehouse import published_location
     from reports.build import build_report
 
     config = config or load_config()
     paths = paths or data_paths()
     definition = definition_named(config, job["report"])
     built = build_report(
-        definition, ReportPeriod.from_dict(job["period"]), paths.published_warehouse, reports_root(paths), config
+        definition, ReportPeriod.from_dict(job["period"]), published_location(paths), reports_root(paths), config
     )
     return {**built.as_dict(), "trigger": job["trigger"]}
 

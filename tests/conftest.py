@@ -77,9 +77,7 @@ def roi_env(tmp_path_factory):
     the tests that share it rely on it as built."""
     from extractors import facebook_pages, ga4, meta_ads
     from extractors.http import ApiEndpoint
-    from pipeline import tasks, warehouse
     from pipeline.config import load_config
-    from pipeline.demo import stage_inboxes
     from pipeline.extraction_log import logged_extraction
     from pipeline.landing import RunContext
     from pipeline.windows import partition_date_for
@@ -118,15 +116,23 @@ def roi_env(tmp_path_factory):
                             paths.landing,
                         )
                     )
-        stage_inboxes(config, paths, ctx.partition_date)
-        for inbox in ("traditional_media", "call_tracking"):
-            tasks.extract_inbox(inbox, ROI_LOGICAL_DATE, "manual__roi")
-
-        tasks.landing_gate(ROI_LOGICAL_DATE, "manual__roi", paths)
-        warehouse.build(paths, config, ctx.partition_date, docs=False)
-        tasks.mart_gate(ROI_LOGICAL_DATE, "manual__roi", paths)
-        tasks.publish(paths)
+        finish_roi_night(paths, config, ctx.partition_date, "manual__roi")
         yield paths, ctx
+
+
+def finish_roi_night(paths, config, day, run_id: str) -> None:
+    """The rest of a roi_env night once the API extracts landed: the inboxes staged and landed,
+    the landing gate, the build (without docs), the mart gate and the publish."""
+    from pipeline import tasks, warehouse
+    from pipeline.demo import stage_inboxes
+
+    stage_inboxes(config, paths, day)
+    for inbox in ("traditional_media", "call_tracking"):
+        tasks.extract_inbox(inbox, ROI_LOGICAL_DATE, run_id)
+    tasks.landing_gate(ROI_LOGICAL_DATE, run_id, paths)
+    warehouse.build(paths, config, day, docs=False)
+    tasks.mart_gate(ROI_LOGICAL_DATE, run_id, paths)
+    tasks.publish(paths)
 
 
 def _sandbox_token(platform: str) -> str:

@@ -35,7 +35,8 @@ MANIFEST = Path(os.environ.get("COSMOS_DBT_MANIFEST", DBT_PROJECT_DIR / "target"
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 
 DBT_ENV = {
-    "PIPELINE_LANDING_DIR": os.environ.get("PIPELINE_LANDING_DIR", str(data_paths().landing)),
+    # A local landing zone (the benchmark reads the one a bench night landed).
+    "PIPELINE_LANDING_DIR": os.environ.get("PIPELINE_LANDING_DIR", str(data_paths().root / "landing")),
     # Never the product's build file by default: a benchmark must not clobber the nightly build.
     "DBT_DUCKDB_PATH": os.environ.get("DBT_DUCKDB_PATH", str(data_paths().warehouse_dir / "cosmos_build.duckdb")),
     "DO_NOT_TRACK": "1",

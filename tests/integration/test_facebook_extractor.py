@@ -13,7 +13,6 @@ import sys
 import time
 from datetime import date, timedelta
 
-import pyarrow.parquet as pq
 import pytest
 import requests
 
@@ -26,6 +25,7 @@ from extractors.http import (
     GraphThrottledError,
     TokenExpiredError,
 )
+from pipeline import storage
 from pipeline.config import FacebookPages, HttpSettings, Windows, load_config
 from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files
 from pipeline.paths import PROJECT_ROOT
@@ -71,7 +71,7 @@ def landed(entity: str, day: date = PARTITION) -> list[dict]:
     """The landed rows of one partition (every page), lineage columns left out, in a stable order."""
     rows = []
     for path in partition_files(SOURCE, entity, day):
-        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in pq.read_table(path).to_pylist()]
+        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in storage.read_table(path).to_pylist()]
     return sorted(rows, key=lambda r: tuple(str(v) for v in r.values()))
 
 

@@ -8,7 +8,6 @@ import math
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
-import pyarrow.parquet as pq
 import pytest
 
 from expectations.landing_ga4 import SUITES, suites_for
@@ -16,6 +15,7 @@ from expectations.runner import Validator, validate_landing_partition
 from extractors.ga4 import SOURCE, extract_account, parse_page
 from extractors.http import ApiEndpoint, PermissionDeniedError, ResponseError, ThrottledError, TokenExpiredError
 from extractors.schemas import GA4_KEY_EVENTS, GA4_SESSIONS
+from pipeline import storage
 from pipeline.config import GoogleAnalytics, HttpSettings, load_config
 from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files, write_partition
 from pipeline.windows import DateWindow
@@ -77,7 +77,7 @@ def _order(row: dict) -> tuple[str, ...]:
 def landed(entity: str, day: date = PARTITION) -> list[dict]:
     rows = []
     for path in partition_files(SOURCE, entity, day):
-        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in pq.read_table(path).to_pylist()]
+        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in storage.read_table(path).to_pylist()]
     return sorted(rows, key=_order)
 
 

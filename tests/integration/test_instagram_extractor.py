@@ -7,11 +7,11 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-import pyarrow.parquet as pq
 import pytest
 
 from extractors.http import ApiEndpoint, GraphInvalidParameterError, TokenExpiredError
 from extractors.instagram import ACCOUNT_INSIGHTS_BACKFILL_DAYS, SOURCE, extract_account
+from pipeline import storage
 from pipeline.config import HttpSettings, Instagram, Windows, load_config
 from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files
 from pipeline.windows import DateWindow
@@ -50,7 +50,7 @@ def run(
 def landed(entity: str, day: date = PARTITION) -> list[dict]:
     rows = []
     for path in partition_files(SOURCE, entity, day):
-        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in pq.read_table(path).to_pylist()]
+        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in storage.read_table(path).to_pylist()]
     return sorted(rows, key=lambda r: tuple(str(v) for v in r.values()))
 
 

@@ -9,7 +9,6 @@ import math
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
-import pyarrow.parquet as pq
 import pytest
 
 from extractors.http import (
@@ -20,6 +19,7 @@ from extractors.http import (
     TokenExpiredError,
 )
 from extractors.linkedin import SOURCE, ApiVersionNotActiveError, LinkedInClient, extract_account
+from pipeline import storage
 from pipeline.config import ConfigError, HttpSettings, LinkedIn, Windows, load_config
 from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files
 from sandbox.linkedin import DEFAULT_TOKEN, LinkedInSandbox, LinkedInWorld, minimum_calls
@@ -81,7 +81,7 @@ def run(
 def landed(entity: str, day: date = PARTITION) -> list[dict]:
     rows = []
     for path in partition_files(SOURCE, entity, day):
-        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in pq.read_table(path).to_pylist()]
+        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in storage.read_table(path).to_pylist()]
     return sorted(rows, key=lambda r: tuple(str(v) for v in r.values()))
 
 

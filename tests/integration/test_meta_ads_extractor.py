@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pyarrow.parquet as pq
 import pytest
 
 from expectations.landing_meta_ads import SUITES
@@ -30,6 +29,7 @@ from extractors.meta_ads import (
     parse_rows,
 )
 from extractors.schemas import META_ADS_ACTIONS, META_ADS_INSIGHTS
+from pipeline import storage
 from pipeline.config import HttpSettings, MetaAds, load_config
 from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files, write_partition
 from sandbox.meta_ads import AD_ACCOUNT_ID, DEFAULT_TOKEN, MetaAdsSandbox, MetaAdsWorld
@@ -106,7 +106,7 @@ def run(
 def landed(data_dir, entity: str, day: date = PARTITION) -> list[dict]:
     rows = []
     for path in partition_files(SOURCE, entity, day, data_dir.landing):
-        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in pq.read_table(path).to_pylist()]
+        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in storage.read_table(path).to_pylist()]
     return rows
 
 

@@ -16,7 +16,7 @@ from expectations.runner import QualityGateError
 from extractors.facebook_pages import extract_page
 from extractors.http import ApiEndpoint
 from extractors.traditional_media import land_inbox
-from pipeline import tasks, warehouse
+from pipeline import storage, tasks, warehouse
 from pipeline.config import load_config
 from pipeline.extraction_log import logged_extraction
 from pipeline.landing import RunContext, partition_files
@@ -99,7 +99,7 @@ def test_staging_keeps_every_landed_day(pipeline_env):
     """The landing layout's `date=` folders must not shadow the files' own date columns."""
     paths, _, ctx = pipeline_env
     landed = pa.concat_tables(
-        pq.read_table(path)
+        storage.read_table(path)
         for path in partition_files("facebook_pages", "page_insights", ctx.partition_date, paths.landing)
     )
     expected = len({(r["page_id"], r["metric"], r["date"]) for r in landed.to_pylist()})
@@ -129,7 +129,7 @@ def test_staff_and_media_costs_reconcile_with_their_inputs(pipeline_env):
         staff_out, media_out = connection.execute(
             "select sum(staff_cost), sum(media_spend) from fct_channel_daily"
         ).fetchone()
-    plan = pq.read_table(partition_files("traditional_media", "placements", ctx.partition_date, paths.landing)[0])
+    plan = storage.read_table(partition_files("traditional_media", "placements", ctx.partition_date, paths.landing)[0])
     started = [
         row["spend"]
         for row in plan.to_pylist()
@@ -143,10 +143,12 @@ def test_staff_and_media_costs_reconcile_with_their_inputs(pipeline_env):
 def test_bad_landing_partition_stops_at_the_gate_and_keeps_the_published_warehouse(pipeline_env, tmp_path):
     paths, _, ctx = pipeline_env
     published_before = paths.published_warehouse.read_bytes()
-    target = partition_files("facebook_pages", "page_insights", ctx.partition_date, paths.landing)[0]
+    target = storage.local_path(
+        partition_files("facebook_pages", "page_insights", ctx.partition_date, paths.landing)[0]
+    )
     backup = tmp_path / "backup.parquet"
     shutil.copy(target, backup)
-    table = pq.read_table(target)
+    table = storage.read_table(storage.location(target))
     values = table.column("value").to_pylist()
     values[0] = -42
     pq.write_table(
@@ -162,13 +164,15 @@ def test_bad_landing_partition_stops_at_the_gate_and_keeps_the_published_warehou
         assert "not published" in message
         assert paths.published_warehouse.read_bytes() == published_before
         # The partition left the landing zone for the quarantine, with the reason beside it.
-        quarantined = paths.quarantine / "facebook_pages" / "page_insights" / f"date={ctx.partition_date}"
+        quarantined = storage.local_path(paths.landing_quarantine) / "facebook_pages" / "page_insights"
+        quarantined /= f"date={ctx.partition_date}"
         assert not target.exists() and (quarantined / target.name).exists()
         reason = (quarantined / "REASON.txt").read_text()
         assert "expect_column_values_to_be_between on value" in reason and "rerun the day" in reason
     finally:
         # Put the whole partition back (the gate quarantined every page's file of it).
-        quarantined = paths.quarantine / "facebook_pages" / "page_insights" / f"date={ctx.partition_date}"
+        quarantined = storage.local_path(paths.landing_quarantine) / "facebook_pages" / "page_insights"
+        quarantined /= f"date={ctx.partition_date}"
         for path in quarantined.glob("*.parquet"):
             shutil.move(path, target.parent / path.name)
         shutil.copy(backup, target)

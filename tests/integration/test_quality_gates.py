@@ -16,23 +16,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import pytest
 import yaml
 from airflow.sdk.exceptions import AirflowFailException
 
 from expectations.runner import QualityGateError
-from pipeline import tasks
+from pipeline import storage, tasks
 from pipeline.alerts import on_task_failure
 from pipeline.landing import partition_files
 from pipeline.paths import PROJECT_ROOT, DataPaths
 from tests.conftest import ROI_LOGICAL_DATE, Mailbox
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
 
 HISTORY_NIGHTS = 6
 
@@ -68,12 +70,12 @@ class Night:
     def published_digest(self) -> str:
         return hashlib.sha256(self.paths.published_warehouse.read_bytes()).hexdigest()
 
-    def today(self, source: str, entity: str) -> Path:
+    def today(self, source: str, entity: str) -> ObjectStoragePath:
         return partition_files(source, entity, self.day, self.paths.landing)[0]
 
     def rewrite(self, source: str, entity: str, change: Callable[[pa.Table], pa.Table]) -> None:
         path = self.today(source, entity)
-        pq.write_table(change(pq.read_table(path)), path)
+        storage.write_table(change(storage.read_table(path)), path)
 
     def alerts(self) -> tuple[list[str], list[str]]:
         """(email subjects and bodies, webhook texts) received so far."""
@@ -96,7 +98,7 @@ def night(roi_env, tmp_path, monkeypatch, mail_server, webhook):
     source_paths, ctx = roi_env
     paths = DataPaths(tmp_path / "data")
     shutil.copytree(source_paths.root, paths.root)
-    for folder in paths.landing.glob("*/*/date=" + ctx.partition_date.isoformat()):
+    for folder in storage.local_path(paths.landing).glob("*/*/date=" + ctx.partition_date.isoformat()):
         if folder.parts[-3] == "pipeline":
             continue
         for back in range(1, HISTORY_NIGHTS + 1):
@@ -336,7 +338,7 @@ def test_fault_matrix(name, night):
 
 def _results_are_recorded(night: Night, fault: Fault) -> None:
     files = partition_files("pipeline", "quality_results", night.day, night.paths.landing)
-    rows = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default").to_pylist()
+    rows = pa.concat_tables([storage.read_table(f) for f in files], promote_options="default").to_pylist()
     recorded = [
         r for r in rows if r["suite"] == fault.caught_by and not r["success"] and r["run_id"] == "scheduled__fault"
     ]
@@ -347,7 +349,7 @@ def test_a_quarantined_partition_lands_again_after_the_fix_and_the_history_keeps
     good = night.today("meta_ads", "ads_insights").read_bytes()
     negative_spend(night)
     assert run_night(night, "landing") == "landing_gate"
-    quarantine = night.paths.quarantine / "meta_ads" / "ads_insights" / f"date={night.day}"
+    quarantine = night.paths.landing_quarantine / "meta_ads" / "ads_insights" / f"date={night.day}"
     assert "expect_column_values_to_be_between on spend" in (quarantine / "REASON.txt").read_text()
     assert not partition_files("meta_ads", "ads_insights", night.day, night.paths.landing)
 

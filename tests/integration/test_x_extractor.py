@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
-import pyarrow.parquet as pq
 import pytest
 
 from extractors.http import (
@@ -23,6 +22,7 @@ from extractors.http import (
     TokenExpiredError,
 )
 from extractors.x import PLATFORM, POST_METRICS, SOURCE, TOKEN_KIND, XClient, extract_account, post_snapshots
+from pipeline import storage
 from pipeline.config import HttpSettings, Windows, X, load_config
 from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files
 from sandbox.x import DEFAULT_TOKEN, TIMELINE_REACH, USER_ID, XSandbox, XWorld, minimum_calls
@@ -82,7 +82,7 @@ def landed(entity: str, day: date = PARTITION) -> list[dict]:
     """The landed rows of one partition, lineage columns left out, in a stable order."""
     rows = []
     for path in partition_files(SOURCE, entity, day):
-        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in pq.read_table(path).to_pylist()]
+        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in storage.read_table(path).to_pylist()]
     return sorted(rows, key=lambda r: tuple(str(v) for v in r.values()))
 
 

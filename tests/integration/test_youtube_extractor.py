@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
-import pyarrow.parquet as pq
 import pytest
 
 from extractors.http import (
@@ -21,6 +20,7 @@ from extractors.http import (
     TokenExpiredError,
 )
 from extractors.youtube import ANALYTICS_LAG_DAYS, SOURCE, YouTubeClient, extract_account
+from pipeline import storage
 from pipeline.config import HttpSettings, Windows, YouTube, load_config
 from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files
 from sandbox.youtube import DEFAULT_TOKEN, YouTubeSandbox, YouTubeWorld, minimum_calls, videos_window
@@ -89,7 +89,7 @@ def landed(entity: str, day: date = PARTITION) -> list[dict]:
     """The landed rows of one partition (every channel), lineage columns left out, in a stable order."""
     rows = []
     for path in partition_files(SOURCE, entity, day):
-        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in pq.read_table(path).to_pylist()]
+        rows += [{k: v for k, v in r.items() if k not in LINEAGE} for r in storage.read_table(path).to_pylist()]
     return sorted(rows, key=lambda r: tuple(str(v) for v in r.values()))
 
 

@@ -3,13 +3,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
-import pyarrow.parquet as pq
 import pytest
 
 from extractors.call_tracking import CallLogError, land_inbox, validate_file
 from extractors.inbox import InboxFileError
 from extractors.schemas import CALL_TRACKING_CALLS
 from extractors.traditional_media import MediaPlanError
+from pipeline import storage
 from pipeline.landing import RunContext, partition_files, write_partition
 from pipeline.paths import DataPaths
 
@@ -34,10 +34,10 @@ def run(dirs, run_id="manual__1"):
 
 def landed(dirs):
     files = partition_files("call_tracking", "calls", DAY, dirs[2])
-    assert [f.relative_to(dirs[2]).as_posix() for f in files] == [
+    assert [f.relative_to(storage.location(dirs[2])).as_posix() for f in files] == [
         "call_tracking/calls/date=2026-04-02/call_log.parquet"
     ]
-    return pq.read_table(files[0])
+    return storage.read_table(files[0])
 
 
 def copy(name, inbox):

@@ -9,11 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
-import pyarrow.parquet as pq
 import pytest
 
 from extractors.inbox import CellError, parse_count, parse_date, parse_money, parse_phone, parse_ratio
 from extractors.traditional_media import MediaPlanError, land_inbox
+from pipeline import storage
 from pipeline.landing import RunContext, partition_files
 
 DAY = date(2026, 4, 2)
@@ -47,7 +47,7 @@ def run(dirs):
 
 def landed(dirs) -> dict[str, dict]:
     [file] = partition_files("traditional_media", "placements", DAY, dirs[2])
-    return {row["placement_id"]: row for row in pq.read_table(file).to_pylist()}
+    return {row["placement_id"]: row for row in storage.read_table(file).to_pylist()}
 
 
 def quarantined(dirs, name) -> str:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-import pyarrow.parquet as pq
-
+from pipeline import storage
 from pipeline.landing import LINEAGE_FIELDS
 from reports.deliveries import (
     ENTITY,
@@ -45,11 +44,11 @@ def _record(landing, period=WEEK, status=SENT, trigger="scheduled", report="week
 
 def test_a_delivery_lands_one_file_with_the_schema_and_lineage(tmp_path):
     path = _record(tmp_path)
-    assert path.parent.parent == tmp_path / SOURCE / ENTITY
+    assert path.parent.parent == storage.location(tmp_path) / SOURCE / ENTITY
     assert path.parent.name.startswith("date=") and path.name.startswith(
         "weekly_social_performance.2026-11-09_2026-11-15."
     )
-    table = pq.read_table(path)
+    table = storage.read_table(path)
     assert table.schema.names == REPORT_DELIVERIES.names + [field.name for field in LINEAGE_FIELDS]
     row = table.to_pylist()[0]
     assert row["recipients"] == 2 and row["files"] == 6 and row["formats"] == "pdf,xlsx,csv"

@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from extractors.schemas import TRADITIONAL_MEDIA_PLACEMENTS
 from extractors.traditional_media import MediaPlanError, land_inbox, validate_file
+from pipeline import storage
 from pipeline.landing import RunContext, partition_files
 from pipeline.paths import DataPaths
 
@@ -39,7 +39,7 @@ def run(dirs, run_id="manual__1"):
 def landed(dirs):
     files = partition_files("traditional_media", "placements", DAY, dirs[2])
     assert [f.name for f in files] == ["media_plan.parquet"]
-    return pq.read_table(files[0])
+    return storage.read_table(files[0])
 
 
 def copy(name, inbox):
@@ -142,7 +142,7 @@ def test_the_landing_suite_passes_the_landed_plan(dirs, tmp_path):
     copy(Q2, dirs[0])
     run(dirs)
     validator = Validator(DataPaths(tmp_path))
-    assert validator.paths.landing == dirs[2]
+    assert validator.paths.landing == storage.location(dirs[2])
 
     summary = validate_landing_partition(validator, "traditional_media", "placements", DAY, SUITES["placements"])
 
