@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.dbt_targets import measure as measure_targets
 
         figures["dbt_targets"] = measure_targets(paths.root, partition_date + timedelta(days=1))
+        from benchmarks.landing_mirror import measure as measure_mirror
+
+        figures["landing_mirror"] = measure_mirror(paths.root)
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(json.dumps(figures, indent=2, default=str))
@@ -193,6 +196,15 @@ def render(figures: dict) -> str:
             "",
             "```",
             json.dumps(figures["dbt_targets"], indent=2, default=str),
+            "```",
+            "",
+        ]
+    if "landing_mirror" in figures:
+        lines += [
+            "## Landing zone on object storage: the local mirror DuckDB reads",
+            "",
+            "```",
+            json.dumps(figures["landing_mirror"], indent=2, default=str),
             "```",
             "",
         ]
