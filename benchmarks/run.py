@@ -172,6 +172,14 @@ def gate_seconds(paths: DataPaths, day) -> dict[str, float]:
     return dict(rows)
 
 
+# Figures rendered as JSON under their heading, in this order.
+JSON_SECTIONS = [
+    ("dbt_targets", "dbt build: DuckDB vs PostgreSQL (same landing files)"),
+    ("landing_mirror", "Landing zone on object storage: the local mirror DuckDB reads"),
+    ("dbt_strategies", "dbt: one build task vs Cosmos model tasks"),
+]
+
+
 def render(figures: dict) -> str:
     lines = [f"# Nightly pipeline benchmark (sandbox scale {figures['scale']})", ""]
     for label in ("first night (90-day backfill)", "next night (incremental)"):
@@ -190,33 +198,9 @@ def render(figures: dict) -> str:
             "",
         ]
     lines += [f"Peak RSS of the largest process: {figures['peak_rss_mb_largest_process']} MB", ""]
-    if "dbt_targets" in figures:
-        lines += [
-            "## dbt build: DuckDB vs PostgreSQL (same landing files)",
-            "",
-            "```",
-            json.dumps(figures["dbt_targets"], indent=2, default=str),
-            "```",
-            "",
-        ]
-    if "landing_mirror" in figures:
-        lines += [
-            "## Landing zone on object storage: the local mirror DuckDB reads",
-            "",
-            "```",
-            json.dumps(figures["landing_mirror"], indent=2, default=str),
-            "```",
-            "",
-        ]
-    if "dbt_strategies" in figures:
-        lines += [
-            "## dbt: one build task vs Cosmos model tasks",
-            "",
-            "```",
-            json.dumps(figures["dbt_strategies"], indent=2, default=str),
-            "```",
-            "",
-        ]
+    for key, heading in JSON_SECTIONS:
+        if key in figures:
+            lines += [f"## {heading}", "", "```", json.dumps(figures[key], indent=2, default=str), "```", ""]
     return "\n".join(lines)
 
 
