@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 LANDING_URL_ENV = "PIPELINE_LANDING_URL"
 LANDING_CONN_ENV = "PIPELINE_LANDING_CONN_ID"
 
-_VERSION_KEYS = ("ETag", "mtime", "LastModified", "updated", "last_modified", "created")
 # Schemes DuckDB and the operating system read as plain local paths. (pyarrow is imported where
 # it is used: DAG files import pipeline.paths, and must parse without it.)
 _LOCAL_SCHEMES = ("file", "")
+# What filesystems report as an object's version: local and memory, S3, GCS, Azure.
+_VERSION_KEYS = ("ETag", "mtime", "LastModified", "updated", "last_modified", "created")
 
 
 class StorageError(RuntimeError):
@@ -90,7 +91,8 @@ def parquet_file(path: ObjectStoragePath) -> pq.ParquetFile:
     local = local_path(path)
     if local is not None:
         return pq.ParquetFile(local)
-    # Footers are small: read the object once rather than hold a remote handle open.
+    # The whole object, once: a partition is one account-day, small, and a ParquetFile over a
+    # remote handle would keep a connection open for as long as it lives.
     with path.open("rb") as handle:
         return pq.ParquetFile(pa.BufferReader(handle.read()))
 
@@ -176,7 +178,6 @@ def local_copy(root: ObjectStoragePath, mirror: Path) -> Path:
         relative = name.removeprefix(prefix).lstrip("/")
         if info.get("type") != "file" or not relative.endswith(".parquet") or "/." in f"/{relative}":
             continue
-        # What each filesystem reports as an object's version (local, S3, GCS, Azure, memory).
         version = next((str(info[key]) for key in _VERSION_KEYS if info.get(key)), "")
         stamp = [info.get("size"), version]
         current[relative] = stamp
