@@ -156,17 +156,13 @@ def run_landing_gate(config: PipelineConfig, paths: DataPaths, ctx: RunContext) 
     return outcome
 
 
-def run_mart_gate(
-    config: PipelineConfig, paths: DataPaths, built: Path | PostgresSettings | None = None
-) -> GateOutcome:
-    """Validate every mart of tonight's build (default: the build of the configured warehouse
-    target, see pipeline.warehouse.build_location) and reconcile its totals with the inputs."""
+def run_mart_gate(config: PipelineConfig, paths: DataPaths, built: Path | PostgresSettings) -> GateOutcome:
+    """Validate every mart of tonight's build (a DuckDB file or a PostgreSQL schema, see
+    pipeline.warehouse.build_location) and reconcile its totals with the inputs."""
     from expectations import marts
     from expectations.reconciliation import expected_totals, mart_totals
     from expectations.runner import validate_warehouse_table
-    from pipeline.warehouse import build_location
 
-    built = built or build_location(paths)
     validator = Validator(paths)
     outcome = GateOutcome("mart")
     for table, factory in marts.SUITES.items():

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -101,18 +102,29 @@ def write_table(table: pa.Table, target: ObjectStoragePath) -> None:
     """Write `table` so that a reader sees the previous object or the whole new one."""
     import pyarrow.parquet as pq
 
+    _write(target, lambda handle: pq.write_table(table, handle))
+
+
+def write_text(text: str, target: ObjectStoragePath) -> None:
+    _write(target, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def _write(target: ObjectStoragePath, write: Callable[[BinaryIO], object]) -> None:
+    """Write a file whole: an object in place (a store shows it once its upload completes); a
+    local file under a temporary name, renamed over the target."""
     local = local_path(target)
     if local is None:
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("wb") as handle:
-            pq.write_table(table, handle)
+            write(handle)
         return
     local.parent.mkdir(parents=True, exist_ok=True)
     # Dot-prefixed so that `*.parquet` globs (dbt sources, the gate) never pick it up.
     tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}.tmp")
     try:
-        pq.write_table(table, tmp)
-        with open(tmp, "rb") as handle:
+        with open(tmp, "wb") as handle:
+            write(handle)
+            handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, local)
     finally:
@@ -120,18 +132,6 @@ def write_table(table: pa.Table, target: ObjectStoragePath) -> None:
     # Temporaries left by a crashed earlier attempt at the same file.
     for leftover in local.parent.glob(f".{local.name}.*.tmp"):
         leftover.unlink(missing_ok=True)
-
-
-def write_text(text: str, target: ObjectStoragePath) -> None:
-    local = local_path(target)
-    if local is None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        return
-    local.parent.mkdir(parents=True, exist_ok=True)
-    tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, local)
 
 
 def move(source: ObjectStoragePath, target: ObjectStoragePath) -> None:
