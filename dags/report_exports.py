@@ -5,7 +5,7 @@ Scheduled reports for marketers (PDF snapshot, XLSX workbook, CSV extracts), as 
 `reports:` in `config/pipeline.yml`, built from the **published** warehouse (read-only).
 
 Runs on each definition's schedule (cron in the organisation's timezone, e.g. Mondays 07:00) and
-whenever the nightly DAG publishes the warehouse (the `marketing_warehouse` Asset), so a report
+whenever the nightly DAG publishes the warehouse (the `published_marketing_warehouse` Asset), so a report
 whose period the warehouse did not cover yet at its scheduled time goes out right after the
 publish.
 
@@ -44,9 +44,15 @@ PUBLISHED_WAREHOUSE = published_warehouse()
     tags=["marketing", "reports"],
     params={
         "resend": Param(False, type="boolean", description="Send even if the period was already sent."),
-        "report": Param("", type="string", description="Only this report (a definition name); empty = all."),
+        # Nullable with None defaults: Airflow's trigger form requires every field whose type excludes
+        # "null", and an empty text field is sent as null, so "" defaults kept Trigger disabled.
+        "report": Param(
+            None, type=["null", "string"], description="Only this report (a definition name); empty = all."
+        ),
         "period_start": Param(
-            "", type="string", description="A day in the period to send (YYYY-MM-DD); empty = the latest period."
+            None,
+            type=["null", "string"],
+            description="A day in the period to send (YYYY-MM-DD); empty = the latest period.",
         ),
     },
     default_args=dag_default_args(CONFIG),
@@ -56,7 +62,9 @@ def report_exports():
     def plan(params=None, dag_run=None, run_id=None) -> list[dict]:
         from reports.tasks import plan
 
-        return plan(dag_run.run_after, params, run_id)
+        # The instant the run stands for: its logical date (a cron run's fire time, the date given to a
+        # manual run or to `airflow dags test`), else when it was queued (Asset-triggered runs have none).
+        return plan(dag_run.logical_date or dag_run.run_after, params, run_id)
 
     @task(map_index_template="{{ task.op_kwargs['job']['report'] }}")
     def build(job: dict) -> dict:

@@ -25,6 +25,17 @@ def volume_suite(quality: Quality) -> gx.ExpectationSuite:
     )
 
 
+def snapshot_volume_suite(quality: Quality) -> gx.ExpectationSuite:
+    band = quality.snapshot_volume
+    return gx.ExpectationSuite(
+        name="landing.snapshot_volume",
+        expectations=[
+            warning(gxe.ExpectColumnValuesToBeBetween(column="ratio", min_value=band.warn_below)),
+            critical(gxe.ExpectColumnValuesToBeBetween(column="ratio", min_value=band.fail_below)),
+        ],
+    )
+
+
 def lifetime_suite(quality: Quality) -> gx.ExpectationSuite:
     return gx.ExpectationSuite(
         name="landing.lifetime_metrics",

@@ -240,12 +240,58 @@ def _sql_list(values: list[str]) -> str:
     return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
 
 
-def impressions(landing_root: Path, seeds_dir: Path, first: date, last: date) -> int:
+def _post_impressions_through(
+    landing_root: Path,
+    source: str,
+    snapshots: str,
+    posts: str,
+    post_column: str,
+    metrics: list[str],
+    last: date,
+    tz: str,
+) -> int:
+    """A post's impressions on the days up to `last`, as int_social_post_daily attributes them: its
+    first snapshot to its publication day (or the day read, if earlier), every later snapshot to
+    the day it was read, each adding its increase over the highest value so far; so the days up to
+    `last` add up to the highest value among the snapshots attributed to them. Snapshots read
+    after `last` (a later night's, when an earlier day is rerun) count only as a first snapshot
+    of a post published by `last`."""
+    published = {
+        post: created
+        for post, created in _landed(
+            landing_root,
+            source,
+            posts,
+            f"select {post_column}, cast(timezone('{tz}', min(created_time)) as date) from landed group by all",
+        )
+    }
+    total = 0
+    for post, first_read, highest_read_by_last, first_value in _landed(
+        landing_root,
+        source,
+        snapshots,
+        f"select {post_column}, min(as_of_date), max(value) filter (where as_of_date <= '{last}'), "
+        "arg_min(value, as_of_date) from (select * from landed "
+        f"where metric in ({_sql_list(metrics)}) qualify row_number() over "
+        f"(partition by {post_column}, metric, as_of_date order by {_LANDED} desc, _extracted_at desc) = 1) "
+        f"group by {post_column}",
+    ):
+        if post not in published:
+            continue
+        if first_read <= last:
+            total += highest_read_by_last or 0
+        elif published[post] <= last:
+            total += first_value or 0
+    return total
+
+
+def impressions(landing_root: Path, seeds_dir: Path, first: date, last: date, tz: str) -> int:
     """Impressions of the days first..last: paid (ads insights), traditional (gross impressions per
-    metrics.md §5, spread over the flight like spend) and organic: each post's highest lifetime
-    impressions (its daily increases add up to it) plus account-level daily impressions. Organic
-    post impressions are only comparable over the whole reporting calendar (a post's history
-    before it was first read sits on its publication day)."""
+    metrics.md §5, spread over the flight like spend) and organic: the posts' lifetime impressions
+    as attributed to the days up to `last` (the run date, where the reporting calendar ends),
+    plus account-level daily impressions. `tz` is the organisation's timezone (a post's
+    publication day). Organic post impressions are only comparable over the whole reporting
+    calendar (a post's history before it was first read sits on its publication day)."""
     total = 0
     for (value,) in _landed(
         landing_root,
@@ -275,22 +321,10 @@ def impressions(landing_root: Path, seeds_dir: Path, first: date, last: date) ->
                 total += gross - share * (len(days) - 1) if index == len(days) - 1 else share
     post_metrics = _metric_map(seeds_dir, "post", "impressions")
     for platform, (source, snapshots, posts, post_column) in _POST_SNAPSHOTS.items():
-        if not post_metrics.get(platform):
-            continue
-        known_posts = {
-            row[0] for row in _landed(landing_root, source, posts, f"select distinct {post_column} from landed")
-        }
-        for post, value in _landed(
-            landing_root,
-            source,
-            snapshots,
-            f"select {post_column}, max(value) from (select * from landed "
-            f"where metric in ({_sql_list(post_metrics[platform])}) qualify row_number() over "
-            f"(partition by {post_column}, metric, as_of_date order by {_LANDED} desc, _extracted_at desc) = 1) "
-            f"group by {post_column}",
-        ):
-            if post in known_posts and value is not None:
-                total += value
+        if post_metrics.get(platform):
+            total += _post_impressions_through(
+                landing_root, source, snapshots, posts, post_column, post_metrics[platform], last, tz
+            )
     account_metrics = _metric_map(seeds_dir, "account", "impressions")
     for platform, (source, entity, account_column) in _ACCOUNT_DAILY.items():
         if not account_metrics.get(platform):
@@ -345,20 +379,28 @@ def conversions(landing_root: Path, seeds_dir: Path, first: date, last: date) ->
     return total
 
 
-def expected_totals(landing_root: Path, seeds_dir: Path, first: date, last: date) -> dict[str, Decimal]:
-    """What the marts must add up to over the whole reporting calendar (first..last)."""
+def expected_totals(
+    landing_root: Path, seeds_dir: Path, first: date, last: date, tz: str | None = None
+) -> dict[str, Decimal]:
+    """What the marts must add up to over the whole reporting calendar (first..last, `last` being
+    the run date the build was told), read from the landing files the build reads. `tz`: the
+    organisation's timezone (default: config/pipeline.yml's)."""
+    if tz is None:
+        from pipeline.config import load_config
+
+        tz = load_config().organisation.timezone
     investment = expected_investment(landing_root, seeds_dir, first, last)
     return {
         "media_spend": investment.media_spend,
         "total_investment": investment.total,
-        "impressions": Decimal(impressions(landing_root, seeds_dir, first, last)),
+        "impressions": Decimal(impressions(landing_root, seeds_dir, first, last, tz)),
         "conversions": Decimal(conversions(landing_root, seeds_dir, first, last)),
     }
 
 
 def mart_totals(where: Path | PostgresSettings) -> tuple[date, date, dict[str, Decimal]]:
     """The reporting calendar of a built warehouse (a DuckDB file or a PostgreSQL schema) and what
-    its marts add up to over it."""
+    its marts add up to over it. The calendar ends on the run date dbt was given (`run_date`)."""
     from pipeline import warehouse
 
     [(first, last)] = warehouse.query(where, "select min(date_day), max(date_day) from int_reporting_calendar")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from expectations.runner import ValidationSummary
 from extractors.schemas import QUALITY_RESULTS
 from pipeline import storage
-from pipeline.landing import RunContext, write_partition
+from pipeline.landing import RunContext, partition_dir, write_partition
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -52,6 +52,10 @@ def rows_for(summaries: list[ValidationSummary], gate: str, ctx: RunContext) -> 
 def record(summaries: list[ValidationSummary], gate: str, ctx: RunContext, landing_root: Root) -> ObjectStoragePath:
     """Land one gate run's results (a new file per run: reruns add history, never replace it)."""
     part = f"{gate}__{ctx.extracted_at:%Y%m%dT%H%M%S%f}"
+    # Each gate run writes a new name, so a killed run's temporary is never swept by a rewrite of
+    # the same file: sweep this gate's for the day. One gate of a kind validates a day at a time
+    # (it follows that day's extractions), so no live writer's temporary is among them.
+    storage.remove_temporaries(partition_dir(SOURCE, ENTITY, ctx.partition_date, landing_root), f"{gate}__*.parquet")
     return write_partition(SOURCE, ENTITY, part, rows_for(summaries, gate, ctx), QUALITY_RESULTS, ctx, landing_root)
 
 

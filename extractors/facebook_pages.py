@@ -7,20 +7,33 @@ expired token, say) leaves the previous partitions as they were.
 Calls are kept to the minimum the API's paging allows: page metrics in groups per call and up to
 90 days per call, posts 100 per page, post insights for 50 posts per call through the multi-id
 lookup. A metric the API rejects is found by asking for the failing group's metrics one at a time,
-dropped with a warning and not asked for again during the run."""
+dropped with a warning and not asked for again during the run.
+
+Days of page insights are Pacific days, not the organisation's: the API closes the value for day D
+at D+1 00:00 America/Los_Angeles (`end_time` 07:00 or 08:00 UTC), so the landed `date` is read
+from `end_time` in that zone and `since`/`until` are Pacific midnights (`extractors.graph_days`).
+An `end_time` off a Pacific midnight is landed on the Pacific day it closes, with a warning.
+
+Counts the API leaves out land as NULL, never as 0: a `reactions` or `comments` edge without its
+`summary.total_count` is what a token without `pages_read_engagement` gets, and 0 would read as
+silence. `shares` is the exception: the Graph API omits it for a post nobody shared, so it lands 0
+when the same post's reaction and comment summaries came back (engagement was readable), NULL
+otherwise. A post seen twice while paging (a post published meanwhile shifts the pages) lands once,
+as last seen."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from extractors.graph_days import graph_time, insights_midnight, measured_day
 from extractors.http import ApiEndpoint, GraphClient, GraphInvalidParameterError
 from extractors.schemas import FACEBOOK_PAGE_INSIGHTS, FACEBOOK_POST_SNAPSHOTS, FACEBOOK_POSTS
 from pipeline.config import Account, FacebookPages, HttpSettings, Windows
@@ -58,15 +71,6 @@ def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 def _local_midnight(day: date, tz: ZoneInfo) -> int:
     """Unix timestamp of the local midnight starting `day`."""
     return int(datetime.combine(day, clock_time(), tzinfo=tz).timestamp())
-
-
-def _graph_time(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
-
-
-def _measured_day(end_time: str, tz: ZoneInfo) -> date:
-    """A daily value's `end_time` is the end of the local day it measures."""
-    return (_graph_time(end_time).astimezone(tz) - timedelta(seconds=1)).date()
 
 
 def _count(value: Any, what: str) -> int | None:
@@ -141,16 +145,19 @@ class MetricRequests:
 
 
 def page_insights(
-    client: GraphClient, page_id: str, metrics: MetricRequests, window: DateWindow, tz: ZoneInfo
+    client: GraphClient, page_id: str, metrics: MetricRequests, window: DateWindow
 ) -> Iterator[dict[str, Any]]:
-    """Daily page insights for every day of `window`, one record per metric and day."""
+    """Daily page insights for every (Pacific) day of `window`, one record per metric and day."""
     for chunk in window.chunks(MAX_INSIGHTS_DAYS):
-        request = partial(_page_insights_call, client, page_id, chunk, tz)
+        request = partial(_page_insights_call, client, page_id, chunk)
         # Not paginated: the insights `paging.next` is always present and points at the next window.
         for response in metrics.fetch(request):
+            off_midnight: list[str] = []
             for series in response.get("data", []):
                 for value in series.get("values", []):
-                    day = _measured_day(value["end_time"], tz)
+                    day, on_midnight = measured_day(value["end_time"])
+                    if not on_midnight:
+                        off_midnight.append(f"{series['name']} {value['end_time']}")
                     if chunk.start <= day <= chunk.end:
                         yield {
                             "page_id": page_id,
@@ -159,16 +166,25 @@ def page_insights(
                             "date": day,
                             "value": _count(value.get("value"), f"{page_id} {series['name']} {day}"),
                         }
+            if off_midnight:
+                logger.warning(
+                    "Facebook page %s: %d daily insights values of %s..%s have an end_time that is not a midnight "
+                    "in America/Los_Angeles (e.g. %s); they are landed on the Pacific day that end_time closes, "
+                    "which may be off by one. Check how the Graph API version in use dates page insights.",
+                    page_id,
+                    len(off_midnight),
+                    chunk.start,
+                    chunk.end,
+                    ", ".join(off_midnight[:3]),
+                )
 
 
-def _page_insights_call(
-    client: GraphClient, page_id: str, chunk: DateWindow, tz: ZoneInfo, metrics: list[str]
-) -> dict[str, Any]:
+def _page_insights_call(client: GraphClient, page_id: str, chunk: DateWindow, metrics: list[str]) -> dict[str, Any]:
     params = {
         "metric": ",".join(metrics),
         "period": "day",
-        "since": _local_midnight(chunk.start, tz),
-        "until": _local_midnight(chunk.end + timedelta(days=1), tz),
+        "since": insights_midnight(chunk.start),
+        "until": insights_midnight(chunk.end + timedelta(days=1)),
     }
     return client.get(f"/{page_id}/insights", params)
 
@@ -186,17 +202,31 @@ def posts(client: GraphClient, page_id: str, window: DateWindow, tz: ZoneInfo) -
             yield {
                 "page_id": page_id,
                 "post_id": post["id"],
-                "created_time": _graph_time(post["created_time"]),
+                "created_time": graph_time(post["created_time"]),
                 "message": post.get("message"),
                 "permalink_url": post.get("permalink_url"),
-                "reactions": _summary_total(post, "reactions"),
-                "comments": _summary_total(post, "comments"),
-                "shares": (post.get("shares") or {}).get("count", 0),  # omitted by the API when 0
+                **_engagement_counts(post),
             }
 
 
-def _summary_total(post: dict[str, Any], edge: str) -> int:
-    return ((post.get(edge) or {}).get("summary") or {}).get("total_count", 0)
+def _engagement_counts(post: dict[str, Any]) -> dict[str, int | None]:
+    """The listing's counts; NULL where the answer does not say (see the module docstring)."""
+    counts: dict[str, int | None] = {
+        edge: _count(((post.get(edge) or {}).get("summary") or {}).get("total_count"), f"{post['id']} {edge}")
+        for edge in ("reactions", "comments")
+    }
+    readable = counts["reactions"] is not None and counts["comments"] is not None
+    shares = (post.get("shares") or {}).get("count")
+    counts["shares"] = _count(shares, f"{post['id']} shares") if shares is not None else (0 if readable else None)
+    return counts
+
+
+def last_seen(rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """One row per `key` value, the last one seen, in the order the values were first seen."""
+    kept: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        kept[row[key]] = row
+    return list(kept.values())
 
 
 def post_snapshots(
@@ -273,8 +303,8 @@ def extract_page(
     )
     # Everything is fetched before anything is landed: a failure leaves earlier partitions intact.
     with GraphClient(endpoint, http, sleep=sleep) as client:
-        insight_rows = list(page_insights(client, page_id, page_metrics, window, tz))
-        post_rows = list(posts(client, page_id, posts_window, tz))
+        insight_rows = list(page_insights(client, page_id, page_metrics, window))
+        post_rows = last_seen(posts(client, page_id, posts_window, tz), "post_id")
         snapshot_rows = list(post_snapshots(client, post_rows, post_metrics, ctx.partition_date))
 
     landed = land_entities(

@@ -8,8 +8,13 @@ Pages, Instagram, Marketing API) keys retries on the Graph `error.code` (throttl
 HTTP 400/403 with a code, not as 429), honours `estimated_time_to_regain_access`, and follows
 `paging.next` until it is absent.
 
+Every paging loop of every platform goes through `ApiClient.pages`, which refuses to follow a
+cursor it has already followed and stops after `max_pages_per_edge` pages, so an API that links
+back to a page already read fails the extraction at once instead of requesting forever.
+
 The access token travels only in the Authorization header: never in a URL, a log line or an
-error message."""
+error message. It comes from the endpoint's credentials (extractors/auth.py), which renew it
+before it expires; a token the platform rejects mid-run is renewed once and the call repeated."""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 
@@ -48,6 +53,9 @@ class ApiEndpoint:
     token_kind: str = "Page access token"
     # Platform-specific settings from the connection's extra (e.g. a second base URL).
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # What mints the access token (extractors/auth.py); None: `token` as it is. Shared by the
+    # endpoints `replace` derives from this one, so one refresh serves every client of a connection.
+    credentials: Any = field(default=None, repr=False, compare=False)
 
 
 class ApiError(RuntimeError):
@@ -128,6 +136,21 @@ class ResponseError(ApiError):
     """The response body is not the JSON the platform promises."""
 
 
+class UnreadableBodyError(ResponseError):
+    """A 2xx answer whose body is not valid JSON: cut short on the way (a dropped proxy or load
+    balancer connection), so asking again usually gets the whole answer."""
+
+    retryable = True
+
+
+class PagingLoopError(ApiError):
+    """A paged edge linked back to a page already read, or went on past `max_pages_per_edge`
+    pages: reading on would never end, and asking again tonight gets the same links."""
+
+
+Cursor = str | int
+
+
 # The Graph API's names for the shared errors.
 GraphApiError = ApiError
 GraphPermissionError = PermissionDeniedError
@@ -135,6 +158,12 @@ GraphInvalidParameterError = InvalidParameterError
 GraphThrottledError = ThrottledError
 GraphTransientError = TransientError
 GraphResponseError = ResponseError
+
+
+def _shown(cursor: str) -> str:
+    # Cursors and links can be long: their start names the edge, their end holds what changes from
+    # page to page (Graph puts `after` last), so both are kept.
+    return repr(cursor if len(cursor) <= 200 else f"{cursor[:60]}...{cursor[-140:]}")
 
 
 def retry_delay(attempt: int, wait_seconds: float, settings: HttpSettings) -> float:
@@ -214,6 +243,15 @@ def without_access_token(url: str) -> tuple[str, list[tuple[str, str]]]:
     return parts.path, params
 
 
+def tokenless_link(url: Any) -> str | None:
+    """A paging URL as `path?query` without its host and access_token (None when there is no URL):
+    what is followed, compared and named in errors."""
+    if not isinstance(url, str) or not url:
+        return None
+    path, params = without_access_token(url)
+    return f"{path}?{urlencode(params)}" if params else path
+
+
 class ApiClient:
     """Requests against one platform endpoint with the shared retry loop. Subclasses say how the
     platform's errors and usage signals read (`error_for`, `observe`)."""
@@ -229,10 +267,14 @@ class ApiClient:
         self.settings = settings
         self._sleep = sleep
         self._slow_down = False
+        # Imported here: extractors.auth builds on this module's errors.
+        from extractors.auth import StaticToken
+
+        self.credentials = endpoint.credentials or StaticToken(endpoint.token, endpoint.connection_id)
         self._session = requests.Session()
-        self._session.headers.update(
-            {"Authorization": f"Bearer {endpoint.token}", "Accept": "application/json", **(headers or {})}
-        )
+        # The credentials set the Authorization header on every request, with a token refreshed when due.
+        self._session.auth = self.credentials
+        self._session.headers.update({"Accept": "application/json", **(headers or {})})
 
     def close(self) -> None:
         self._session.close()
@@ -253,6 +295,63 @@ class ApiClient:
         """Read the platform's usage signals; True asks the next call to wait a little."""
         return False
 
+    # -- paging -----------------------------------------------------------------------------
+
+    def pages(
+        self,
+        path: str,
+        fetch: Callable[[Cursor | None], dict[str, Any]],
+        next_cursor: Callable[[dict[str, Any], Cursor | None], Cursor | None],
+        items: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every page of the paged edge `path`, lazily: `fetch(None)` reads the first page,
+        `fetch(cursor)` a later one, and `next_cursor(page, cursor)` says where the page after
+        `page` (read with `cursor`) is, None after the last.
+
+        A cursor already followed is refused, and so is a page past `max_pages_per_edge`, with a
+        PagingLoopError: an API that links back to a page already read would be read forever.
+        One exception: a page whose `items` came back empty and that links to itself is asked
+        again, up to `max_retries` times in a row, since nothing of it has been read yet."""
+        ceiling = self.settings.max_pages_per_edge
+        followed: dict[str, int] = {}  # cursor -> number of the page it was followed to
+        cursor: Cursor | None = None
+        number, empty_again = 1, 0
+        while True:
+            page = fetch(cursor)
+            yield page
+            following = next_cursor(page, cursor)
+            if following is None or following == "":
+                return
+            key = str(following)
+            empty_self_link = cursor is not None and key == str(cursor) and items is not None and not items(page)
+            empty_again = empty_again + 1 if empty_self_link else 0
+            if key in followed and not (empty_self_link and empty_again <= self.settings.max_retries):
+                again = f"; it came back empty {empty_again} times in a row" if empty_again else ""
+                raise self._paging_error(
+                    path,
+                    f"the next link of page {number} points back at page {followed[key]}, already read "
+                    f"(cursor {_shown(key)}){again}",
+                    "Nothing was landed for this account. Rerun the task later; if the loop persists, "
+                    f"report the looping edge to {self.endpoint.platform}'s developer support.",
+                )
+            if number >= ceiling:
+                raise self._paging_error(
+                    path,
+                    f"page {number} still links to a next page (cursor {_shown(key)}), and "
+                    f"http.max_pages_per_edge is {ceiling}",
+                    "Nothing was landed for this account. If the account really holds that much, raise "
+                    "http.max_pages_per_edge in config/pipeline.yml; otherwise the API is paging without "
+                    f"end: rerun later and report the edge to {self.endpoint.platform}'s developer support.",
+                )
+            number += 1
+            followed.setdefault(key, number)
+            cursor = following
+
+    def _paging_error(self, path: str, what: str, todo: str) -> PagingLoopError:
+        return PagingLoopError(
+            f"{self.endpoint.platform} {path}: {what}; stopped paging. {todo}", message=what, path=path
+        )
+
     # -- the shared loop --------------------------------------------------------------------
 
     def request(
@@ -269,7 +368,7 @@ class ApiClient:
         for attempt in range(retries + 1):
             self._pace()
             try:
-                return self._send(method, url, path, params, json_body)
+                return self._authorised(method, url, path, params, json_body)
             except ApiError as exc:
                 if not exc.retryable:
                     raise
@@ -298,6 +397,29 @@ class ApiClient:
             )
             self._sleep(seconds)
 
+    def _authorised(
+        self, method: str, url: str, path: str, params: list[tuple[str, Any]], json_body: Any
+    ) -> dict[str, Any]:
+        """`_send`, repeated once with a new access token when the platform says the one sent has
+        expired (an hour-long Google token runs out in the middle of a night)."""
+        from extractors.auth import TokenRefreshError
+
+        try:
+            return self._send(method, url, path, params, json_body)
+        except TokenRefreshError:
+            raise
+        except TokenExpiredError:
+            if not self.credentials.invalidate():
+                raise
+        logger.info(
+            "%s rejected the access token of connection '%s' on %s %s: fetched a new one, repeating the call",
+            self.endpoint.platform,
+            self.endpoint.connection_id,
+            method,
+            path,
+        )
+        return self._send(method, url, path, params, json_body)
+
     def _send(self, method: str, url: str, path: str, params: list[tuple[str, Any]], json_body: Any) -> dict[str, Any]:
         try:
             response = self._session.request(
@@ -310,6 +432,8 @@ class ApiClient:
             body = response.json()
         except ValueError:
             body = None
+            if 200 <= response.status_code < 300:
+                raise self._unreadable(method, path, response) from None
         error = self.error_for(response, body, path)
         if error is not None:
             if isinstance(error, TokenExpiredError):
@@ -336,13 +460,23 @@ class ApiClient:
             )
         return body
 
+    def _unreadable(self, method: str, path: str, response: requests.Response) -> UnreadableBodyError:
+        return UnreadableBodyError(
+            f"{self.endpoint.platform} {method} {path}: HTTP {response.status_code} with a body that is not valid "
+            f"JSON ({len(response.content)} bytes, cut short on the way?): {response.text[:200]!r}. If it persists, "
+            f"rerun the task later and check the network or proxy between the workers and "
+            f"{urlsplit(self.endpoint.base_url).netloc or self.endpoint.base_url}.",
+            path=path,
+            http_status=response.status_code,
+        )
+
     def _token_error(self, error: ApiError) -> TokenExpiredError:
         endpoint = self.endpoint
         codes = f"{error.code}/{error.subcode}" if error.subcode is not None else f"{error.code}"
         return TokenExpiredError(
             f"{endpoint.platform} rejected the token of Airflow connection '{endpoint.connection_id}' "
             f"(code {codes}: {error.message}). Re-authorise connection {endpoint.connection_id}: "
-            f"generate a new {endpoint.token_kind} and update the connection.",
+            f"{self.credentials.rejected_advice(endpoint.token_kind)}",
             message=error.message,
             code=error.code,
             subcode=error.subcode,
@@ -364,14 +498,19 @@ class GraphClient(ApiClient):
         """Every page of a cursor-paged edge, following `paging.next` until it is absent.
 
         Not for insights: their `paging.next` always points at the next time window."""
-        page = self.get(path, params)
-        yield page
-        while next_url := (page.get("paging") or {}).get("next"):
+
+        def fetch(link: Cursor | None) -> dict[str, Any]:
             # Only the path and query are taken from the link: the token is sent to the configured
             # host alone, and never as a URL parameter.
-            next_path, next_params = without_access_token(next_url)
-            page = self.request("GET", next_path, next_params)
-            yield page
+            return self.get(path, params) if link is None else self.request("GET", *without_access_token(str(link)))
+
+        edge = f"/{self.endpoint.api_version}/{path.lstrip('/')}"
+        return self.pages(
+            edge,
+            fetch,
+            lambda page, _: tokenless_link((page.get("paging") or {}).get("next")),
+            items=lambda page: page.get("data"),
+        )
 
     def error_for(self, response: requests.Response, body: Any, path: str) -> ApiError | None:
         if isinstance(body, dict) and isinstance(body.get("error"), dict):

@@ -1,12 +1,26 @@
 """Tabular inboxes: folders where people drop spreadsheets (the media plan, the call-tracking export)
 that the pipeline checks cell by cell and lands as one snapshot.
 
-Every run reads each `.csv` and `.xlsx` file of the inbox (spreadsheet lock files `~$…` and dot
-files are skipped; any other file is logged and ignored, with a hint to save old `.xls` workbooks as
-`.xlsx`) and lands the rows of all valid files together as one partition, so a rerun of a day
-replaces that day's snapshot. A file with any problem is moved to
-`<quarantine>/<source>/date=<partition day>/` with `<file>.reason.txt` beside it saying what to fix;
-the run lands the valid files and then raises, so the task alerts.
+Every run reads each `.csv` and `.xlsx` file of the inbox and lands the rows of all valid files
+together as one partition, so a rerun of a day replaces that day's snapshot.
+- A file is taken once complete (`pipeline.config.InboxSettle`): at once when `<file>.done` was
+  written after it, else once it has not changed for `settle_seconds` (unless the inbox requires
+  markers). Names of files being written (`.filepart`, `.part`, `.partial`, `.crdownload`, `.tmp`),
+  spreadsheet lock files `~$…` and dot files are never read. A file not complete yet stays in the
+  inbox and holds back the whole snapshot (a snapshot without it would be a smaller one).
+- A file with any problem, or of a type that is not read (`.xls`, `.ods`, `.numbers`, `.txt`…), is
+  moved to `<quarantine>/<source>/date=<partition day>/` with `<file>.reason.txt` beside it saying
+  what to fix; the valid files land and then the run raises, so the task alerts.
+- When no file can land (none, one still being written, all quarantined) nothing lands: the source
+  keeps its last snapshot and is stale, instead of landing an empty snapshot the warehouse would
+  read as an emptied plan. With nothing bad, `InboxNotReady` says why.
+- Rules the landing gate checks on the snapshot are checked here first, on each row, so a bad file
+  is named with its row: e.g. no call after the day the file was taken (`Inbox.not_after_run_day`).
+
+CSV files are read in batches of BATCH_ROWS records, so memory stays flat whatever the file's
+length; the cells of a batch written the plain way (ISO dates, E.164 numbers, digits) are read
+column-wise (`Inbox.check_plain_rows`), every other row cell by cell, with the same results and
+messages. A workbook is read whole (Excel sheets stop at 1,048,576 rows).
 
 Reading a file:
 - CSV must be UTF-8 ("CSV UTF-8" in Excel). In a workbook the sheet read is the one named like the
@@ -33,6 +47,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import itertools
 import logging
 import math
 import os
@@ -40,16 +55,19 @@ import re
 import shutil
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline import storage
+from pipeline.config import InboxSettle
 from pipeline.landing import RunContext, write_partition
 
 log = logging.getLogger(__name__)
@@ -195,6 +213,7 @@ class Table:
     columns: list[str]
     rows: list[Row]
     problems: list[Problem]
+    sheet: str | None = None  # workbooks: the sheet read
 
 
 @dataclass
@@ -214,25 +233,27 @@ class _Grid:
         return f"{_column_letter(index)}{number}" if self.sheet is not None else None
 
 
-def read_table(path: Path, sheet: str, required: Iterable[str], optional: Iterable[str] = ()) -> Table:
-    """Read a CSV or XLSX file whose header must hold the `required` columns and may hold the `optional` ones."""
-    grid, problems = _read_xlsx(path, sheet) if path.suffix.lower() == ".xlsx" else _read_csv(path)
+def read_xlsx_table(path: Path, sheet: str, required: tuple[str, ...], optional: tuple[str, ...]) -> Table:
+    """Read a workbook whose header must hold the `required` columns and may hold the `optional` ones.
+    A workbook is read whole (openpyxl needs it for merged cells and saved formula results); Excel
+    sheets stop at 1,048,576 rows."""
+    grid, problems = _read_xlsx(path, sheet)
     if problems:
         return Table([], [], problems)
-    return _table(grid, tuple(required), tuple(optional))
+    return _table(grid, required, optional)
 
 
-def _read_csv(path: Path) -> tuple[_Grid, list[Problem]]:
-    grid = _Grid(path.name, None, [])
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            grid.rows = [(reader.line_num, cells) for cells in reader]
-    except UnicodeDecodeError:
-        return grid, [Problem(path.name, "the file is not UTF-8 text; save it as 'CSV UTF-8'.")]
-    except csv.Error as exc:
-        return grid, [Problem(path.name, f"the file is not valid CSV ({exc}).")]
-    return grid, []
+def _csv_records(handle) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) per record; the line is where the record ends, as csv counts it."""
+    reader = csv.reader(handle)
+    for cells in reader:
+        yield reader.line_num, cells
+
+
+def _csv_problem(path: Path, exc: Exception) -> Problem:
+    if isinstance(exc, UnicodeDecodeError):
+        return Problem(path.name, "the file is not UTF-8 text; save it as 'CSV UTF-8'.")
+    return Problem(path.name, f"the file is not valid CSV ({exc}).")
 
 
 def _read_xlsx(path: Path, wanted: str) -> tuple[_Grid, list[Problem]]:
@@ -292,7 +313,7 @@ def _table(grid: _Grid, required: tuple[str, ...], optional: tuple[str, ...]) ->
     if problems:
         return Table(header.columns, [], problems)
     _mark_merged_data_cells(grid, header.number)
-    return Table(header.columns, _data_rows(grid, header), [])
+    return Table(header.columns, _data_rows(grid, header), [], grid.sheet)
 
 
 @dataclass(frozen=True)
@@ -330,8 +351,14 @@ def _find_header(grid: _Grid, required: tuple[str, ...], optional: tuple[str, ..
 
 
 def _header_problems(
-    grid: _Grid, header: _Header, required: tuple[str, ...], optional: tuple[str, ...]
+    grid: _Grid,
+    header: _Header,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    unnamed_values: dict[int, tuple[int, int]] | None = None,
 ) -> list[Problem]:
+    """What is wrong with the header. `unnamed_values` maps each column without a name to the first
+    data row holding a value in it, (data row, line or sheet row); None: look for them in the grid."""
     known = required + optional
     problems: list[Problem] = []
     seen: set[str] = set()
@@ -353,14 +380,14 @@ def _header_problems(
     )
 
     # A column without a name is tolerated while it is empty (a spacer column, a stray trailing comma).
-    data = list(enumerate(grid.rows[header.index + 1 :], start=1))
+    if unnamed_values is None:
+        unnamed_values = {}
+        for data_row, (number, values) in enumerate(grid.rows[header.index + 1 :], start=1):
+            _note_unnamed_values(header, data_row, number, values, unnamed_values)
     for index, name in enumerate(header.columns):
         if name:
             continue
-        first = next(
-            ((n, number) for n, (number, values) in data if index < len(values) and not _is_empty(values[index])),
-            None,
-        )
+        first = unnamed_values.get(index)
         if first is not None:
             data_row, number = first
             where = f"cell {grid.cell(index, number)}" if grid.sheet is not None else f"row {data_row} (line {number})"
@@ -384,6 +411,14 @@ def _header_problems(
     return problems
 
 
+def _note_unnamed_values(
+    header: _Header, data_row: int, number: int, values: list[Any], found: dict[int, tuple[int, int]]
+) -> None:
+    for index, name in enumerate(header.columns):
+        if not name and index not in found and index < len(values) and not _is_empty(values[index]):
+            found[index] = (data_row, number)
+
+
 def _mark_merged_data_cells(grid: _Grid, header_number: int) -> None:
     """A merged cell among the data holds its value in its first cell only: the first cell reports the
     merge and the cells it covers are left out of the checks. Merged empty cells are only formatting."""
@@ -401,34 +436,41 @@ def _mark_merged_data_cells(grid: _Grid, header_number: int) -> None:
 
 
 def _data_rows(grid: _Grid, header: _Header) -> list[Row]:
-    rows: list[Row] = []
+    rows = []
     for data_row, (number, values) in enumerate(grid.rows[header.index + 1 :], start=1):
-        if _is_blank(values):
-            continue  # e.g. trailing empty rows of a spreadsheet export
-        if grid.sheet is None:
-            row = Row(grid.file, data_row, number, None, {})
-        else:
-            row = Row(grid.file, number, None, grid.sheet, {})
-        rows.append(row)
-        if len(values) > len(header.columns):
-            row.problem(
-                None,
-                f"the row has {len(values)} cells but the header has {len(header.columns)} columns; "
-                "look for an unquoted comma (e.g. a number written as 12,000).",
-            )
-            row.readable = False
-            continue
-        for index, name in enumerate(header.columns):
-            if not name:
-                continue
-            # A CSV row may stop short of the header (trailing empty cells left out): those cells are empty.
-            value = values[index] if index < len(values) else None
-            row.values[name] = value
-            if grid.sheet is not None:
-                row.cells[name] = grid.cell(index, number)
-            if isinstance(value, _Unreadable) and value.text is not None:
-                row.problem(name, value.text)
+        row = _data_row(grid, header.columns, data_row, number, values)
+        if row is not None:
+            rows.append(row)
     return rows
+
+
+def _data_row(grid: _Grid, columns: list[str], data_row: int, number: int, values: list[Any]) -> Row | None:
+    """One data row of the grid (None when it is blank), with the problems seen while reading it."""
+    if _is_blank(values):
+        return None  # e.g. trailing empty rows of a spreadsheet export
+    if grid.sheet is None:
+        row = Row(grid.file, data_row, number, None, {})
+    else:
+        row = Row(grid.file, number, None, grid.sheet, {})
+    if len(values) > len(columns):
+        row.problem(
+            None,
+            f"the row has {len(values)} cells but the header has {len(columns)} columns; "
+            "look for an unquoted comma (e.g. a number written as 12,000).",
+        )
+        row.readable = False
+        return row
+    for index, name in enumerate(columns):
+        if not name:
+            continue
+        # A CSV row may stop short of the header (trailing empty cells left out): those cells are empty.
+        value = values[index] if index < len(values) else None
+        row.values[name] = value
+        if grid.sheet is not None:
+            row.cells[name] = grid.cell(index, number)
+        if isinstance(value, _Unreadable) and value.text is not None:
+            row.problem(name, value.text)
+    return row
 
 
 def _header_name(value: Any) -> str:
@@ -644,16 +686,39 @@ def _check_north_american(shown: str, digits: str) -> None:
         )
 
 
+# Plain spellings read column-wise for a batch of CSV rows. Each gives exactly what its parser gives for
+# the cells it accepts, and null for any other cell, which then goes through the parser (and its message).
+_PLAIN_ISO_DATE = r"^[1-9]\d{3}-\d{2}-\d{2}$"  # years before 1000 go through parse_date
+_PLAIN_E164 = r"^\+(1[2-9]\d{2}[2-9]\d{6}|[2-9]\d{7,14})$"
+_PLAIN_COUNT = r"^\d{1,18}$"  # below 2**63
+
+
+def plain_dates(cells: pa.Array) -> pa.Array:
+    """YYYY-MM-DD cells of real calendar days as date32 (parse_date's result); null otherwise."""
+    plain = pc.if_else(pc.match_substring_regex(cells, _PLAIN_ISO_DATE), cells, pa.scalar(None, pa.string()))
+    stamps = pc.strptime(plain, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2026-02-30 over to March 2: a day that does not print back as written is not one.
+    real = pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), plain)
+    return pc.if_else(real, pc.cast(stamps, pa.date32()), pa.scalar(None, pa.date32()))
+
+
+def plain_phones(cells: pa.Array) -> pa.Array:
+    """Numbers already in E.164 that parse_phone keeps as they are; null otherwise."""
+    return pc.if_else(pc.match_substring_regex(cells, _PLAIN_E164), cells, pa.scalar(None, pa.string()))
+
+
+def plain_counts(cells: pa.Array) -> pa.Array:
+    """Whole numbers written as digits only, as int64; null otherwise."""
+    plain = pc.if_else(pc.match_substring_regex(cells, _PLAIN_COUNT), cells, pa.scalar(None, pa.string()))
+    return pc.cast(plain, pa.int64())
+
+
 @dataclass(frozen=True)
 class UniqueKey:
     """Columns whose values may appear once in a file and once across the files of the inbox."""
 
     columns: tuple[str, ...]
     rule: str  # said after a duplicate, e.g. "placement ids must be unique"
-
-    def value(self, record: dict[str, Any]) -> tuple[Any, ...] | None:
-        values = tuple(record[column] for column in self.columns)
-        return None if any(v is None for v in values) else values
 
     def describe(self, value: tuple[Any, ...]) -> str:
         return " with ".join(f"{column} {_shown(v)}" for column, v in zip(self.columns, value, strict=True))
@@ -668,21 +733,77 @@ class QuarantinedFile:
 
 @dataclass
 class InboxResult:
-    partition: Path
+    partition: Path | None  # None: nothing landed tonight, the source keeps its last snapshot
     files_landed: list[str] = field(default_factory=list)
     rows_landed: int = 0
     quarantined: list[QuarantinedFile] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # why each file not taken yet waits
+
+
+class InboxNotReady(RuntimeError):
+    """No file of the inbox could be landed tonight and none was bad: the inbox is empty or a file
+    is still being written. Not an error of the data: the source keeps its last snapshot (it shows
+    as stale) and the next run lands the inbox."""
+
+    def __init__(self, message: str, result: InboxResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+# Names copy tools and editors give a file while writing it (WinSCP .filepart, browsers and curl
+# .part, many tools .tmp): never read, whatever the settle rule.
+TEMPORARY_SUFFIXES = (".filepart", ".part", ".partial", ".crdownload", ".tmp")
+# `<file>.done`, written once `<file>` is complete, makes the inbox take the file at once.
+DONE_SUFFIX = ".done"
+
+
+def done_marker(path: Path) -> Path:
+    return path.with_name(path.name + DONE_SUFFIX)
+
+
+def waiting_reason(path: Path, settle: InboxSettle, now: datetime) -> str | None:
+    """Why `path` is not taken yet (None: it is complete). A file is complete when its `.done`
+    marker is there and not older than the file (an old marker does not vouch for a file written
+    again after it), or else, unless the inbox requires markers, once it has not changed for
+    `settle_seconds`: its mtime (and so its size) has been still that long."""
+    modified = path.stat().st_mtime
+    marker = done_marker(path)
+    if marker.is_file() and marker.stat().st_mtime >= modified:
+        return None
+    if settle.require_done_marker:
+        return (
+            f"{path.name} waits for its marker {marker.name}: this inbox takes a file once the marker "
+            "is written after it"
+        )
+    age = now.timestamp() - modified
+    if settle.settle_seconds and age < settle.settle_seconds:
+        changed = datetime.fromtimestamp(modified, UTC).isoformat(timespec="seconds")
+        return (
+            f"{path.name} changed {max(age, 0):.0f} s ago (at {changed}), it may still be being copied: it is taken once "
+            f"unchanged for {settle.settle_seconds} s, or at once when {marker.name} is written after it"
+        )
+    return None
 
 
 @dataclass
 class _Checked:
-    """What reading one file found: its records if it is valid, its problems, and the key values it
+    """What reading one file found: its rows if it is valid, its problems, and the key values it
     claims (even when invalid, so a duplicate across files does not depend on unrelated typos)."""
 
     path: Path
-    rows: list[dict[str, Any]]
+    rows: pa.Table | None  # None when the file has problems
     problems: list[Problem]
-    claims: list[dict[tuple[Any, ...], Row]]
+    claims: list[pa.Table]  # per unique key: the key columns, source_row and _line of each first use
+    locate: Callable[[int, int | None, str, str], Problem]
+    changed: bool = False  # the file changed while it was read
+
+
+# Rows of a CSV file checked at once: enough for column-wise reading, few enough to keep memory flat.
+BATCH_ROWS = 20_000
+# Rows found wrong column-wise (e.g. every call of an export after the run day) are listed up to
+# this many, then counted: the reason needs the first few, not a million.
+MAX_ROWS_REPORTED = 1_000
+_LINE = "_line"
 
 
 @dataclass(frozen=True)
@@ -703,129 +824,400 @@ class Inbox:
     check_row: Callable[[Row, dict[str, Any]], None]
     error: type[InboxFileError]
     unique: tuple[UniqueKey, ...] = ()
+    # Date columns that cannot be after the day the run covers, and the reason said after one that is.
+    not_after_run_day: tuple[str, ...] = ()
+    not_after_reason: str = ""
+    # A batch of CSV cells by column (text) -> the typed columns and the rows they settle: rows every
+    # check_row rule accepts, written the plain way. Every other row goes through check_row. Only
+    # for a header that names every column; None: every row goes through check_row.
+    check_plain_rows: Callable[[dict[str, pa.Array]], tuple[dict[str, pa.Array], pa.Array]] | None = None
 
-    def validate_file(self, path: Path) -> list[dict[str, Any]]:
-        """The rows of one file as landing records, or the inbox's error listing every problem."""
-        checked = self._check_file(Path(path))
+    @property
+    def _work_schema(self) -> pa.Schema:
+        # Rows with problems are kept (for the keys they claim) with NULLs where a cell was wrong.
+        return pa.schema([field.with_nullable(True) for field in self.schema] + [pa.field(_LINE, pa.int64())])
+
+    def validate_file(self, path: Path, run_day: date | None = None) -> list[dict[str, Any]]:
+        """The rows of one file as landing records, or the inbox's error listing every problem.
+        With `run_day`, dates after it are problems too (as in a run for that day)."""
+        checked = self._check_file(Path(path), run_day)
         if checked.problems:
             raise self.error(_describe(checked.path.name, checked.problems), checked.problems)
-        return checked.rows
+        return checked.rows.select(self.schema.names).to_pylist()
 
     def land(
-        self, inbox: Path, quarantine_root: Path, ctx: RunContext, landing_root: Path | None = None
+        self,
+        inbox: Path,
+        quarantine_root: Path,
+        ctx: RunContext,
+        landing_root: Path | None = None,
+        settle: InboxSettle | None = None,
+        now: datetime | None = None,
     ) -> InboxResult:
-        """Land a snapshot of the valid files in the inbox; quarantine the others, then fail if there were any."""
+        """Land a snapshot of the valid files in the inbox; quarantine the others, then fail if there were any.
+
+        Files not complete yet (`settle`, from the configuration; None takes every file at once) wait
+        in the inbox. Nothing is landed when a file waits or no file is valid: the source keeps its
+        last snapshot, rather than landing a smaller or empty one. `now` is the clock the settle
+        time is measured on."""
         inbox = Path(inbox)
-        files = self._files(inbox)
-        if not files:
-            log.warning("%s inbox %s holds no .csv or .xlsx file: landing an empty snapshot", self.kind, inbox)
+        settle = settle or InboxSettle(settle_seconds=0)
+        now = now or datetime.now(UTC)
+        files, unsupported = self._files(inbox)
+        result = InboxResult(None)
 
         landable: list[_Checked] = []
-        rejected: list[_Checked] = []
-        claimed: list[dict[tuple[Any, ...], tuple[str, int]]] = [{} for _ in self.unique]  # -> (file, row)
+        rejected: list[tuple[Path, list[Problem]]] = [(path, problems) for path, problems in unsupported]
+        claimed: list[pa.Table | None] = [None for _ in self.unique]
         for path in files:
-            checked = self._check_file(path)
-            for key, mine, earlier in zip(self.unique, checked.claims, claimed, strict=True):
-                for value, row in mine.items():
-                    if value in earlier:
-                        other_file, other_row = earlier[value]
-                        text = (
-                            f"{key.describe(value)} is already used in {other_file} row {other_row}; "
-                            f"{key.rule} across the files of the inbox."
-                        )
-                        checked.problems.append(row.locate(key.columns[0], text))
-                for value, row in mine.items():
-                    earlier.setdefault(value, (path.name, row.number))
-            (rejected if checked.problems else landable).append(checked)
+            reason = waiting_reason(path, settle, now)
+            if reason is None:
+                checked = self._check_file(path, ctx.latest_day)
+                if checked.changed:
+                    reason = (
+                        f"{path.name} changed while it was read, it is still being written: it is taken once complete"
+                    )
+            if reason is not None:
+                log.warning("%s inbox %s: %s", self.kind, inbox, reason)
+                result.waiting.append(reason)
+                continue
+            for index, key in enumerate(self.unique):
+                claimed[index] = self._claim_across_files(key, checked, claimed[index])
+            if checked.problems:
+                rejected.append((path, checked.problems))
+            else:
+                landable.append(checked)
 
-        rows = [row for checked in landable for row in checked.rows]
-        partition = write_partition(self.source, self.entity, self.part, rows, self.schema, ctx, landing_root)
-        result = InboxResult(partition, [c.path.name for c in landable], len(rows))
-        log.info(
-            "landed %d %s(s) from %d %s file(s) to %s",
-            len(rows),
-            self.noun,
-            len(landable),
-            self.kind,
-            storage.uri(partition),
-        )
+        if landable and not result.waiting:
+            rows = pa.concat_tables([checked.rows.select(self.schema.names) for checked in landable])
+            result.partition = write_partition(
+                self.source, self.entity, self.part, rows.cast(self.schema), self.schema, ctx, landing_root
+            )
+            result.files_landed = [checked.path.name for checked in landable]
+            result.rows_landed = rows.num_rows
+            log.info(
+                "landed %d %s(s) from %d %s file(s) to %s",
+                result.rows_landed,
+                self.noun,
+                len(landable),
+                self.kind,
+                storage.uri(result.partition),
+            )
 
         quarantine_dir = Path(quarantine_root) / self.source / f"date={ctx.partition_date.isoformat()}"
-        for checked in rejected:
-            reason = _describe(checked.path.name, checked.problems)
-            moved_to = _quarantine(checked.path, reason, quarantine_dir)
-            log.error("quarantined %s to %s: %s", checked.path.name, moved_to, reason)
-            result.quarantined.append(QuarantinedFile(checked.path.name, reason, moved_to))
+        for path, problems in rejected:
+            reason = _describe(path.name, problems)
+            moved_to = _quarantine(path, reason, quarantine_dir)
+            log.error("quarantined %s to %s: %s", path.name, moved_to, reason)
+            result.quarantined.append(QuarantinedFile(path.name, reason, moved_to))
 
         if result.quarantined:
-            raise self.error(self._report(result, inbox), [p for c in rejected for p in c.problems])
+            raise self.error(self._report(result, inbox), [p for _, problems in rejected for p in problems])
+        if result.partition is None:
+            raise InboxNotReady(self._not_landed(result, inbox), result)
         return result
 
-    def _files(self, inbox: Path) -> list[Path]:
+    def _files(self, inbox: Path) -> tuple[list[Path], list[tuple[Path, list[Problem]]]]:
+        """The files to read, and the files of a type that is not read (with the problem to report)."""
         if not inbox.is_dir():
-            return []
-        files = []
+            return [], []
+        files, unsupported = [], []
         for path in sorted(inbox.iterdir(), key=lambda p: p.name):
-            # Spreadsheet lock files and hidden or temporary files are not part of the inbox.
-            if path.name.startswith((".", "~$")) or not path.is_file():
+            name = path.name.lower()
+            # Spreadsheet lock files, hidden files, files being copied and their markers are not
+            # part of the inbox.
+            if name.startswith((".", "~$")) or name.endswith(TEMPORARY_SUFFIXES + (DONE_SUFFIX,)) or not path.is_file():
                 continue
             suffix = path.suffix.lower()
             if suffix in READ_SUFFIXES:
                 files.append(path)
-            elif suffix in SAVE_AS_XLSX_SUFFIXES:
-                log.warning(
-                    "ignoring %s in the %s inbox: %s files are not read; open it in Excel and save it as "
-                    ".xlsx (Excel Workbook) or CSV UTF-8",
-                    path.name,
-                    self.kind,
-                    suffix,
-                )
-            else:
-                log.warning("ignoring %s in the %s inbox: only .csv and .xlsx files are read", path.name, self.kind)
-        return files
+                continue
+            what = f"{suffix} files" if suffix else "files without an extension"
+            text = f"{what} are not read; save it as .xlsx (Excel Workbook) or .csv (CSV UTF-8)"
+            if suffix in SAVE_AS_XLSX_SUFFIXES:
+                text += " (in Excel: File > Save As > Excel Workbook)"
+            files_read = " and ".join(READ_SUFFIXES)
+            unsupported.append((path, [Problem(path.name, f"{text}; the {self.kind} inbox reads {files_read} files.")]))
+        return files, unsupported
 
-    def _check_file(self, path: Path) -> _Checked:
-        table = read_table(path, self.sheet, self.required, self.optional)
-        checked = _Checked(path, [], list(table.problems), [{} for _ in self.unique])
-        for row in table.rows:
-            record = None
-            if row.readable:
-                record = dict.fromkeys(self.schema.names)
-                record["source_file"] = path.name
-                record["source_row"] = row.number
-                self.check_row(row, record)
-                for key, claims in zip(self.unique, checked.claims, strict=True):
-                    value = key.value(record)
-                    if value is None:
-                        continue
-                    if value in claims:
-                        row.problem(
-                            key.columns[0],
-                            f"{key.describe(value)} is already used on row {claims[value].number}; {key.rule}.",
-                        )
-                    else:
-                        claims[value] = row
-            checked.problems.extend(row.problems)
-            if record is not None and not row.problems:
-                checked.rows.append(record)
-        if not checked.problems and not checked.rows:
-            checked.problems.append(
-                Problem(path.name, f"the file has a header but no data rows; add the {self.noun}s.")
-            )
-        if checked.problems:
-            checked.rows = []
+    def _check_file(self, path: Path, run_day: date | None) -> _Checked:
+        before = path.stat()
+        checked = self._read_and_check(path, run_day)
+        after = path.stat()
+        checked.changed = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
         return checked
 
+    def _read_and_check(self, path: Path, run_day: date | None) -> _Checked:
+        if path.suffix.lower() == ".xlsx":
+            table = read_xlsx_table(path, self.sheet, self.required, self.optional)
+            if table.problems:
+                return self._unread(path, table.problems)
+            check = _FileCheck(self, path.name, table.columns, table.sheet)
+            check.add_rows(table.rows)
+            return check.finish(path, run_day)
+
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                return self._read_csv(path, handle, run_day)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            return self._unread(path, [_csv_problem(path, exc)])
+
+    def _read_csv(self, path: Path, handle, run_day: date | None) -> _Checked:
+        records = _csv_records(handle)
+        grid = _Grid(path.name, None, list(itertools.islice(records, HEADER_SEARCH_ROWS)))
+        found = _find_header(grid, self.required, self.optional)
+        if isinstance(found, Problem):
+            if all(_is_blank(values) for _, values in grid.rows):
+                # Past the rows searched for the header: only whether anything follows matters.
+                grid.rows.extend(itertools.islice((r for r in records if not _is_blank(r[1])), 1))
+                found = _find_header(grid, self.required, self.optional)
+            return self._unread(path, [found])
+        header = found
+        problems = _header_problems(grid, header, self.required, self.optional, unnamed_values={})
+        unnamed: dict[int, tuple[int, int]] = {}
+        nameless = header.columns.count("")
+        check = _FileCheck(self, path.name, header.columns, None)
+        numbers: list[int] = []
+        lines: list[int] = []
+        cells: list[list[str]] = []
+        rest = itertools.chain(grid.rows[header.index + 1 :], records)
+        for data_row, (line, values) in enumerate(rest, start=1):
+            if len(unnamed) < nameless:
+                _note_unnamed_values(header, data_row, line, values, unnamed)
+            if problems:
+                continue  # the header is wrong: only columns without a name are still looked at
+            numbers.append(data_row)
+            lines.append(line)
+            cells.append(values)
+            if len(cells) == BATCH_ROWS:
+                check.add_csv_batch(numbers, lines, cells)
+                numbers, lines, cells = [], [], []
+        problems = _header_problems(grid, header, self.required, self.optional, unnamed_values=unnamed)
+        if problems:
+            return self._unread(path, problems)
+        check.add_csv_batch(numbers, lines, cells)
+        return check.finish(path, run_day)
+
+    def _unread(self, path: Path, problems: list[Problem]) -> _Checked:
+        return _Checked(
+            path, None, problems, [_no_claims(self.schema, key) for key in self.unique], _locator(path.name, [], None)
+        )
+
+    def _claim_across_files(self, key: UniqueKey, checked: _Checked, earlier: pa.Table | None) -> pa.Table:
+        """Report the values of `key` that an earlier file of the inbox already used; return the
+        values claimed so far (earlier files first)."""
+        index = self.unique.index(key)
+        mine = checked.claims[index]
+        columns = list(key.columns)
+        if earlier is None:
+            fresh = mine
+        else:
+            used = mine.join(earlier, keys=columns, join_type="inner").sort_by("source_row")
+            for row in used.to_pylist():
+                text = (
+                    f"{key.describe(tuple(row[c] for c in columns))} is already used in {row['_file']} "
+                    f"row {row['_row']}; {key.rule} across the files of the inbox."
+                )
+                checked.problems.append(checked.locate(row["source_row"], row[_LINE], columns[0], text))
+            fresh = mine.join(earlier, keys=columns, join_type="left anti")
+        fresh = (
+            fresh.select(columns)
+            .append_column("_file", pa.repeat(pa.scalar(checked.path.name), fresh.num_rows))
+            .append_column("_row", fresh.column("source_row"))
+        )
+        return fresh if earlier is None else pa.concat_tables([earlier, fresh])
+
     def _report(self, result: InboxResult, inbox: Path) -> str:
-        lines = [
-            f"{len(result.quarantined)} {self.kind} file(s) quarantined; "
-            f"{result.rows_landed} {self.noun}(s) from {len(result.files_landed)} valid file(s) were landed."
-        ]
+        if result.partition is not None:
+            landed = f"{result.rows_landed} {self.noun}(s) from {len(result.files_landed)} valid file(s) were landed."
+        else:
+            landed = (
+                f"nothing was landed: {self.source} keeps its last snapshot (stale) until the inbox holds valid "
+                "files only."
+                if not result.waiting
+                else f"nothing was landed while a file waits: {'; '.join(result.waiting)}."
+            )
+        lines = [f"{len(result.quarantined)} {self.kind} file(s) quarantined; {landed}"]
         for item in result.quarantined:
             lines.append(f"* {item.name} -> moved to {item.moved_to} (reason in {item.moved_to.name}.reason.txt):")
             lines.extend(f"    {line}" for line in item.reason.splitlines())
         lines.append(f"Fix each file and drop it in {inbox} again; the next run lands it.")
         return "\n".join(lines)
+
+    def _not_landed(self, result: InboxResult, inbox: Path) -> str:
+        why = "; ".join(result.waiting) if result.waiting else f"it holds no {' or '.join(READ_SUFFIXES)} file"
+        return (
+            f"{self.kind} inbox {inbox}: nothing landed tonight ({why}). {self.source} keeps its last snapshot "
+            "and shows as stale; the next run lands the inbox."
+        )
+
+
+def _no_claims(schema: pa.Schema, key: UniqueKey) -> pa.Table:
+    fields = [schema.field(c).with_nullable(True) for c in key.columns]
+    return pa.schema([*fields, pa.field("source_row", pa.int64()), pa.field(_LINE, pa.int64())]).empty_table()
+
+
+def _locator(file: str, columns: list[str], sheet: str | None) -> Callable[[int, int | None, str, str], Problem]:
+    """Where a problem found on the typed rows is: (source_row, line, column, text) -> Problem."""
+
+    def locate(number: int, line: int | None, column: str, text: str) -> Problem:
+        if sheet is None:
+            return Problem(file, text, number, line, column)
+        return Problem(file, text, number, None, column, sheet, f"{_column_letter(columns.index(column))}{number}")
+
+    return locate
+
+
+class _FileCheck:
+    """The rows of one file as they are checked: typed batches (kept for rows with problems too,
+    for the keys they claim) and the problems, in row order."""
+
+    def __init__(self, inbox: Inbox, file: str, columns: list[str], sheet: str | None) -> None:
+        self.inbox, self.file, self.columns, self.sheet = inbox, file, columns, sheet
+        self.schema = inbox._work_schema
+        self.batches: list[pa.Table] = []
+        self.problems: list[Problem] = []
+        self.grid = _Grid(file, sheet, [])
+
+    def add_rows(self, rows: list[Row]) -> pa.Table | None:
+        """Check rows one by one (check_row); return their typed records (the readable rows)."""
+        records = []
+        for row in rows:
+            if row.readable:
+                record = dict.fromkeys(self.inbox.schema.names)
+                record["source_file"] = self.file
+                record["source_row"] = row.number
+                self.inbox.check_row(row, record)
+                record[_LINE] = row.line
+                records.append(record)
+            self.problems.extend(row.problems)
+        table = pa.Table.from_pylist(records, schema=self.schema) if records else None
+        if table is not None:
+            self.batches.append(table)
+        return table
+
+    def add_csv_batch(self, numbers: list[int], lines: list[int], cells: list[list[str]]) -> None:
+        """Check a batch of CSV records (data row numbers, lines, cells): the rows written the plain
+        way column-wise (Inbox.check_plain_rows), the others one by one."""
+        if not cells:
+            return
+        plain, others = self._plain_rows(numbers, lines, cells)
+        rows = []
+        for k in others:
+            row = _data_row(self.grid, self.columns, numbers[k], lines[k], cells[k])
+            if row is not None:
+                rows.append(row)
+        checked = self.add_rows(rows)
+        if plain is not None:
+            # Back in the file's order: the rows settled column-wise and those checked one by one.
+            if checked is not None:
+                self.batches.remove(checked)
+                plain = pa.concat_tables([plain, checked]).sort_by("source_row")
+            self.batches.append(plain)
+
+    def _plain_rows(
+        self, numbers: list[int], lines: list[int], cells: list[list[str]]
+    ) -> tuple[pa.Table | None, Iterable[int]]:
+        """The typed rows of the batch that check_plain_rows settles, and the places of the others."""
+        check = self.inbox.check_plain_rows
+        if check is None or not all(self.columns):
+            return None, range(len(cells))
+        whole = np.flatnonzero(np.fromiter(map(len, cells), np.int64, len(cells)) == len(self.columns))
+        if not len(whole):
+            return None, range(len(cells))
+        chosen = cells if len(whole) == len(cells) else [cells[k] for k in whole]
+        columns = zip(*chosen, strict=True)
+        typed, ok = check(
+            {name: pa.array(column, pa.string()) for name, column in zip(self.columns, columns, strict=True)}
+        )
+        ok = pc.fill_null(ok, False)
+        settled = whole[ok.to_numpy(zero_copy_only=False)]
+        others = np.ones(len(cells), dtype=bool)
+        others[settled] = False
+        places = pa.array(settled)
+        arrays = []
+        for name in self.schema.names:
+            if name in typed:
+                arrays.append(typed[name].filter(ok))
+            elif name == "source_file":
+                arrays.append(pa.repeat(pa.scalar(self.file), len(settled)))
+            elif name == "source_row":
+                arrays.append(pa.array(numbers, pa.int64()).take(places))
+            elif name == _LINE:
+                arrays.append(pa.array(lines, pa.int64()).take(places))
+            else:
+                arrays.append(pa.nulls(len(settled), self.schema.field(name).type))
+        return pa.Table.from_arrays(arrays, schema=self.schema), np.flatnonzero(others).tolist()
+
+    def finish(self, path: Path, run_day: date | None) -> _Checked:
+        table = pa.concat_tables(self.batches) if self.batches else self.schema.empty_table()
+        locate = _locator(self.file, self.columns, self.sheet)
+        found: list[Problem] = []
+        if run_day is not None:
+            for column in self.inbox.not_after_run_day:
+                later = table.filter(pc.greater(table[column], pa.scalar(run_day, pa.date32())))
+                for row in later.slice(0, MAX_ROWS_REPORTED).select([column, "source_row", _LINE]).to_pylist():
+                    text = (
+                        f"{column} {row[column].isoformat()} is after {run_day.isoformat()}, the day this file was taken; "
+                        f"{self.inbox.not_after_reason}: correct the date (check the year)."
+                    )
+                    found.append(locate(row["source_row"], row[_LINE], column, text))
+                found += self._more(later.num_rows, f"have a {column} after {run_day.isoformat()}")
+        claims = []
+        for key in self.inbox.unique:
+            firsts, repeats = _first_uses(table, key)
+            claims.append(firsts)
+            for row in repeats.slice(0, MAX_ROWS_REPORTED).to_pylist():
+                text = (
+                    f"{key.describe(tuple(row[c] for c in key.columns))} is already used on row "
+                    f"{row['_first_row']}; {key.rule}."
+                )
+                found.append(locate(row["source_row"], row[_LINE], key.columns[0], text))
+            found += self._more(repeats.num_rows, f"repeat a {' and '.join(key.columns)} used earlier")
+        # Each row's problems together, in the file's order (a row's own before its clashes); the
+        # counts of rows not listed last.
+        problems = sorted(self.problems + found, key=lambda problem: (problem.row is None, problem.row or 0))
+        if not problems and table.num_rows == 0:
+            problems.append(Problem(self.file, f"the file has a header but no data rows; add the {self.inbox.noun}s."))
+        return _Checked(path, None if problems else table, problems, claims, locate)
+
+    def _more(self, rows: int, what: str) -> list[Problem]:
+        if rows <= MAX_ROWS_REPORTED:
+            return []
+        return [Problem(self.file, f"{rows - MAX_ROWS_REPORTED:,} more rows {what} (the first are listed above).")]
+
+
+def _first_uses(table: pa.Table, key: UniqueKey) -> tuple[pa.Table, pa.Table]:
+    """The rows that use a value of `key` first (key columns, source_row, _line) and the rows that
+    use it again (with `_first_row`, the source_row of its first use), in the file's order. Rows
+    with an empty key column claim nothing. Found by sorting, which needs far less memory than
+    grouping a million keys."""
+    columns = list(key.columns)
+    keyed = table.select([*columns, "source_row", _LINE])
+    for column in columns:
+        if keyed[column].null_count:
+            keyed = keyed.filter(pc.is_valid(keyed[column]))
+    count = keyed.num_rows
+    order = pc.sort_indices(keyed, sort_keys=[(c, "ascending") for c in [*columns, "source_row"]])
+    again = np.zeros(count, dtype=bool)  # in sorted order: the same value as the row before
+    if count > 1:
+        again[1:] = True
+        for column in columns:
+            values = keyed[column].take(order)
+            again[1:] &= pc.equal(values.slice(1), values.slice(0, count - 1)).to_numpy(zero_copy_only=False)
+    if not again.any():  # every value used once, as in a valid file
+        return keyed, keyed.slice(0, 0).append_column("_first_row", pa.array([], pa.int64()))
+    positions = np.arange(count)
+    run_start = np.maximum.accumulate(np.where(again, 0, positions))
+    order = order.to_numpy()
+    sorted_rows = keyed["source_row"].to_numpy()[order]
+    repeated = order[again]
+    repeats = keyed.take(pa.array(repeated)).append_column(
+        "_first_row", pa.array(sorted_rows[run_start[again]], pa.int64())
+    )
+    is_repeat = np.zeros(count, dtype=bool)
+    is_repeat[repeated] = True
+    return keyed.filter(pa.array(~is_repeat)), repeats.sort_by("source_row")
 
 
 def _describe(name: str, problems: list[Problem]) -> str:
@@ -846,4 +1238,8 @@ def _quarantine(path: Path, reason: str, quarantine_dir: Path) -> Path:
     os.replace(tmp, reason_file)
     # A file quarantined earlier the same day is replaced: the newest drop is the one to fix.
     shutil.move(path, target)
+    marker = done_marker(path)
+    if marker.is_file():
+        # The marker goes with its file: the fixed file dropped back needs its own.
+        shutil.move(marker, done_marker(target))
     return target

@@ -24,7 +24,15 @@ Calls, and why:
   those are that item's problem: its metrics land as NULL with a warning and the run goes on.
 - a metric the API refuses is named by the API's message (unlike Facebook's, which is why
   `facebook_pages.MetricRequests` and its one-by-one probing are not used): it is dropped with a
-  warning for the rest of the run (per product type for media) and the call is repeated without it."""
+  warning for the rest of the run (per product type for media) and the call is repeated without it.
+- account insights come in two shapes: `total_value.value` (metric_type=total_value) and the
+  older `values[]` of daily values dated by `end_time`. Both are read; like Facebook's, those days
+  are Pacific days (`end_time` = the Pacific midnight closing the day, `extractors.graph_days`), so
+  `since`/`until` are Pacific midnights. A series in neither shape, or without a value for the day
+  asked for, lands NULL with one warning per run naming the metrics.
+- a media whose insights the API refuses with a permission or unsupported-request error (code 10,
+  code 100 subcode 33) gets no snapshot rows; it is named, with the code, in one warning per run,
+  and the account's other media and entities land."""
 
 from __future__ import annotations
 
@@ -33,12 +41,13 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from extractors.graph_days import graph_time, insights_midnight, measured_day
 from extractors.http import (
     ApiEndpoint,
     GraphClient,
@@ -65,6 +74,7 @@ MEDIA_REACH = 10_000
 ACCOUNT_FIELDS = ("followers_count", "follows_count", "media_count")
 MEDIA_FIELDS = "id,timestamp,media_type,media_product_type,permalink,caption,like_count,comments_count"
 BEFORE_BUSINESS_SUBCODE = 2108006
+UNSUPPORTED_REQUEST_SUBCODE = 33
 
 # The API's ways of naming a metric it refuses; `metric[i]` points into the requested list.
 _REFUSED_BY_INDEX = re.compile(r"metric\[(\d+)\] must be one of the following values")
@@ -73,15 +83,6 @@ _REFUSED_BY_NAME = (
     re.compile(r"the (\w+) metric is no longer supported"),
     re.compile(r"metric (\w+) is not supported"),
 )
-
-
-def _local_midnight(day: date, tz: ZoneInfo) -> int:
-    """Unix timestamp of the local midnight starting `day`."""
-    return int(datetime.combine(day, clock_time(), tzinfo=tz).timestamp())
-
-
-def _graph_time(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
 
 
 def _count(value: Any, what: str) -> int | None:
@@ -155,16 +156,17 @@ def account_fields(client: GraphClient, account_id: str, as_of: date) -> Iterato
 
 
 def account_insights(
-    client: GraphClient, account_id: str, metrics: MetricSets, per_request: int, window: DateWindow, tz: ZoneInfo
+    client: GraphClient, account_id: str, metrics: MetricSets, per_request: int, window: DateWindow
 ) -> Iterator[dict[str, Any]]:
-    """Daily account insights for every day of `window`, one record per metric and day; a metric
-    the API leaves out (not yet processed, not available) is a NULL value."""
+    """Daily account insights for every (Pacific) day of `window`, one record per metric and day; a
+    metric the API leaves out (not yet processed, not available) is a NULL value."""
+    unreadable: list[str] = []
     for day in (window.start + timedelta(days=i) for i in range(window.days)):
         params = {
             "metric_type": "total_value",
             "period": "day",
-            "since": _local_midnight(day, tz),
-            "until": _local_midnight(day + timedelta(days=1), tz),
+            "since": insights_midnight(day),
+            "until": insights_midnight(day + timedelta(days=1)),
         }
 
         def call(group: list[str], params: dict[str, Any] = params) -> dict[str, Any]:
@@ -175,11 +177,41 @@ def account_insights(
             # Not paginated: the insights `paging.next` always points at the next time range.
             asked, response = metrics.request("account", active[start : start + per_request], call)
             values = {
-                series["name"]: _count((series.get("total_value") or {}).get("value"), f"{account_id} {day}")
+                series["name"]: _day_value(series, day, f"{account_id} {series['name']} {day}", unreadable)
                 for series in (response or {}).get("data", [])
             }
             for metric in asked:
                 yield {"account_id": account_id, "metric": metric, "date": day, "value": values.get(metric)}
+    if unreadable:
+        logger.warning(
+            "Instagram account %s: %d account insights values could not be read and land as NULL (%s). The "
+            "Graph API answered in a shape other than total_value or values[] with a Pacific-midnight "
+            "end_time: check the API version in the connection and the metrics in sources.instagram.account_metrics.",
+            account_id,
+            len(unreadable),
+            "; ".join(unreadable[:5]) + ("; ..." if len(unreadable) > 5 else ""),
+        )
+
+
+def _day_value(series: Mapping[str, Any], day: date, what: str, unreadable: list[str]) -> int | None:
+    """A daily series' value for `day`, in either shape; None (noted in `unreadable`) when it has none."""
+    if isinstance(series.get("total_value"), dict):
+        return _count(series["total_value"].get("value"), what)
+    by_day, off_midnight = {}, []
+    for entry in series.get("values") or []:
+        if not isinstance(entry, dict) or "end_time" not in entry:
+            continue
+        measured, on_midnight = measured_day(entry["end_time"])
+        if not on_midnight:
+            off_midnight.append(entry["end_time"])
+        by_day[measured] = entry.get("value")
+    if off_midnight:
+        unreadable.append(f"{what}: end_time {off_midnight[0]} is not a midnight in America/Los_Angeles")
+    elif by_day and day not in by_day:
+        unreadable.append(f"{what}: values[] has only {', '.join(str(d) for d in sorted(by_day))}")
+    elif not by_day:
+        unreadable.append(f"{what}: neither total_value nor dated values[] in {sorted(series)}")
+    return _count(by_day[day], what) if day in by_day else None
 
 
 def media(client: GraphClient, account_id: str, since: datetime, until: datetime) -> Iterator[dict[str, Any]]:
@@ -218,7 +250,7 @@ def media_record(account_id: str, item: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "account_id": account_id,
         "media_id": item["id"],
-        "created_time": _graph_time(item["timestamp"]),
+        "created_time": graph_time(item["timestamp"]),
         "media_type": item.get("media_type"),
         "media_product_type": item.get("media_product_type"),
         "caption": item.get("caption"),
@@ -233,8 +265,10 @@ def media_snapshots(
 ) -> Iterator[dict[str, Any]]:
     """Lifetime insights of each media as seen tonight, one record per media and metric. Media the
     API will not report on (posted before the business-account conversion, too few viewers) get
-    NULL values and one warning per reason."""
+    NULL values and one warning per reason; media it refuses to this token (permission, unsupported
+    request) get no rows and one warning naming them with the code."""
     unavailable: dict[str, list[str]] = defaultdict(list)
+    refused: list[str] = []
     unconfigured: set[str] = set()
     for record in media_records:
         product_type = record["media_product_type"]
@@ -251,11 +285,14 @@ def media_snapshots(
         except (GraphInvalidParameterError, GraphPermissionError) as exc:
             reason = _unavailable_reason(exc)
             if reason is None:
-                raise
+                if not _refused_to_token(exc):
+                    raise
+                refused.append(f"{media_id} (code {_codes(exc)}: {exc.message})")
+                continue
             unavailable[reason].append(media_id)
             asked, response = metrics.active(product_type), None
         values = {
-            series["name"]: _count(((series.get("values") or [{}])[0]).get("value"), f"{media_id} {series['name']}")
+            series["name"]: _lifetime_value(series, f"{media_id} {series['name']}")
             for series in (response or {}).get("data", [])
         }
         for metric in asked:
@@ -276,6 +313,15 @@ def media_snapshots(
             reason,
             ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else ""),
         )
+    if refused:
+        logger.warning(
+            "Instagram account %s: skipped the insights of %d media the Graph API refuses to this token, the "
+            "rest landed: %s. If every media is refused, grant instagram_manage_insights to the token of the "
+            "connection.",
+            account,
+            len(refused),
+            "; ".join(refused[:10]) + ("; ..." if len(refused) > 10 else ""),
+        )
     for product_type in sorted(unconfigured, key=str):
         logger.warning(
             "Instagram account %s: no metrics configured for media_product_type %r in %s; its media get no snapshot",
@@ -283,6 +329,24 @@ def media_snapshots(
             product_type,
             metrics.config_key,
         )
+
+
+def _lifetime_value(series: Mapping[str, Any], what: str) -> int | None:
+    values = series.get("values")
+    if isinstance(values, list) and values and isinstance(values[0], dict):
+        return _count(values[0].get("value"), what)
+    return _count((series.get("total_value") or {}).get("value"), what)
+
+
+def _refused_to_token(error: GraphInvalidParameterError | GraphPermissionError) -> bool:
+    """A per-media refusal: a permission error, or code 100/33 (object unsupported or not visible)."""
+    if isinstance(error, GraphPermissionError):
+        return True
+    return error.code == 100 and error.subcode == UNSUPPORTED_REQUEST_SUBCODE
+
+
+def _codes(error: GraphInvalidParameterError | GraphPermissionError) -> str:
+    return f"{error.code}/{error.subcode}" if error.subcode is not None else f"{error.code}"
 
 
 def _unavailable_reason(error: GraphInvalidParameterError | GraphPermissionError) -> str | None:
@@ -336,7 +400,7 @@ def extract_account(
     with GraphClient(endpoint, http, sleep=sleep) as client:
         account_rows = list(account_fields(client, account_id, today))
         insight_rows = list(
-            account_insights(client, account_id, account_metrics, source_cfg.metrics_per_request, insights_window, tz)
+            account_insights(client, account_id, account_metrics, source_cfg.metrics_per_request, insights_window)
         )
         media_rows = [*media(client, account_id, since, until), *stories(client, account_id)]
         snapshot_rows = list(media_snapshots(client, media_rows, media_metrics, today))

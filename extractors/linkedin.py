@@ -36,6 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
@@ -44,6 +45,7 @@ from extractors.http import (
     ApiClient,
     ApiEndpoint,
     ApiError,
+    Cursor,
     InvalidParameterError,
     PermissionDeniedError,
     ThrottledError,
@@ -253,18 +255,13 @@ def posts(client: LinkedInClient, organization_id: str, window: DateWindow, tz: 
     """Posts published on the local days of `window`, newest first."""
     since = datetime.combine(window.start, clock_time(), tzinfo=tz)
     until = datetime.combine(window.end + timedelta(days=1), clock_time(), tzinfo=tz)
-    start = 0
-    while True:
-        page = client.get(
-            "/posts",
-            [
-                ("author", organization_urn(organization_id)),
-                ("q", "author"),
-                ("sortBy", "LAST_MODIFIED"),
-                ("count", POSTS_PER_PAGE),
-                ("start", start),
-            ],
-        )
+    query = [("author", organization_urn(organization_id)), ("q", "author"), ("sortBy", "LAST_MODIFIED")]
+    pages = client.pages(
+        "/posts",
+        lambda start: client.get("/posts", [*query, ("count", POSTS_PER_PAGE), ("start", start or 0)]),
+        _next_start,
+    )
+    for page in pages:
         elements = page.get("elements") or []
         reached_older = False
         for post in elements:
@@ -281,19 +278,29 @@ def posts(client: LinkedInClient, organization_id: str, window: DateWindow, tz: 
                     "created_time": published,
                     "commentary": post.get("commentary"),
                 }
-        start += len(elements)
-        if reached_older or not elements or not _more_pages(page.get("paging") or {}, start, len(elements)):
+        if reached_older:
             return
 
 
-def _more_pages(paging: dict[str, Any], next_start: int, received: int) -> bool:
-    if any(link.get("rel") == "next" for link in paging.get("links") or []):
-        return True
+def _next_start(page: dict[str, Any], start: Cursor | None) -> int | None:
+    """Where the page after `page` (read from `start`) starts, None after the last: the `start` of
+    its `next` link, which is the API's own word for it, else counted on from `start`."""
+    elements = page.get("elements") or []
+    if not elements:
+        return None
+    paging = page.get("paging") or {}
+    for link in paging.get("links") or []:
+        if link.get("rel") == "next":
+            linked = dict(parse_qsl(urlsplit(str(link.get("href") or "")).query)).get("start", "")
+            if linked.isdigit():
+                return int(linked)
+            break
+    next_start = int(start or 0) + len(elements)
     total = paging.get("total")
     if isinstance(total, int):
-        return next_start < total
+        return next_start if next_start < total else None
     # Neither a link nor a total: a full page may have more behind it.
-    return received >= POSTS_PER_PAGE
+    return next_start if len(elements) >= POSTS_PER_PAGE else None
 
 
 def extract_account(

@@ -12,7 +12,7 @@ FACEBOOK_PAGE_INSIGHTS = pa.schema(
         pa.field("page_id", pa.string(), nullable=False),
         pa.field("metric", pa.string(), nullable=False),
         pa.field("period", pa.string(), nullable=False),
-        pa.field("date", pa.date32(), nullable=False),  # the day the value measures (org timezone)
+        pa.field("date", pa.date32(), nullable=False),  # the day the value measures (a Pacific day, as the API counts)
         pa.field("value", pa.int64()),
     ]
 )

@@ -30,7 +30,6 @@ from extractors.inbox import (
     CellError,
     Inbox,
     InboxFileError,
-    InboxResult,
     Row,
     UniqueKey,
     parse_count,
@@ -41,7 +40,6 @@ from extractors.inbox import (
     parse_text,
 )
 from extractors.schemas import TRADITIONAL_MEDIA_PLACEMENTS
-from pipeline.landing import RunContext
 
 SOURCE = "traditional_media"
 ENTITY = "placements"
@@ -151,6 +149,6 @@ def validate_file(path: Path) -> list[dict[str, Any]]:
     return MEDIA_PLAN.validate_file(path)
 
 
-def land_inbox(inbox: Path, quarantine_root: Path, ctx: RunContext, landing_root: Path | None = None) -> InboxResult:
-    """Land a snapshot of the valid media-plan files; quarantine the others, then raise MediaPlanError if any."""
-    return MEDIA_PLAN.land(inbox, quarantine_root, ctx, landing_root)
+# Land a snapshot of the valid files; quarantine the others, then raise MediaPlanError if any
+# (InboxNotReady when nothing could land tonight). See Inbox.land.
+land_inbox = MEDIA_PLAN.land

@@ -59,6 +59,8 @@ TIMELINE_REACH = 3200
 USER_METRICS = ("followers_count", "following_count", "tweet_count", "listed_count")
 POST_METRICS = ("retweet_count", "reply_count", "like_count", "quote_count", "impression_count", "bookmark_count")
 TWEET_FIELDS = "created_at,public_metrics"
+# The lookup also asks for the author, so that an answer about another account's post is caught.
+LOOKUP_FIELDS = f"{TWEET_FIELDS},author_id"
 
 
 def _header_number(headers: Mapping[str, str], name: str) -> int | None:
@@ -230,22 +232,45 @@ def timeline(client: XClient, user_id: str, start: datetime, end: datetime, page
         "start_time": _x_time(start),
         "end_time": _x_time(end),
     }
-    while True:
-        body = client.get(f"/users/{user_id}/tweets", params)
+    path = f"/users/{user_id}/tweets"
+    pages = client.pages(
+        f"/{API_VERSION}{path}",
+        lambda token: client.get(path, params if token is None else {**params, "pagination_token": token}),
+        lambda body, _: (body.get("meta") or {}).get("next_token"),
+        items=lambda body: body.get("data"),
+    )
+    for body in pages:
         yield from body.get("data") or []
         _log_partial_errors(user_id, body, "timeline")
-        next_token = (body.get("meta") or {}).get("next_token")
-        if not next_token:
-            return
-        params["pagination_token"] = next_token
 
 
 def lookup(client: XClient, user_id: str, post_ids: Sequence[str], batch_size: int) -> Iterator[dict[str, Any]]:
-    """Posts by id with fresh public metrics, `batch_size` ids a call; posts gone since are skipped."""
+    """Posts by id with fresh public metrics, `batch_size` ids a call; posts gone since are skipped,
+    and so is any post of the answer that was not asked for or is not the account's own."""
     for batch in _batches(post_ids, batch_size):
-        body = client.get("/tweets", {"ids": ",".join(batch), "tweet.fields": TWEET_FIELDS})
-        yield from body.get("data") or []
+        body = client.get("/tweets", {"ids": ",".join(batch), "tweet.fields": LOOKUP_FIELDS})
+        yield from _own_posts_asked_for(user_id, body.get("data") or [], set(batch))
         _log_partial_errors(user_id, body, "refresh")
+
+
+def _own_posts_asked_for(user_id: str, posts: Sequence[Mapping[str, Any]], asked: set[str]) -> list[Mapping[str, Any]]:
+    kept, dropped = [], []
+    for post in posts:
+        if post.get("id") not in asked:
+            dropped.append(f"{post.get('id')} (not asked for)")
+        elif post.get("author_id") != user_id:
+            dropped.append(f"{post.get('id')} (author {post.get('author_id')})")
+        else:
+            kept.append(post)
+    if dropped:
+        logger.warning(
+            "X user %s: the refresh lookup answered with %d posts that are not this account's posts asked for; "
+            "not landed: %s",
+            user_id,
+            len(dropped),
+            ", ".join(dropped[:10]) + (", ..." if len(dropped) > 10 else ""),
+        )
+    return kept
 
 
 def _log_partial_errors(user_id: str, body: dict[str, Any], what: str) -> None:

@@ -160,10 +160,18 @@ def videos(
         "maxResults": ITEMS_PER_PAGE,
     }
     seen: set[str] = set()
-    while True:
-        page = client.get(f"{DATA_API}/playlistItems", params)
+    path = f"{DATA_API}/playlistItems"
+    pages = client.pages(
+        path,
+        lambda token: client.get(path, params if token is None else {**params, "pageToken": token}),
+        lambda page, _: page.get("nextPageToken"),
+        items=lambda page: page.get("items"),
+    )
+    for page in pages:
         for item in page.get("items", []):
-            details, snippet = item["contentDetails"], item.get("snippet") or {}
+            details, snippet = item.get("contentDetails") or {}, item.get("snippet") or {}
+            if not _playable(item, details, snippet, uploads_playlist_id):
+                continue
             published = _google_time(details["videoPublishedAt"])
             if published < since:
                 return  # uploads are newest first: everything after this is older still
@@ -178,10 +186,23 @@ def videos(
                 "title": snippet.get("title"),
                 "description": snippet.get("description"),
             }
-        token = page.get("nextPageToken")
-        if not token:
-            return
-        params = {**params, "pageToken": token}
+
+
+def _playable(item: dict[str, Any], details: dict[str, Any], snippet: dict[str, Any], playlist_id: str) -> bool:
+    """Whether a playlist item is a video the channel's audience can see. A private or deleted video
+    stays in the uploads playlist with its snippet title "Private video" / "Deleted video" and no
+    `contentDetails` (or one without `videoPublishedAt`): it is skipped, with a warning."""
+    if details.get("videoId") and details.get("videoPublishedAt"):
+        return True
+    logger.warning(
+        "YouTube playlist %s: skipping item %s (video %s, %r): no contentDetails.videoPublishedAt, the video is "
+        "private or deleted",
+        playlist_id,
+        item.get("id"),
+        details.get("videoId") or (snippet.get("resourceId") or {}).get("videoId"),
+        snippet.get("title"),
+    )
+    return False
 
 
 def video_snapshots(

@@ -84,6 +84,15 @@ class HttpSettings(_Strict):
     # Above this usage percent (X-App-Usage / X-Business-Use-Case-Usage) requests are spaced out.
     usage_slowdown_percent: float = Field(default=80, gt=0, le=100)
     usage_slowdown_seconds: float = Field(default=5, ge=0)
+    # The most pages one paged edge may run to before the extraction stops as a paging loop. The
+    # biggest real edges stay far below: Instagram's media edge reaches 10,000 items (100 pages of
+    # 100), X's timeline 3,200 posts (32 pages), and a Meta Ads backfill of a large account some
+    # hundreds of pages; 10,000 pages leaves room for all of them, while an edge that never ends (a
+    # new cursor on every page, which the repeated-cursor check cannot see) still stops the same night.
+    max_pages_per_edge: int = Field(default=10_000, ge=1)
+    # A Meta token that dies within this many days (debug_token's expires_at or
+    # data_access_expires_at) gets a warning alert every night until it is renewed.
+    token_expiry_warning_days: int = Field(default=7, ge=0)
 
 
 class Account(_Strict):
@@ -179,14 +188,37 @@ class GoogleAnalytics(_ApiSource):
     page_size: int = Field(default=10_000, ge=1, le=250_000)
 
 
-class TraditionalMedia(_Strict):
+class InboxSettle(_Strict):
+    """When a file dropped in an inbox is complete enough to read: at once when `<file>.done` was
+    written after it; otherwise, unless `require_done_marker`, once it has not changed for
+    `settle_seconds` (a copy still running keeps changing it). A file not complete yet waits in the
+    inbox, and the source is not refreshed that night."""
+
+    settle_seconds: int = Field(default=300, ge=0, le=86_400)
+    require_done_marker: bool = False
+
+
+class _InboxSource(_Strict):
     enabled: bool = True
+    # Unset: the global `inboxes` setting.
+    settle_seconds: int | None = Field(default=None, ge=0, le=86_400)
+    require_done_marker: bool | None = None
+
+    def settle(self, defaults: InboxSettle) -> InboxSettle:
+        return InboxSettle(
+            settle_seconds=defaults.settle_seconds if self.settle_seconds is None else self.settle_seconds,
+            require_done_marker=(
+                defaults.require_done_marker if self.require_done_marker is None else self.require_done_marker
+            ),
+        )
+
+
+class TraditionalMedia(_InboxSource):
     # Folder under the data directory's inbox/ where marketing ops drop media-plan files (CSV or XLSX).
     inbox: Identifier = "traditional_media"
 
 
-class CallTracking(_Strict):
-    enabled: bool = True
+class CallTracking(_InboxSource):
     # Folder under the data directory's inbox/ where the call-tracking exports are dropped (CSV or XLSX).
     inbox: Identifier = "call_tracking"
 
@@ -209,6 +241,21 @@ class VolumeBand(_Strict):
             raise ValueError("need fail_below <= warn_below < 1 < warn_above <= fail_above")
         if self.min_history_days > self.trailing_days:
             raise ValueError("min_history_days cannot exceed trailing_days")
+        return self
+
+
+class SnapshotBand(_Strict):
+    """Rows an inbox snapshot holds against the previous snapshot. An inbox lands all its files
+    every night, so a snapshot shrinks only when a file or rows went missing (a half-landed
+    export): below the warning share alerts, below the failure share stops the run."""
+
+    warn_below: float = Field(default=0.95, gt=0, le=1)
+    fail_below: float = Field(default=0.8, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.fail_below > self.warn_below:
+            raise ValueError("need fail_below <= warn_below")
         return self
 
 
@@ -236,6 +283,7 @@ class Alerts(_Strict):
 
 class Quality(_Strict):
     volume: VolumeBand = VolumeBand()
+    snapshot_volume: SnapshotBand = SnapshotBand()
     # A lifetime post metric may be revised down by this share of its previous value (platforms
     # correct spam and bots) before the landing gate treats it as going backwards.
     lifetime_drop_tolerance: float = Field(default=0.05, ge=0, lt=1)
@@ -392,6 +440,8 @@ class PipelineConfig(_Strict):
     windows: Windows = Windows()
     http: HttpSettings = HttpSettings()
     sources: Sources
+    # When an inbox file counts as complete; each inbox source may override it.
+    inboxes: InboxSettle = InboxSettle()
     quality: Quality = Quality()
     reports: Annotated[list[ReportDefinition], AfterValidator(_unique_report_names)] = []
 

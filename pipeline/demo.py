@@ -164,11 +164,17 @@ def _ratio(value: float | None, width: int) -> str:
 
 def stage_inboxes(config: PipelineConfig, paths: DataPaths, as_of: date) -> None:
     """Drop the sandbox world's media plan and call log in the inboxes, as marketing ops would."""
+    from extractors.inbox import done_marker
     from sandbox.call_tracking import write_call_log
     from sandbox.media_plan import write_media_plan
 
-    write_media_plan(paths.inbox / config.sources.traditional_media.inbox, as_of)
-    write_call_log(paths.inbox / config.sources.call_tracking.inbox, as_of)
+    for path in (
+        write_media_plan(paths.inbox / config.sources.traditional_media.inbox, as_of),
+        write_call_log(paths.inbox / config.sources.call_tracking.inbox, as_of),
+    ):
+        # Written after the file, as an upload that is complete: the run takes it without waiting
+        # for the inbox's settle time.
+        done_marker(path).touch()
 
 
 def run_demo(today: date | None = None) -> int:

@@ -51,6 +51,14 @@ class RunContext:
     def now(cls, partition_date: date, run_id: str) -> RunContext:
         return cls(partition_date, run_id, datetime.now(UTC))
 
+    @property
+    def latest_day(self) -> date:
+        """The last day a row of a file taken in this run may carry: the day the run executes. A
+        rerun of a past day takes the export as it is now, which holds the days since; a night's
+        export taken after midnight holds the small hours of today. (The UTC day: at most one day
+        past the organisation's, which keeps a mistyped year just as visible.)"""
+        return max(self.partition_date, self.extracted_at.date())
+
 
 def _root(landing_root: Root | None) -> ObjectStoragePath:
     return storage.location(landing_root) if landing_root is not None else data_paths().landing
@@ -64,21 +72,29 @@ def write_partition(
     source: str,
     entity: str,
     part: str,
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]] | pa.Table,
     schema: pa.Schema,
     ctx: RunContext,
     landing_root: Root | None = None,
 ) -> ObjectStoragePath:
-    """Land `rows` (dicts with the schema's fields) as one partition file; return its path."""
+    """Land `rows` (dicts with the schema's fields, or a table of them: far smaller for a large
+    file) as one partition file; return its path."""
     if not _PART_NAME.match(part):
         raise LandingError(f"landing {source}/{entity}: unsafe partition part name {part!r}")
     full_schema = pa.schema(list(schema) + LINEAGE_FIELDS)
-    records = [
-        {**{name: row.get(name) for name in schema.names}, EXTRACTED_AT: ctx.extracted_at, RUN_ID: ctx.run_id}
-        for row in rows
-    ]
     try:
-        table = pa.Table.from_pylist(records, schema=full_schema)
+        if isinstance(rows, pa.Table):
+            lineage = [
+                pa.repeat(pa.scalar(value, field.type), rows.num_rows)
+                for field, value in zip(LINEAGE_FIELDS, (ctx.extracted_at, ctx.run_id), strict=True)
+            ]
+            table = pa.Table.from_arrays([*rows.select(schema.names).columns, *lineage], schema=full_schema)
+        else:
+            records = [
+                {**{name: row.get(name) for name in schema.names}, EXTRACTED_AT: ctx.extracted_at, RUN_ID: ctx.run_id}
+                for row in rows
+            ]
+            table = pa.Table.from_pylist(records, schema=full_schema)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
         raise LandingError(f"landing {source}/{entity} part {part}: rows do not fit the schema: {exc}") from exc
 
@@ -142,13 +158,20 @@ def landed_entities(landing_root: Root | None = None) -> dict[str, list[str]]:
 
 
 def quarantine_partition(
-    source: str, entity: str, day: date, reason: str, landing_root: Root, quarantine_root: Root
+    source: str,
+    entity: str,
+    day: date,
+    reason: str,
+    landing_root: Root,
+    quarantine_root: Root,
+    parts: set[str] | None = None,
 ) -> ObjectStoragePath | None:
     """Move a partition that failed the landing gate out of the landing zone, to
     `<quarantine>/<source>/<entity>/date=<day>/` with a `REASON.txt`, so no build reads it; a
-    rerun of the day after the fix lands it again. Returns the quarantine folder (None when the
-    partition has no files)."""
-    files = partition_files(source, entity, day, landing_root)
+    rerun of the day after the fix lands it again. With `parts`, only those accounts' files move,
+    so the healthy accounts of the entity still publish. Returns the quarantine folder (None when
+    nothing was moved)."""
+    files = [p for p in partition_files(source, entity, day, landing_root) if parts is None or p.stem in parts]
     if not files:
         return None
     target = storage.location(quarantine_root) / source / entity / f"date={day.isoformat()}"

@@ -31,6 +31,7 @@ import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,8 @@ ENVIRONMENT_DEFAULTS = {
     "DBT_POSTGRES_READER_ROLE": "",
 }
 FILENAME = "filename"
+# The table of a build (and, once published, of the warehouse) naming the build (warehouse.record_build).
+BUILD_INFO = "build_info"
 # The type code psycopg2 reports for a NUMERIC column.
 _NUMERIC_OID = 1700
 # Strings in the order DuckDB sorts them (by byte): a database collation must agree.
@@ -258,9 +261,39 @@ def prepare_build(landing_root: Root, settings: PostgresSettings) -> PostgresSet
     return build
 
 
-def publish(settings: PostgresSettings) -> str:
+def record_build(build: PostgresSettings, build_id: str, run_date: date) -> None:
+    """Name the build of `build.schema` in its BUILD_INFO table (see warehouse.record_build)."""
+    from psycopg2 import sql
+
+    with closing(build.connect()) as connection, connection, connection.cursor() as cursor:
+        name = sql.Identifier(build.schema, BUILD_INFO)
+        cursor.execute(sql.SQL("drop table if exists {}").format(name))
+        cursor.execute(
+            sql.SQL("create table {} as select %s::text as build_id, %s::date as run_date, now() as built_at").format(
+                name
+            ),
+            (build_id, run_date),
+        )
+
+
+def build_id(settings: PostgresSettings) -> str | None:
+    """The build id of the warehouse in `settings.schema`; None without the schema or BUILD_INFO."""
+    from psycopg2 import sql
+
+    with closing(settings.connect()) as connection, connection.cursor() as cursor:
+        cursor.execute("select to_regclass(%s)", (f'"{settings.schema}"."{BUILD_INFO}"',))
+        if cursor.fetchone()[0] is None:
+            return None
+        cursor.execute(sql.SQL("select build_id from {}").format(sql.Identifier(settings.schema, BUILD_INFO)))
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def publish(settings: PostgresSettings, latest_build: str | None = None) -> str:
     """Replace the published schemas (`settings.schema` and its landing schema) with the build's, in
-    one transaction. Returns where the published warehouse is."""
+    one transaction. Returns where the published warehouse is. Without build schemas, a published
+    warehouse made from `latest_build` (the last build the build step finished) means an earlier
+    attempt committed the publish and did not live to report it: nothing is done."""
     from psycopg2 import sql
 
     build = settings.with_schema(build_schema(settings.schema))
@@ -269,9 +302,13 @@ def publish(settings: PostgresSettings) -> str:
         cursor.execute("select nspname from pg_namespace where nspname = any(%s)", ([name for name, _ in pairs],))
         missing = {name for name, _ in pairs} - {name for (name,) in cursor.fetchall()}
         if missing:
+            nothing_built = missing == {name for name, _ in pairs}
+            if nothing_built and latest_build is not None and build_id(settings) == latest_build:
+                logger.info("publish: build %s is already published in %s; nothing to do", latest_build, settings)
+                return str(settings)
             raise PostgresWarehouseError(
-                f"publish: no build to publish in {settings.dbname} (missing schema {', '.join(sorted(missing))}); "
-                "run the build task first"
+                f"publish: no build to publish in {settings.dbname} (missing schema {', '.join(sorted(missing))}), "
+                f"and {settings} is not the last build ({latest_build or 'none recorded'}); run the build task first"
             )
         if settings.reader_role:
             _grant_read(cursor, [built for built, _ in pairs], settings.reader_role)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from expectations.runner import QualityGateError, ValidationSummary, Validator, raise_on_critical
 from pipeline.config import PipelineConfig
-from pipeline.landing import RunContext
+from pipeline.landing import RunContext, quarantine_partition
 from pipeline.paths import PROJECT_ROOT, DataPaths
 from pipeline.postgres_warehouse import PostgresSettings
 
@@ -41,11 +41,6 @@ class GateOutcome:
     def counts(self) -> dict[str, int]:
         """Failed expectations per suite and data (the task's return value, shown in the UI)."""
         return {f"{s.suite} {s.data_name}": len(s.failures) for s in self.summaries}
-
-
-def _source_entity(key: str) -> tuple[str, str]:
-    source, entity, *_ = key.split("/")
-    return source, entity
 
 
 def landing_suites(config: PipelineConfig):
@@ -93,18 +88,29 @@ def run_landing_gate(config: PipelineConfig, paths: DataPaths, ctx: RunContext) 
     from expectations import history, landing_history
     from expectations.runner import validate_landing_partition
     from pipeline.landing import partition_files
+    from pipeline.sources import enabled_inbox_sources
 
     day, quality = ctx.partition_date, config.quality
     validator = Validator(paths)
     outcome = GateOutcome("landing")
+    # (source, entity) -> reasons, and the parts (account files) refused; None: the whole partition.
     failed: dict[tuple[str, str], list[str]] = {}
+    failed_parts: dict[tuple[str, str], set[str] | None] = {}
+
+    def refuse(source: str, entity: str, part: str | None, reason: str) -> None:
+        failed.setdefault((source, entity), []).append(reason)
+        if part is None or failed_parts.get((source, entity), set()) is None:
+            failed_parts[(source, entity)] = None
+        else:
+            failed_parts.setdefault((source, entity), set()).add(part)
 
     def validate(suite, frame: pd.DataFrame, data_name: str) -> ValidationSummary:
         summary = validator.validate(suite, frame, data_name)
         outcome.summaries.append(summary)
         for failure in summary.critical_failures:
             for key in failure.keys:
-                failed.setdefault(_source_entity(key), []).append(f"{summary.suite}: {failure.describe()}")
+                source, entity, part = history.key_partition(key)
+                refuse(source, entity, part, f"{summary.suite} ({failure.expectation} on {failure.column}): {key}")
         return summary
 
     landed: list[tuple[str, str]] = []
@@ -115,12 +121,30 @@ def run_landing_gate(config: PipelineConfig, paths: DataPaths, ctx: RunContext) 
         outcome.summaries.append(summary)
         landed.append((source, entity))
         if summary.critical_failures:
-            failed.setdefault((source, entity), []).append(summary.describe())
+            refuse(source, entity, None, summary.describe())
+    if not landed:
+        raise QualityGateError(
+            f"landing gate: nothing landed for {day} (run {ctx.run_id}): no enabled source has a partition "
+            f"under {paths.landing}/<source>/<entity>/date={day}/. Every extraction failed or none ran: "
+            "check the logs of this run's extract tasks (extract_<source>), fix the cause, then rerun the day."
+        )
 
+    snapshots = [(inbox.name, inbox.entity, inbox.part) for inbox in enabled_inbox_sources(config)]
+    snapshot_entities = {(source, entity) for source, entity, _ in snapshots}
     validate(
         landing_history.volume_suite(quality),
-        history.volume_frame(landed, day, quality.volume, paths.landing),
+        history.volume_frame(
+            [landed_entity for landed_entity in landed if landed_entity not in snapshot_entities],
+            day,
+            quality.volume,
+            paths.landing,
+        ),
         f"landing volume on {day}",
+    )
+    validate(
+        landing_history.snapshot_volume_suite(quality),
+        history.snapshot_volume_frame(snapshots, day, paths.landing),
+        f"inbox snapshots on {day} vs the previous snapshot",
     )
     lifetime = [
         history.lifetime_frame(source, entity, day, paths.landing)
@@ -140,18 +164,18 @@ def run_landing_gate(config: PipelineConfig, paths: DataPaths, ctx: RunContext) 
         f"partitions expected on {day}",
     )
 
-    from pipeline.landing import quarantine_partition
-
     for (source, entity), reasons in sorted(failed.items()):
+        parts = failed_parts[(source, entity)]
+        what = f"{source}/{entity}" + (f" (files {', '.join(f'{p}.parquet' for p in sorted(parts))})" if parts else "")
         reason = (
-            f"The landing gate of run {ctx.run_id} refused {source}/{entity} for {day}:\n"
+            f"The landing gate of run {ctx.run_id} refused {what} for {day}:\n"
             + "\n".join(reasons)
             + f"\nData Docs: {paths.data_docs_index}\n"
             "Fix the cause (a platform change, a bad file, a bug), then rerun the day: it lands again."
         )
-        moved = quarantine_partition(source, entity, day, reason, paths.landing, paths.landing_quarantine)
+        moved = quarantine_partition(source, entity, day, reason, paths.landing, paths.landing_quarantine, parts)
         if moved is not None:
-            logger.error("quarantined %s/%s for %s to %s", source, entity, day, moved)
+            logger.error("quarantined %s for %s to %s", what, day, moved)
             outcome.quarantined.append(moved)
     return outcome
 
@@ -167,12 +191,15 @@ def run_mart_gate(config: PipelineConfig, paths: DataPaths, built: Path | Postgr
     outcome = GateOutcome("mart")
     for table, factory in marts.SUITES.items():
         outcome.summaries.append(validate_warehouse_table(validator, built, table, factory(config.quality)))
+    # The build reports on its calendar, which ends on the run date dbt was given: a rerun of a
+    # past day reconciles up to that day, whatever later nights landed.
     first, last, reported = mart_totals(built)
-    expected = expected_totals(paths.local_landing(), SEEDS, first, last)
+    expected = expected_totals(paths.local_landing(), SEEDS, first, last, config.organisation.timezone)
     frame = pd.DataFrame(
         [
             {
-                "key": f"{measure} {first}..{last}",
+                "key": f"{measure} {first}..{last}: the marts report {reported[measure]:,} and the inputs "
+                f"add up to {expected[measure]:,} (difference {reported[measure] - expected[measure]:+,})",
                 "expected": float(expected[measure]),
                 "reported": float(reported[measure]),
                 "difference": float(reported[measure] - expected[measure]),

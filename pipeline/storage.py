@@ -18,9 +18,11 @@ What differs between the two kinds of store is kept here too:
 
 from __future__ import annotations
 
+import errno
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -39,8 +41,35 @@ _LOCAL_SCHEMES = ("file", "")
 _VERSION_KEYS = ("ETag", "mtime", "LastModified", "updated", "last_modified", "created")
 
 
+# Besides a permission refusal: a read-only filesystem, and a file where a folder should be.
+_REFUSED = (errno.EROFS, errno.ENOTDIR, errno.EEXIST)
+
+
 class StorageError(RuntimeError):
     """The landing zone's location is not usable (unknown scheme, missing provider or connection)."""
+
+
+class FolderNotWritableError(StorageError):
+    """The operating system refuses to write in a folder of the pipeline: retrying does not help."""
+
+
+@contextmanager
+def writing_in(folder: Path, operation: str, fix: str | None = None) -> Iterator[None]:
+    """Turn the operating system's refusal to write in `folder` into an error that names the
+    folder, the operation and what to do, instead of a bare PermissionError."""
+    try:
+        yield
+    except OSError as exc:
+        if not isinstance(exc, PermissionError) and exc.errno not in _REFUSED:
+            raise
+        raise FolderNotWritableError(
+            f"{operation}: cannot write in {folder} ({exc.strerror}: {exc.filename}). "
+            + (
+                fix
+                or f"Make {folder} writable by the user the pipeline runs as (the Airflow worker's), "
+                "or set PIPELINE_DATA_DIR to a writable folder"
+            )
+        ) from exc
 
 
 def location(where: str | os.PathLike[str] | ObjectStoragePath, conn_id: str | None = None) -> ObjectStoragePath:
@@ -118,7 +147,37 @@ def _write(target: ObjectStoragePath, write: Callable[[BinaryIO], object]) -> No
         with target.open("wb") as handle:
             write(handle)
         return
+    fix = (
+        f"Make {local.parent} writable by the user the pipeline runs as (the Airflow worker's), or set "
+        f"PIPELINE_DATA_DIR (or {LANDING_URL_ENV} for the landing zone) to a writable location"
+    )
+    with writing_in(local.parent, f"writing {local.name}", fix):
+        replace_file(local, write)
+
+
+def remove_temporaries(folder: ObjectStoragePath | Path, name_glob: str) -> None:
+    """Remove the temporaries `replace_file` leaves when killed before its rename, of the files in
+    `folder` whose names match `name_glob` (object storage has none: objects are written in place)."""
+    local = folder if isinstance(folder, Path) else local_path(folder)
+    if local is None or not local.is_dir():
+        return
+    for leftover in local.glob(f".{name_glob}.*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
+def replace_file(local: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write a local file under a hidden temporary name, then rename it over `local`, so a reader
+    sees the old file or the new one.
+
+    Temporaries of this same file that are already there are removed first: they were left by an
+    earlier attempt that was killed before its rename (kill -9, a lost worker). Only this file's:
+    one task writes a given file in a run, so they cannot belong to a live writer, while the
+    temporaries of other files in the folder may (extract tasks of other accounts write the same
+    partition folder at the same time). Their age would not tell: a paused writer keeps an old
+    mtime, and workers' clocks differ. Each file's leftovers go when that file is next written
+    (the retry of the killed task, or a rerun of the day)."""
     local.parent.mkdir(parents=True, exist_ok=True)
+    remove_temporaries(local.parent, local.name)
     # Dot-prefixed so that `*.parquet` globs (dbt sources, the gate) never pick it up.
     tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}.tmp")
     try:
@@ -129,9 +188,6 @@ def _write(target: ObjectStoragePath, write: Callable[[BinaryIO], object]) -> No
         os.replace(tmp, local)
     finally:
         tmp.unlink(missing_ok=True)
-    # Temporaries left by a crashed earlier attempt at the same file.
-    for leftover in local.parent.glob(f".{local.name}.*.tmp"):
-        leftover.unlink(missing_ok=True)
 
 
 def move(source: ObjectStoragePath, target: ObjectStoragePath) -> None:
@@ -185,6 +241,9 @@ def local_copy(root: ObjectStoragePath, mirror: Path) -> Path:
         if version and known.get(relative) == stamp and target.exists():
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
+        # A download killed before its rename (one build refreshes the mirror at a time).
+        for leftover in target.parent.glob(f".{target.name}.*.tmp"):
+            leftover.unlink(missing_ok=True)
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
         try:
             root.fs.get_file(name, str(tmp))

@@ -16,10 +16,17 @@ logger = logging.getLogger(__name__)
 
 def _non_retryable() -> tuple[type[BaseException], ...]:
     from expectations.runner import QualityGateError
-    from extractors.http import InvalidParameterError, PermissionDeniedError, QuotaExceededError, TokenExpiredError
+    from extractors.http import (
+        InvalidParameterError,
+        PagingLoopError,
+        PermissionDeniedError,
+        QuotaExceededError,
+        TokenExpiredError,
+    )
     from extractors.inbox import InboxFileError
     from pipeline.config import ConfigError
     from pipeline.connections import ConnectionConfigError
+    from pipeline.storage import FolderNotWritableError
     from pipeline.warehouse import WarehouseBuildError
 
     return (
@@ -28,10 +35,12 @@ def _non_retryable() -> tuple[type[BaseException], ...]:
         PermissionDeniedError,
         QuotaExceededError,
         InvalidParameterError,
+        PagingLoopError,
         InboxFileError,
         ConfigError,
         ConnectionConfigError,
         WarehouseBuildError,
+        FolderNotWritableError,
     )
 
 
@@ -85,7 +94,7 @@ def extract_api_account(source_name: str, account_id: str, logical_date: datetim
     """Extract one account of one organic platform and land its entities (and the log row)."""
     import importlib
 
-    from pipeline.connections import endpoint_from_connection
+    from pipeline.connections import endpoint_from_connection, warn_of_token_expiry
     from pipeline.extraction_log import logged_extraction
     from pipeline.sources import SOURCES_BY_NAME
 
@@ -110,26 +119,41 @@ def extract_api_account(source_name: str, account_id: str, logical_date: datetim
             landing,
         )
         outcome.record(landed)
+    # After the extraction: a token that already failed it needs no warning, and the check's one
+    # call comes after the night's own.
+    warn_of_token_expiry(endpoint, config.http, config.quality.alerts, run_id, f"extract_{source.name}")
     logger.info("%s %s (%s) landed for %s: %s", source.name, account.id, account.name, ctx.partition_date, landed)
     return landed
 
 
 @fail_fast
 def extract_inbox(source_name: str, logical_date: datetime, run_id: str) -> dict[str, int]:
-    """Land the inbox's valid files as tonight's snapshot; quarantine the bad ones (then fail)."""
+    """Land the inbox's valid files as tonight's snapshot; quarantine the bad ones (then fail).
+
+    An inbox with no file ready (empty, or a file still being copied) lands nothing and the task
+    succeeds: the source keeps its last snapshot, the extraction log records why (so
+    source_freshness shows it stale with the reason) and the landing gate's freshness check warns."""
     import importlib
 
+    from extractors.inbox import InboxNotReady
     from pipeline.extraction_log import logged_extraction
     from pipeline.sources import INBOXES_BY_NAME
 
     config = load_config()
     source = INBOXES_BY_NAME[source_name]
+    settings = source.settings(config)
     paths = data_paths()
     ctx = _context(config, logical_date, run_id)
     land_inbox = importlib.import_module(source.module).land_inbox
-    with logged_extraction(source.name, source.part, ctx, paths.landing) as outcome:
-        result = land_inbox(paths.inbox / source.settings(config).inbox, paths.quarantine, ctx, paths.landing)
-        outcome.record({source.entity: result.rows_landed})
+    try:
+        with logged_extraction(source.name, source.part, ctx, paths.landing) as outcome:
+            result = land_inbox(
+                paths.inbox / settings.inbox, paths.quarantine, ctx, paths.landing, settings.settle(config.inboxes)
+            )
+            outcome.record({source.entity: result.rows_landed})
+    except InboxNotReady as waiting:
+        logger.warning("%s", waiting)
+        return {"files": 0, "rows": 0, "waiting": len(waiting.result.waiting)}
     return {"files": len(result.files_landed), "rows": result.rows_landed}
 
 

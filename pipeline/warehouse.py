@@ -7,25 +7,31 @@ so a reader never sees a half-built warehouse, and one still holding the old fil
 
 The same dbt project builds on PostgreSQL (`PIPELINE_WAREHOUSE_TARGET=postgres`, or the `target`
 argument): the landing zone is loaded into the server first, dbt builds a build schema, and the
-publish swaps it in by a rename in one transaction (pipeline/postgres_warehouse.py)."""
+publish swaps it in by a rename in one transaction (pipeline/postgres_warehouse.py).
+
+Every build carries its id (table `build_info`), and the build step records the id of the last
+build it finished beside the warehouse (`latest_build`): a publish retried after a crash that
+followed its rename finds no build, sees that build already published, and succeeds doing nothing."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import postgres_warehouse
+from pipeline import postgres_warehouse, storage
 from pipeline.config import PipelineConfig
 from pipeline.paths import PROJECT_ROOT, DataPaths
-from pipeline.postgres_warehouse import PostgresSettings
+from pipeline.postgres_warehouse import BUILD_INFO, PostgresSettings
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -201,15 +207,15 @@ def build(
     builds the build schema of `postgres` (default: the server DBT_POSTGRES_* name)."""
     started = time.monotonic()
     warehouse = paths.build_warehouse
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
     postgres_build = None
-    if warehouse_target(target) == "postgres":
-        postgres_build = postgres_warehouse.prepare_build(
-            paths.landing, postgres or PostgresSettings.from_environment()
-        )
-    else:
-        for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
-            stale.unlink(missing_ok=True)
+    with storage.writing_in(paths.warehouse_dir, "building the warehouse"):
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        if warehouse_target(target) == "postgres":
+            postgres_build = postgres_warehouse.prepare_build(
+                paths.landing, postgres or PostgresSettings.from_environment()
+            )
+        else:
+            remove_build_leftovers(paths)
     prepared = time.monotonic()
     output = run_dbt(["build"], paths, warehouse, config, run_date, postgres_build)
     logger.info("dbt build: %s", next((line for line in reversed(output.splitlines()) if "Done." in line), "done"))
@@ -217,17 +223,90 @@ def build(
     if docs:
         run_dbt(["docs", "generate", "--static"], paths, warehouse, config, run_date, postgres_build)
         docs_index = paths.dbt_target / "static_index.html"
+    record_build(paths, postgres_build or warehouse, run_date)
     return BuildResult(postgres_build or warehouse, time.monotonic() - started, docs_index, prepared - started)
+
+
+def remove_build_leftovers(paths: DataPaths) -> None:
+    """What a build killed before it finished leaves in the warehouse folder: the build file, its
+    write-ahead log and DuckDB's spill folder. One build runs at a time (the build task has one
+    slot, the DAG one active run), so none of them can belong to a live writer. A killed publish
+    leaves nothing: its rename is atomic, and the temporaries of `latest_build` are removed by
+    its next write."""
+    build_file = paths.build_warehouse
+    for stale in (build_file, build_file.with_name(build_file.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(build_file.with_name(build_file.name + ".tmp"), ignore_errors=True)
+
+
+def latest_build_file(paths: DataPaths) -> Path:
+    return paths.warehouse_dir / "latest_build"
+
+
+def record_build(paths: DataPaths, where: Path | PostgresSettings, run_date: date) -> str:
+    """Name a finished build: its id in its `build_info` table (published with it), and the same
+    id in `latest_build`, which the publish compares with the published warehouse's. Returns the id."""
+    build_id = f"{run_date.isoformat()}-{uuid.uuid4().hex}"
+    if isinstance(where, PostgresSettings):
+        postgres_warehouse.record_build(where, build_id, run_date)
+    else:
+        import duckdb
+
+        with duckdb.connect(str(where)) as connection:
+            connection.execute(
+                f"create or replace table {BUILD_INFO} as "
+                "select ?::varchar as build_id, ?::date as run_date, current_timestamp as built_at",
+                [build_id, run_date],
+            )
+    record = latest_build_file(paths)
+    with storage.writing_in(record.parent, f"recording build {build_id}"):
+        storage.replace_file(record, lambda handle: handle.write(f"{build_id}\n".encode()))
+    return build_id
+
+
+def latest_build(paths: DataPaths) -> str | None:
+    """The id of the last build the build step finished, or None."""
+    record = latest_build_file(paths)
+    if not record.exists():
+        return None
+    return record.read_text().strip() or None
+
+
+def published_build(where: Path | PostgresSettings) -> str | None:
+    """The id of the build a published warehouse was made from; None when it has none (there is
+    no published warehouse, or it predates build ids)."""
+    if isinstance(where, PostgresSettings):
+        return postgres_warehouse.build_id(where)
+    if not where.exists():
+        return None
+    import duckdb
+
+    with duckdb.connect(str(where), read_only=True) as connection:
+        found = connection.execute(
+            "select 1 from information_schema.tables where table_name = ?", [BUILD_INFO]
+        ).fetchall()
+        if not found:
+            return None
+        [(build_id,)] = connection.execute(f"select build_id from {BUILD_INFO}").fetchall()
+    return build_id
 
 
 def publish(paths: DataPaths, target: str | None = None, postgres: PostgresSettings | None = None) -> Path | str:
     """Atomically replace the published warehouse with the build: on DuckDB by renaming the build
-    file; on PostgreSQL by swapping the build schemas in (one transaction)."""
+    file; on PostgreSQL by swapping the build schemas in (one transaction). Safe to retry: when
+    there is no build because the last one is already published, nothing is done."""
     if warehouse_target(target) == "postgres":
-        return postgres_warehouse.publish(postgres or PostgresSettings.from_environment())
+        return postgres_warehouse.publish(postgres or PostgresSettings.from_environment(), latest_build(paths))
     build_file, published = paths.build_warehouse, paths.published_warehouse
     if not build_file.exists():
-        raise PublishError(f"publish: no build at {build_file}; run the build task first")
+        latest = latest_build(paths)
+        if latest is not None and published_build(published) == latest:
+            logger.info("publish: build %s is already published at %s; nothing to do", latest, published)
+            return published
+        raise PublishError(
+            f"publish: no build at {build_file}, and {published} is not the last build "
+            f"({latest or 'none recorded'} in {latest_build_file(paths)}); run the build task first"
+        )
     wal = build_file.with_name(build_file.name + ".wal")
     if wal.exists():
         # A writer did not close cleanly: fold the log into the file so the renamed file is whole.
@@ -237,13 +316,14 @@ def publish(paths: DataPaths, target: str | None = None, postgres: PostgresSetti
             connection.execute("checkpoint")
         if wal.exists():
             raise PublishError(f"publish: {wal} is still present; another process holds the build open")
-    with open(build_file, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(build_file, published)
-    directory = os.open(published.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    with storage.writing_in(published.parent, f"publishing {build_file.name} as {published.name}"):
+        with open(build_file, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(build_file, published)
+        directory = os.open(published.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
     logger.info("published %s", published)
     return published

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -56,6 +57,27 @@ def definition_named(config: PipelineConfig, name: str) -> ReportDefinition:
     raise ReportRequestError(f"no report named {name!r} in the configuration's reports (known: {known})")
 
 
+@dataclass(frozen=True)
+class ReportRequest:
+    """What a run's params ask for. `report` None = every report; `period_start` None = the period
+    each schedule last fired for. The trigger form sends an empty field as None (its default), the
+    CLI's `--conf` may send "": both mean the scheduled default."""
+
+    resend: bool = False
+    report: str | None = None
+    period_start: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping | None) -> ReportRequest:
+        params = params or {}
+
+        def text(name: str) -> str | None:
+            value = params.get(name)
+            return None if value is None else (str(value).strip() or None)
+
+        return cls(bool(params.get("resend")), text("report"), text("period_start"))
+
+
 def _requested_period(definition: ReportDefinition, period_start: str) -> ReportPeriod:
     try:
         day = date.fromisoformat(period_start)
@@ -74,18 +96,19 @@ def plan(
 ) -> list[dict]:
     """The reports to build and deliver in this run, as jobs for `build`.
 
-    params: `report` (one definition's name; empty = all), `resend` (send even if the period was
-    sent), `period_start` (a day inside the period to send; empty = the period the schedule last
-    fired for)."""
+    as_of: the instant the run stands for; the period is the one each schedule last fired for at it.
+    params: `report` (one definition's name; None or empty = all), `resend` (send even if the
+    period was sent), `period_start` (a day inside the period to send; None or empty = the period
+    the schedule last fired for): see `ReportRequest`."""
     from pipeline.warehouse import published_location
     from reports.deliveries import SKIPPED_NO_DATA, done, record_delivery
     from reports.queries import WarehouseMissingError, data_range, period_totals
 
     config = config or load_config()
     paths = paths or data_paths()
-    params = dict(params or {})
-    resend = bool(params.get("resend"))
-    definitions = [definition_named(config, params["report"])] if params.get("report") else config.reports
+    request = ReportRequest.from_params(params)
+    resend = request.resend
+    definitions = [definition_named(config, request.report)] if request.report else config.reports
     tz = config.organisation.tz
     try:
         _, data_through = data_range(published_location(paths))
@@ -95,8 +118,8 @@ def plan(
 
     jobs = []
     for definition in definitions:
-        if params.get("period_start"):
-            period = _requested_period(definition, params["period_start"])
+        if request.period_start:
+            period = _requested_period(definition, request.period_start)
         else:
             fired, period = due_period(definition.schedule, definition.period.unit, definition.period.count, as_of, tz)
             logger.info("report %s: schedule last fired %s, for %s", definition.name, fired.isoformat(), period.label)

@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--scale", type=float, default=1.0, help="multiplies posts per day and audiences")
     for fault in ("throttle", "transient", "server-error", "malformed"):
         serve.add_argument(f"--{fault}-every", type=int, default=0, help=f"{fault} fault on every Nth call")
+    serve.add_argument("--paging-loop", action="store_true", help="every later page links back to itself")
     serve.add_argument("--regain-minutes", type=int, help="Graph: minutes to regain access after a throttle")
     serve.add_argument("--token", action="append", help="a valid access token (default: each platform's own)")
     return parser
@@ -67,6 +68,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "transient_every": args.transient_every,
         "server_error_every": args.server_error_every,
         "malformed_every": args.malformed_every,
+        "paging_loop": args.paging_loop,
     }
     if args.regain_minutes is not None:
         options["regain_minutes"] = args.regain_minutes

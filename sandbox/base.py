@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
+
+from sandbox.faults import Fault, FaultPlan
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +34,9 @@ class Reply:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    # A Content-Length announcing more than `body` (the truncated-body fault): the connection then
+    # closes after `body`, as a dropped proxy connection leaves it.
+    declared_length: int | None = None
 
 
 def json_reply(status: int, obj: object, headers: dict[str, str] | None = None) -> Reply:
@@ -62,6 +68,12 @@ class LoopbackServer(ABC):
         self.lock = threading.Lock()
         # Not reset by reset_calls: fault schedules keep their rhythm across test phases.
         self._call_number = 0
+        # The paging-loop fault (option `paging_loop`): see `next_cursor`.
+        self.paging_loop = False
+        # Faults by position (sandbox/faults.py), consulted before every API call.
+        self.faults = FaultPlan()
+        # A token endpoint and expiring tokens (sandbox/oauth.py), or None: the static valid_tokens only.
+        self.oauth: Any = None
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -78,6 +90,32 @@ class LoopbackServer(ABC):
     def common_headers(self) -> dict[str, str]:
         """Headers sent on every response (e.g. a trace id); reply headers take precedence."""
         return {}
+
+    def fault_reply(
+        self, fault: Fault, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> Reply:
+        """The answer to a call the fault plan picked (sandbox/faults.py). Platforms override the
+        kinds whose body shape is their own (throttle, expired_token) and defer to this for the rest."""
+        kind = fault.kind
+        if kind == "timeout":
+            time.sleep(fault.delay_seconds)
+            return self.handle(method, path, query, headers, body)
+        if kind == "truncated":
+            whole = self.handle(method, path, query, headers, body)
+            return Reply(whole.status, whole.body[: len(whole.body) // 2], whole.headers, len(whole.body))
+        if kind == "server_error":
+            return Reply(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"})
+        if kind == "malformed":
+            return Reply(200, b'{"data":[{"id":"', {})
+        if kind == "empty_page":
+            return json_reply(200, {"data": [], "paging": {"next": f"{self.url}{path}?{query}"}})
+        if kind == "throttle":
+            return json_reply(
+                429, {"error": {"code": 429, "message": "Too many requests", "status": "RESOURCE_EXHAUSTED"}}
+            )
+        return json_reply(
+            401, {"error": {"code": 401, "message": "The access token expired", "status": "UNAUTHENTICATED"}}
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -133,6 +171,15 @@ class LoopbackServer(ABC):
             self._call_number += 1
             return self._call_number
 
+    def next_cursor(self, served: str | None, following: str) -> str:
+        """The cursor (or `start`) a page links to next: `following`, or under the paging-loop fault
+        the one the page was asked for with (`served`, None for a first page), so that a client
+        following the link reads that page again, as a platform bug now and then makes it."""
+        if self.paging_loop and served:
+            self.count_fault()
+            return served
+        return following
+
     def count_fault(self, counter: str = "faults") -> None:
         with self.lock:
             self.calls[counter] += 1
@@ -154,6 +201,12 @@ class LoopbackServer(ABC):
             with self.lock:
                 return json_reply(200, dict(self.calls))
         try:
+            fault = self.faults.pick(path) if self.faults else None
+            if fault is not None:
+                self.count_fault("throttled" if fault.kind == "throttle" else "faults")
+                return self.fault_reply(fault, method, path, query, headers, body)
+            if self.oauth is not None and (reply := self.oauth.answer(method, path, query, headers, body)):
+                return reply
             return self.handle(method, path, query, headers, body)
         except Exception:
             logger.exception("%s failed on %s %s", self.LABEL, method, path)
@@ -185,9 +238,15 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in out.items():
             if name.lower() != "content-length":
                 self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
+        self.send_header("Content-Length", str(reply.declared_length or len(reply.body)))
+        if reply.declared_length is not None:
+            self.close_connection = True
+        try:
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up waiting (the timeout fault): nobody is left to answer.
+            self.close_connection = True
 
     def _read_body(self, headers: dict[str, str]) -> bytes:
         # The whole body must be consumed, or the next request on this keep-alive connection

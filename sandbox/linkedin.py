@@ -653,7 +653,7 @@ class LinkedInSandbox(LoopbackServer):
             previous = {**link_params, "start": str(max(0, start - count))}
             links.append({"type": "application/json", "rel": "prev", "href": f"/rest/posts?{urlencode(previous)}"})
         if start + count < len(listing):
-            following = {**link_params, "start": str(start + count)}
+            following = {**link_params, "start": self.next_cursor(str(start) if start else None, str(start + count))}
             links.append({"type": "application/json", "rel": "next", "href": f"/rest/posts?{urlencode(following)}"})
         return {
             "paging": {"start": start, "count": count, "links": links, "total": len(listing)},

@@ -805,7 +805,8 @@ class MetaAdsSandbox(LoopbackServer):
             link_params = {k: v for k, v in params.items() if k not in ("after", "before")}
             link_params.update(limit=str(limit), access_token=token)
             if start + len(chunk) < len(rows):
-                paging["next"] = f"{self.url}{path}?{urlencode({**link_params, 'after': cursors['after']})}"
+                after = self.next_cursor(params.get("after"), cursors["after"])
+                paging["next"] = f"{self.url}{path}?{urlencode({**link_params, 'after': after})}"
             if start > 0:
                 paging["previous"] = f"{self.url}{path}?{urlencode({**link_params, 'before': cursors['before']})}"
             body["paging"] = paging

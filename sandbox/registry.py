@@ -7,7 +7,8 @@ A platform module registers itself when imported, with one call at module level:
 where the factory is called as `factory(world_seed, scale, now, **options)` and returns an
 unstarted `LoopbackServer`. `options` carries the fault schedules every platform understands
 (`throttle_every`, `transient_every`, `server_error_every`, `malformed_every`: every Nth call,
-0 = off) and platform-specific knobs (e.g. Graph's `regain_minutes`, `valid_tokens`); a factory
+0 = off; `paging_loop`: every page after the first links back to itself, set here for every
+platform) and platform-specific knobs (e.g. Graph's `regain_minutes`, `valid_tokens`); a factory
 ignores the names it does not know, so one command line can drive every platform.
 
 `python -m sandbox serve` imports every module in PLATFORM_MODULES before starting servers: add a
@@ -63,7 +64,9 @@ def create(
     known = platforms()
     if name not in known:
         raise KeyError(f"unknown sandbox platform {name!r}; known: {', '.join(known)}")
-    return known[name](world_seed, scale, now, **options)
+    server = known[name](world_seed, scale, now, **options)
+    server.paging_loop = bool(options.get("paging_loop", False))
+    return server
 
 
 def _qualname(factory: Factory) -> str:

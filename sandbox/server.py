@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 from sandbox.base import LoopbackServer, Reply, every, json_reply
+from sandbox.faults import Fault
 from sandbox.instagram import (
     ACCOUNT_DAY_METRICS,
     MAX_INSIGHTS_RANGE_DAYS,
@@ -31,6 +32,7 @@ from sandbox.instagram import (
     InstagramWorld,
     Media,
 )
+from sandbox.oauth import GraphTokenInfo
 from sandbox.registry import register
 from sandbox.world import PAGE_DAY_METRICS, POST_LIFETIME_METRICS, Page, Post, SandboxWorld
 
@@ -171,6 +173,8 @@ class SandboxServer(LoopbackServer):
         # Calls that carried the token as a URL parameter, where proxies and access logs keep it.
         self.token_in_url_calls = 0
         self._throttle_number = 0
+        # debug_token, every valid token never expiring unless a test sets `oauth.expiries`.
+        GraphTokenInfo().attach(self)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -216,6 +220,19 @@ class SandboxServer(LoopbackServer):
 
     def common_headers(self) -> dict[str, str]:
         return {"x-fb-trace-id": _trace_id()}
+
+    def fault_reply(
+        self, fault: Fault, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> Reply:
+        if fault.kind == "throttle":
+            with self.lock:
+                code, status, message = _THROTTLES[self._throttle_number % len(_THROTTLES)]
+                self._throttle_number += 1
+            return json_reply(status, GraphError(message, code=code, status=status, is_transient=True).body())
+        if fault.kind == "expired_token":
+            error = _expired_session(self.now())
+            return json_reply(error.status, error.body())
+        return super().fault_reply(fault, method, path, query, headers, body)
 
     @staticmethod
     def _route(path: str) -> _Route | None:
@@ -359,7 +376,10 @@ class SandboxServer(LoopbackServer):
             raise GraphError("(#100) The since parameter must be before the until parameter", code=100)
         if (until - since).days > MAX_INSIGHTS_DAYS:
             raise GraphError("(#100) There cannot be more than 90 days (7776000 s) between since and until", code=100)
-        # Only complete local days that the world covers have values.
+        # Only complete days that the world covers have values. Like the real API, a day's value is
+        # dated by the Pacific midnight that ends it, whatever the page's timezone. It is served from
+        # the world's own midnight on, so that a run just after the organisation's midnight (the
+        # demo's clock) finds yesterday whatever the time of day.
         requested = (since + timedelta(days=i) for i in range((until - since).days))
         days = [d for d in requested if d >= world.start and world.day_end(d) <= now]
         data = [
@@ -369,7 +389,7 @@ class SandboxServer(LoopbackServer):
                 "values": [
                     {
                         "value": world.page_insight(page.id, metric, day),
-                        "end_time": _graph_time(world.day_end(day)),
+                        "end_time": _graph_time(_pacific_day_end(day)),
                     }
                     for day in days
                 ],
@@ -418,7 +438,8 @@ class SandboxServer(LoopbackServer):
             body["paging"] = {"cursors": cursors}
             if more:
                 next_params = {k: v for k, v in params.items() if k != "before"}
-                next_params.update(after=cursors["after"], limit=str(limit), access_token=token)
+                after = self.next_cursor(params.get("after"), cursors["after"])
+                next_params.update(after=after, limit=str(limit), access_token=token)
                 body["paging"]["next"] = self._absolute(f"/{route.version}/{page.id}/published_posts", next_params)
         return body
 
@@ -635,7 +656,8 @@ class SandboxServer(LoopbackServer):
             body["paging"] = {"cursors": cursors}
             if more:
                 next_params = {k: v for k, v in params.items() if k != "before"}
-                next_params.update(after=cursors["after"], limit=str(limit), access_token=token)
+                after = self.next_cursor(params.get("after"), cursors["after"])
+                next_params.update(after=after, limit=str(limit), access_token=token)
                 path = f"/{route.version}/{route.object_id}/{'stories' if route.kind == 'ig_stories' else 'media'}"
                 body["paging"]["next"] = self._absolute(path, next_params)
         return body
@@ -744,6 +766,11 @@ def _token(params: dict[str, str], headers: dict[str, str]) -> str | None:
     if scheme.lower() in ("bearer", "oauth") and value:
         return value.strip()
     return params.get("access_token")
+
+
+def _pacific_day_end(day: date) -> datetime:
+    """The `end_time` the Graph API gives a daily insights value: the Pacific midnight ending `day`."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo("America/Los_Angeles"))
 
 
 def _graph_time(instant: datetime) -> str:

@@ -668,7 +668,7 @@ class XSandbox(LoopbackServer):
             return {"meta": meta}
         meta.update(newest_id=page[0].id, oldest_id=page[-1].id)
         if more:
-            meta["next_token"] = _encode_token(int(page[-1].id))
+            meta["next_token"] = self.next_cursor(params.get("pagination_token"), _encode_token(int(page[-1].id)))
         return {"data": [self._post_node(p, fields) for p in page], "meta": meta}
 
     def _lookup(self, ids: list[str], params: dict[str, str], single: bool) -> dict[str, Any]:

@@ -681,7 +681,7 @@ class YouTubeSandbox(LoopbackServer):
         items = [self._playlist_item(channel, video, offset + i, parts) for i, video in enumerate(page)]
         body = _list_response("youtube#playlistItemListResponse", items, limit, total=len(uploads))
         if limit and offset + limit < len(uploads):
-            body["nextPageToken"] = _page_token(offset + limit)
+            body["nextPageToken"] = self.next_cursor(params.get("pageToken"), _page_token(offset + limit))
         if offset > 0:
             body["prevPageToken"] = _page_token(max(0, offset - limit))
         return body

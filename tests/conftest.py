@@ -53,19 +53,6 @@ def data_dir(tmp_path, monkeypatch) -> DataPaths:
     return data_paths()
 
 
-@pytest.fixture
-def every_sandbox() -> Iterator[dict]:
-    """Every registered platform sandbox on the real clock, as the demo runs them: {platform: server}.
-    (Platforms that check request windows against "now", like LinkedIn's end <= now - 2 days,
-    must share the pipeline's clock.)"""
-    from sandbox import registry
-
-    servers = {name: registry.create(name).start() for name in registry.platforms()}
-    yield servers
-    for server in servers.values():
-        server.stop()
-
-
 # The run of the 21st lands the 20th, the sandbox's "today" at noon UTC.
 ROI_LOGICAL_DATE = datetime(2026, 11, 21, 10, 30, tzinfo=UTC)
 

@@ -1,5 +1,5 @@
 """The nightly DAG run for real in Airflow (`airflow dags test`, SQLite metadata DB) against the
-sandboxes, as `make demo` runs it."""
+sandboxes, as `make demo` runs it, on a fixed sandbox clock and its day's scheduled run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from pipeline.config import load_config
-from pipeline.demo import AIRFLOW, DAG_ID, airflow_environment, demo_logical_date, stage_inboxes
+from pipeline.demo import AIRFLOW, DAG_ID, airflow_environment, stage_inboxes
 from pipeline.paths import DataPaths
 from pipeline.sources import API_SOURCES, INBOX_SOURCES
 from pipeline.windows import partition_date_for
@@ -21,11 +21,10 @@ PAID = {"meta_ads"}
 TRADITIONAL = {"tv", "radio", "print", "ooh", "direct_mail"}
 
 
-def run_nightly(tmp_path, monkeypatch, sandboxes) -> tuple[DataPaths, str]:
+def run_nightly(tmp_path, monkeypatch, sandboxes, logical_date) -> tuple[DataPaths, str]:
     config = load_config()
     paths = DataPaths(tmp_path / "data")
     monkeypatch.setenv("PIPELINE_DATA_DIR", str(paths.root))
-    logical_date = demo_logical_date(config)
     stage_inboxes(config, paths, partition_date_for(logical_date, config.organisation.tz))
     urls = {name: server.base_url for name, server in sandboxes.items()}
     env = airflow_environment(urls, config, airflow_home=tmp_path / "airflow")
@@ -52,8 +51,8 @@ CPE_BY_CHANNEL = (
 )
 
 
-def test_nightly_dag_publishes_every_platform(tmp_path, monkeypatch, every_sandbox):
-    paths, _ = run_nightly(tmp_path, monkeypatch, every_sandbox)
+def test_nightly_dag_publishes_every_platform(tmp_path, monkeypatch, fixed_clock_sandboxes, nightly_logical_date):
+    paths, _ = run_nightly(tmp_path, monkeypatch, fixed_clock_sandboxes, nightly_logical_date)
 
     channels = {channel: (engagements, cpe) for channel, engagements, cpe in mart(paths, CPE_BY_CHANNEL)}
     assert set(channels) == SOCIAL | PAID | TRADITIONAL
@@ -78,10 +77,12 @@ def test_nightly_dag_publishes_every_platform(tmp_path, monkeypatch, every_sandb
     assert (paths.dbt_target / "static_index.html").exists()
 
 
-def test_an_expired_token_fails_its_platform_and_the_rest_publishes(tmp_path, monkeypatch, every_sandbox):
-    x = every_sandbox["x"]
+def test_an_expired_token_fails_its_platform_and_the_rest_publishes(
+    tmp_path, monkeypatch, fixed_clock_sandboxes, nightly_logical_date
+):
+    x = fixed_clock_sandboxes["x"]
     x.revoke_token(next(iter(x.valid_tokens)))
-    paths, log = run_nightly(tmp_path, monkeypatch, every_sandbox)
+    paths, log = run_nightly(tmp_path, monkeypatch, fixed_clock_sandboxes, nightly_logical_date)
 
     assert "Re-authorise connection x_cedar_valley_health" in log
     freshness = {

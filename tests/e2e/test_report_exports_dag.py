@@ -1,11 +1,17 @@
 """The report DAG run for real in Airflow (`airflow dags test`, SQLite metadata DB) on a copy of the
 `roi_env` published warehouse, with a real SMTP server on loopback that refuses the first message:
-Airflow retries the failed delivery, each due report goes out once and is recorded once."""
+Airflow retries the failed delivery, each due report goes out once and is recorded once.
+
+The run is planned as of its logical date, never as of the day the test runs: `airflow dags test`
+queues its run now (`run_after`), and a plan as of today finds nothing due in the fixed sandbox
+day's warehouse."""
 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
+from contextlib import closing
 from datetime import UTC, datetime
 
 import pytest
@@ -45,7 +51,11 @@ def test_report_dag_retries_a_refused_send_and_delivers_each_report_once(roi_env
     log = run.stdout + run.stderr
     assert run.returncode == 0, log[-5000:]
 
-    assert "SMTP 451" in log and "new_state=up_for_retry" in log, "the refused send failed the task, which retried"
+    # The try history in the metadata DB, not log lines: one deliver try was refused and retried.
+    assert mail_server.refuse_next == 0, "the SMTP server refused one send"
+    assert deliver_tries(tmp_path / "airflow" / "airflow.db") == [(1, "success"), (2, "success")], log[-5000:]
+    assert retried_deliver_tries(tmp_path / "airflow" / "airflow.db") == [1], log[-5000:]
+    assert "SMTP 451" in log, "the refused send names the server's answer"
     subjects = sorted(message["Subject"] for _, message in mail_server.messages)
     assert subjects == [
         "Monthly marketing ROI, social and traditional: October 2026",
@@ -61,3 +71,21 @@ def test_report_dag_retries_a_refused_send_and_delivers_each_report_once(roi_env
             assert address not in log, "recipients never appear in the task logs"
     # The next run (the Asset-triggered one after tonight's publish) has nothing left to send.
     assert tasks.plan(RUN_AT, {}, "asset_triggered__next", paths) == []
+
+
+def deliver_tries(metadata_db) -> list[tuple[int, str]]:
+    """(try number, state) of each mapped deliver task instance of the run, in try order."""
+    with closing(sqlite3.connect(metadata_db)) as db:
+        rows = db.execute(
+            "select try_number, state from task_instance where dag_id = 'report_exports' and task_id = 'deliver'"
+        ).fetchall()
+    return sorted(rows)
+
+
+def retried_deliver_tries(metadata_db) -> list[int]:
+    """The try numbers of the deliver tries Airflow archived when it retried them."""
+    with closing(sqlite3.connect(metadata_db)) as db:
+        rows = db.execute(
+            "select try_number from task_instance_history where dag_id = 'report_exports' and task_id = 'deliver'"
+        ).fetchall()
+    return sorted(number for (number,) in rows)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -232,6 +234,14 @@ def more_qualified_calls_than_calls(night):
     )
 
 
+def half_landed_call_log(night):
+    night.rewrite("call_tracking", "calls", lambda t: t.slice(0, t.num_rows // 2))
+
+
+def inbox_snapshot_missing(night):
+    night.today("call_tracking", "calls").unlink()
+
+
 def unknown_key_event(night):
     night.rewrite("ga4", "key_events", lambda t: _replace(t, "event_name", ["newsletter_signup"] * t.num_rows))
 
@@ -291,6 +301,12 @@ FAULTS = {
     "dates in the future": Fault(future_dates, "landing", "landing.meta_ads.ads_insights", "critical", "on date"),
     "more qualified calls than calls": Fault(
         more_qualified_calls_than_calls, "landing", "landing.call_tracking.calls", "critical", "qualified_calls"
+    ),
+    "a half-landed call log": Fault(
+        half_landed_call_log, "landing", "landing.snapshot_volume", "critical", "call_tracking calls snapshot of"
+    ),
+    "an inbox snapshot missing tonight": Fault(
+        inbox_snapshot_missing, "landing", "landing.freshness", "warning", "call_tracking/calls/date="
     ),
     "an event outside the key events": Fault(
         unknown_key_event, "landing", "landing.ga4.key_events", "critical", "newsletter_signup"
@@ -380,3 +396,65 @@ def test_a_critical_landing_fault_raises_the_gate_error_with_every_suite(night):
     assert isinstance(cause, QualityGateError)
     assert {s.suite for s in cause.summaries} >= {"landing.volume", "landing.freshness", "landing.ga4.sessions"}
     assert "Quarantined:" in str(caught.value)
+
+
+def test_a_volume_fall_of_one_account_quarantines_only_that_accounts_file(night):
+    healthy, failing = (
+        p.stem for p in partition_files("facebook_pages", "page_insights", night.day, night.paths.landing)
+    )
+    path = night.paths.landing / "facebook_pages" / "page_insights" / f"date={night.day}" / f"{failing}.parquet"
+    storage.write_table(storage.read_table(path).slice(0, 0), path)
+
+    assert run_night(night, "landing") == "landing_gate"
+
+    left = [p.stem for p in partition_files("facebook_pages", "page_insights", night.day, night.paths.landing)]
+    assert left == [healthy], "the healthy page's insights stay in the landing zone"
+    quarantine = night.paths.landing_quarantine / "facebook_pages" / "page_insights" / f"date={night.day}"
+    assert {p.name for p in quarantine.iterdir()} == {"REASON.txt", f"{failing}.parquet"}
+    reason = (quarantine / "REASON.txt").read_text()
+    assert (
+        f"account {failing} landed 0 rows in facebook_pages/page_insights/date={night.day}/{failing}.parquet" in reason
+    )
+    assert healthy not in reason
+    mails, _ = night.alerts()
+    assert f"account {failing} landed 0 rows" in mails[0]
+
+
+def test_a_half_landed_inbox_snapshot_is_refused_naming_the_files_and_both_row_counts(night):
+    before = storage.read_table(night.today("call_tracking", "calls"))
+    files = ", ".join(sorted(set(before["source_file"].to_pylist())))
+    half_landed_call_log(night)
+
+    with pytest.raises(AirflowFailException) as caught:
+        tasks.landing_gate(ROI_LOGICAL_DATE, "scheduled__fault", night.paths)
+
+    expected = (
+        f"call_tracking/calls/date={night.day}/call_log: call_tracking calls snapshot of {before.num_rows // 2:,} rows "
+        f"(inbox files: {files}) vs {before.num_rows:,} rows in the snapshot of {night.day - timedelta(days=1)} "
+        f"(inbox files: {files})"
+    )
+    assert expected in str(caught.value)
+    quarantine = night.paths.landing_quarantine / "call_tracking" / "calls" / f"date={night.day}"
+    assert expected in (quarantine / "REASON.txt").read_text()
+
+
+def test_an_inbox_with_no_snapshot_tonight_is_only_stale(night):
+    inbox_snapshot_missing(night)
+    outcome = tasks.landing_gate(ROI_LOGICAL_DATE, "scheduled__fault", night.paths)
+    assert outcome[f"landing.snapshot_volume inbox snapshots on {night.day} vs the previous snapshot"] == 0
+    assert outcome[f"landing.freshness partitions expected on {night.day}"] == 1
+
+
+def test_a_mart_not_reconciling_is_named_with_both_totals_and_the_difference(night):
+    mart_does_not_reconcile(night)
+    assert run_night(night, "mart") == "mart_gate"
+
+    mails, hooks = night.alerts()
+    for alert in (mails[0], hooks[0]):
+        match = re.search(
+            r"media_spend \S+: the marts report ([0-9,.]+) and the inputs add up to ([0-9,.]+) \(difference \+0\.01\)",
+            alert,
+        )
+        assert match, alert
+        reported, expected = (Decimal(group.replace(",", "")) for group in match.groups())
+        assert reported - expected == Decimal("0.01")

@@ -1,6 +1,7 @@
 """Every DAG imports cleanly, is tagged, retries, and does no heavy work at parse time."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,35 @@ def test_nightly_dag_shape(dagbag):
     # One platform failing must not stop the others from being published.
     assert dag.get_task("landing_gate").trigger_rule == "all_done"
     assert dag.get_task("publish").outlets, "publish must emit the warehouse Asset"
+
+
+# The publish task's outlets and the report DAG's schedule assets, as a DAG processor parses them.
+ASSET_PROBE = f"""
+import json
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder={str(DAGS_FOLDER)!r})
+assert not bag.import_errors, bag.import_errors
+outlets = bag.dags["nightly_marketing"].get_task("publish").outlets
+schedule = bag.dags["report_exports"].timetable.asset_condition.objects
+print(json.dumps({{"outlets": [[a.name, a.uri] for a in outlets], "schedule": [[a.name, a.uri] for a in schedule]}}))
+"""
+
+
+def test_the_warehouse_asset_keeps_its_identity_when_the_data_folder_moves(tmp_path):
+    """Airflow keys an asset by name and URI, each unique: an asset whose URI followed the data
+    folder would, on a metadata DB that knows the old folder's, clash by name with the registered
+    one, stay inactive, and fail every publish (AirflowInactiveAssetInInletOrOutletException)."""
+    seen = []
+    for folder in ("data", "moved/elsewhere"):
+        env = {**os.environ, "PIPELINE_DATA_DIR": str(tmp_path / folder)}
+        result = subprocess.run([sys.executable, "-c", ASSET_PROBE], capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr[-2000:]
+        seen.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert seen[0] == seen[1]
+    # The report DAG follows the very asset the publish emits.
+    assert seen[0]["outlets"] == seen[0]["schedule"] and len(seen[0]["outlets"]) == 1
+    [[name, uri]] = seen[0]["outlets"]
+    assert str(tmp_path) not in uri and not uri.startswith("file:")
 
 
 @pytest.mark.parametrize("dag_file", sorted(p.name for p in DAGS_FOLDER.glob("*.py")))

@@ -1,18 +1,24 @@
-"""The Graph HTTP layer's policy pieces: backoff, usage headers, error classes, paging links."""
+"""The HTTP layer's policy pieces: backoff, usage headers, error classes, paging links, and how
+an answer that cannot be read is retried."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from extractors.http import (
+    ApiClient,
     ApiEndpoint,
     GraphApiError,
     GraphInvalidParameterError,
     GraphPermissionError,
     GraphThrottledError,
     GraphTransientError,
+    ResponseError,
     TokenExpiredError,
     error_from_body,
     regain_seconds,
@@ -106,3 +112,85 @@ def test_paging_links_lose_their_access_token():
 def test_an_endpoint_never_shows_its_token():
     endpoint = ApiEndpoint("https://graph.facebook.com", "SECRET", "v24.0", "facebook_main")
     assert "SECRET" not in repr(endpoint)
+
+
+# -- bodies that cannot be read ---------------------------------------------------------------
+
+GOOD = b'{"data":[{"id":"1"}]}'
+CUT = b'{"data":[{"id":"1"},{"id'  # the same answer cut short, as a dropped proxy connection leaves it
+
+
+class ScriptedServer:
+    """A loopback server answering every GET with the next body of `bodies` (HTTP 200), the last
+    one over and over; `requests` counts the GETs."""
+
+    def __init__(self, bodies: list[bytes]) -> None:
+        self.bodies, self.requests = bodies, 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the stdlib's naming)
+                body = outer.bodies[min(outer.requests, len(outer.bodies) - 1)]
+                outer.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[[list[bytes]], ScriptedServer]]:
+    started: list[ScriptedServer] = []
+
+    def start(bodies: list[bytes]) -> ScriptedServer:
+        server = ScriptedServer(bodies)
+        server.thread.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.httpd.shutdown()
+        server.httpd.server_close()
+
+
+def _client(server: ScriptedServer, waits: list[float], retries: int = 3) -> ApiClient:
+    endpoint = ApiEndpoint(server.url, "SECRET", "v1", "example_main", platform="Example API")
+    return ApiClient(endpoint, HttpSettings(max_retries=retries), sleep=waits.append)
+
+
+def test_a_body_cut_short_once_is_read_again(scripted):
+    server, waits = scripted([CUT, GOOD]), []
+    with _client(server, waits) as client:
+        assert client.request("GET", "/v1/items") == {"data": [{"id": "1"}]}
+    assert server.requests == 2
+    assert len(waits) == 1
+
+
+def test_a_body_cut_short_every_time_fails_after_the_retries_naming_platform_path_and_what_to_do(scripted):
+    server, waits = scripted([CUT]), []
+    with _client(server, waits, retries=3) as client, pytest.raises(ResponseError) as failure:
+        client.request("GET", "/v1/items", {"limit": 100})
+    text = str(failure.value)
+    assert server.requests == 4 and len(waits) == 3
+    assert failure.value.retryable and failure.value.path == "/v1/items"
+    assert "Example API" in text and "GET /v1/items" in text and "giving up after 3 retries" in text
+    assert "not valid JSON" in text and "rerun" in text
+    assert "SECRET" not in text
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"ok"'])
+def test_a_well_formed_body_that_is_not_an_object_is_not_retried(scripted, body):
+    server, waits = scripted([body, GOOD]), []
+    with _client(server, waits) as client, pytest.raises(ResponseError, match="not a JSON object") as failure:
+        client.request("GET", "/v1/items")
+    assert not failure.value.retryable
+    assert server.requests == 1 and waits == []

@@ -1,7 +1,6 @@
 """What every tabular inbox shares, exercised through the media-plan inbox: CSV and XLSX files, the
 header search, cell parsing, and where problems are reported."""
 
-import logging
 import re
 import zipfile
 from datetime import UTC, date, datetime
@@ -381,20 +380,17 @@ def test_a_placement_id_in_a_csv_and_a_workbook_quarantines_the_later_file(dirs)
     assert sorted(landed(dirs)) == ["P-1"]
 
 
-def test_lock_files_and_hidden_files_are_skipped_and_old_workbooks_get_a_hint(dirs, caplog):
+def test_lock_files_and_hidden_files_are_skipped_and_an_old_workbook_is_quarantined_with_a_hint(dirs):
     write_csv(dirs[0], "plan.csv", [",".join(HEADER), ",".join(OOH)])
     (dirs[0] / "~$plan.xlsx").write_bytes(b"lock")
     (dirs[0] / ".plan.csv.swp").write_bytes(b"swap")
     (dirs[0] / "old_plan.xls").write_bytes(b"BIFF8")
 
-    with caplog.at_level(logging.WARNING):
-        result = run(dirs)
+    reason = quarantined(dirs, "old_plan.xls")
 
-    assert (result.files_landed, result.quarantined) == (["plan.csv"], [])
-    assert "ignoring old_plan.xls in the media-plan inbox" in caplog.text
-    assert "save it as .xlsx" in caplog.text
-    assert "~$plan.xlsx" not in caplog.text and ".plan.csv.swp" not in caplog.text
-    assert sorted(p.name for p in dirs[0].iterdir()) == [".plan.csv.swp", "old_plan.xls", "plan.csv", "~$plan.xlsx"]
+    assert "old_plan.xls: .xls files are not read; save it as .xlsx (Excel Workbook) or .csv" in reason
+    assert sorted(landed(dirs)) == ["P-1"]
+    assert sorted(p.name for p in dirs[0].iterdir()) == [".plan.csv.swp", "plan.csv", "~$plan.xlsx"]
 
 
 # --- cell parsers ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from extractors.inbox import InboxNotReady
 from extractors.schemas import TRADITIONAL_MEDIA_PLACEMENTS
 from extractors.traditional_media import MediaPlanError, land_inbox, validate_file
 from pipeline import storage
@@ -354,13 +355,11 @@ def test_a_rerun_of_the_same_day_replaces_the_snapshot(dirs):
     assert set(table.column("_run_id").to_pylist()) == {"second"}
 
 
-def test_an_empty_inbox_lands_an_empty_snapshot_and_warns(dirs, caplog):
-    (dirs[0] / "notes.txt").write_text("call the printer on Monday")
-    with caplog.at_level(logging.WARNING):
-        result = run(dirs)
-    assert (result.rows_landed, result.files_landed) == (0, [])
-    assert landed(dirs).num_rows == 0
-    assert "ignoring notes.txt in the media-plan inbox" in caplog.text
-    assert "holds no .csv or .xlsx file" in caplog.text
-    # Ignored files stay where they are.
-    assert [p.name for p in dirs[0].iterdir()] == ["notes.txt"]
+def test_an_empty_inbox_lands_nothing_and_warns(dirs, caplog):
+    # An empty snapshot would be read as "the plan was emptied"; nothing landed leaves the source stale.
+    with caplog.at_level(logging.WARNING), pytest.raises(InboxNotReady) as raised:
+        run(dirs)
+    assert (raised.value.result.rows_landed, raised.value.result.files_landed) == (0, [])
+    assert partition_files("traditional_media", "placements", DAY, dirs[2]) == []
+    assert "holds no .csv or .xlsx file" in str(raised.value)
+    assert "keeps its last snapshot and shows as stale" in str(raised.value)
