@@ -78,6 +78,8 @@ class CeleryStack:
     queue: str
     airflow_home: Path
     logs: dict[str, Path]
+    # Every component's environment: commands run with it talk to the same metadata DB and broker.
+    env: dict[str, str]
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def request(self, method: str, path: str, **kwargs) -> dict:
@@ -87,6 +89,16 @@ class CeleryStack:
         if response.status_code >= 400:
             raise StackError(f"{method} {path} answered {response.status_code}: {response.text[:1000]}")
         return response.json()
+
+    def cli(self, *args: str) -> str:
+        """Run `airflow <args>` as an operator would beside the stack; its output, or StackError with it."""
+        done = subprocess.run([AIRFLOW, *args], env=self.env, capture_output=True, text=True)
+        if done.returncode != 0:
+            output = (done.stdout + done.stderr)[-3000:]
+            raise StackError(
+                f"airflow {' '.join(args)} exited with code {done.returncode} on {self.database}:\n{output}"
+            )
+        return done.stdout
 
     def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
         """Wait until the dag-processor has parsed and stored the DAG."""
@@ -208,7 +220,7 @@ def celery_postgres_stack(
         "api-server": [AIRFLOW, "api-server", "--host", "127.0.0.1", "--port", env["AIRFLOW__API__PORT"]],
     }
     logs = {name: home / f"{name}.log" for name in components}
-    stack = CeleryStack(env["AIRFLOW__API__BASE_URL"], database, queue, home, logs)
+    stack = CeleryStack(env["AIRFLOW__API__BASE_URL"], database, queue, home, logs, env)
     with ExitStack() as cleanup:
         _postgres(f'create database "{database}"')
         cleanup.callback(_postgres, f'drop database if exists "{database}" with (force)')
