@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml uv.lock
 bootstrap: $(STAMP)
 
 demo: bootstrap  ## the nightly pipeline end to end in Airflow against the local sandbox
-	$(BIN)/python -m pipeline.demo demo
+	$(BIN)/python -m sandbox.demo demo
 
 test: bootstrap lint  ## lint, then the whole test suite
 	$(BIN)/python -m pytest
@@ -29,7 +29,7 @@ lint: bootstrap
 	$(BIN)/sqlfluff lint dbt/models dbt/macros dbt/tests
 
 airflow: bootstrap  ## airflow standalone (UI on :8080) with the project's DAGs, against the sandbox
-	$(BIN)/python -m pipeline.demo airflow
+	$(BIN)/python -m sandbox.demo airflow
 
 bench: bootstrap  ## measure the pipeline; writes data/bench/report.md (the Cosmos comparison: python -m benchmarks.run)
 	$(BIN)/python -m benchmarks.run --skip-dbt-strategies

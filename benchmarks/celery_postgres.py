@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.config import PipelineConfig
-from pipeline.demo import AIRFLOW, DAG_ID, airflow_environment
-from pipeline.paths import DataPaths
+from core.paths import DataPaths
+from sandbox.demo import AIRFLOW, DAG_ID, airflow_environment
+from sources.config import PipelineConfig
 
 POSTGRES = "postgres@127.0.0.1:5432"
 REDIS = "127.0.0.1:6379"
@@ -300,10 +300,10 @@ def _forget_queue(queue: str) -> None:
 def measure(scale: float, logical_date: datetime) -> dict:
     """The first night (90-day backfill) of the demo world on the Celery/Postgres stack, in a fresh
     data folder: the DAG's wall time from trigger to success."""
-    from pipeline.config import load_config
-    from pipeline.demo import stage_inboxes
-    from pipeline.windows import partition_date_for
+    from core.windows import partition_date_for
     from sandbox import registry
+    from sandbox.demo import stage_inboxes
+    from sources.config import load_config
 
     config = load_config()
     with tempfile.TemporaryDirectory(prefix="bench-celery-") as tmp, ExitStack() as servers:

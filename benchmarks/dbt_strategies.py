@@ -1,6 +1,6 @@
 """Measure the two ways to run dbt in Airflow on the same landing data.
 
-- **single build**: the nightly DAG's way, one `dbt build` process (`pipeline.warehouse.build`);
+- **single build**: the nightly DAG's way, one `dbt build` process (`warehouse.build.build`);
 - **Cosmos**: `benchmarks/cosmos_dags/cosmos_marketing_build.py`, one Airflow task per seed and
   model plus their tests, run whole by `airflow dags test` on a throwaway metadata database;
 - **parse**: how long the Airflow DAG processor takes to import the Cosmos DAG file against the
@@ -29,10 +29,10 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from pipeline import warehouse
-from pipeline.config import PipelineConfig, load_config
-from pipeline.demo import AIRFLOW, airflow_base_environment, demo_logical_date
-from pipeline.paths import PROJECT_ROOT, DataPaths
+from core.paths import PROJECT_ROOT, DataPaths
+from sandbox.demo import AIRFLOW, airflow_base_environment, demo_logical_date
+from sources.config import PipelineConfig, load_config
+from warehouse import build as warehouse
 
 COSMOS_DAGS_FOLDER = Path(__file__).resolve().parent / "cosmos_dags"
 COSMOS_DAG_ID = "cosmos_marketing_build"

@@ -19,10 +19,11 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks.dbt_strategies import _scratch_paths
-from pipeline import postgres_warehouse, warehouse
-from pipeline.config import load_config
-from pipeline.paths import PROJECT_ROOT
-from pipeline.postgres_warehouse import PostgresSettings
+from core.paths import PROJECT_ROOT
+from sources.config import load_config
+from warehouse import build as warehouse
+from warehouse import postgres as postgres_warehouse
+from warehouse.postgres import PostgresSettings
 
 
 def measure(data_root: Path, run_date: date, repeats: int = 2) -> dict:

@@ -20,9 +20,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from extractors.call_tracking import land_inbox
-from pipeline import storage
-from pipeline.landing import RunContext
+from core import storage
+from core.landing import RunContext
+from sources.call_tracking import land_inbox
 
 RUN_DAY = date(2026, 11, 20)
 DAYS = 365  # a year's export

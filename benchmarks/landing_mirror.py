@@ -1,4 +1,4 @@
-"""The local mirror DuckDB reads when the landing zone is on object storage (pipeline/storage.py).
+"""The local mirror DuckDB reads when the landing zone is on object storage (core/storage.py).
 
 Reads the caller's landing folder through a URL (`local://…`, the object-storage code path) and
 mirrors it into a temporary folder three times: from empty (the first night), with nothing changed
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline import storage
+from core import storage
 
 
 def measure(data_root: Path) -> dict:

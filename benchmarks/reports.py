@@ -24,8 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.config import PipelineConfig, load_config
-from pipeline.paths import PROJECT_ROOT, data_paths
+from core.paths import PROJECT_ROOT, data_paths
+from sources.config import PipelineConfig, load_config
 
 # table -> the key column that gets a copy suffix
 SCALED_TABLES = {

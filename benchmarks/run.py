@@ -18,13 +18,13 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipeline.config import load_config
-from pipeline.demo import AIRFLOW, DAG_ID, airflow_environment, demo_logical_date, stage_inboxes
-from pipeline.paths import PROJECT_ROOT, DataPaths
-from pipeline.sources import API_SOURCES, INBOX_SOURCES
-from pipeline.windows import partition_date_for
+from core.paths import PROJECT_ROOT, DataPaths
+from core.windows import partition_date_for
 from sandbox import registry
 from sandbox.call_budget import minimum_calls, posts_window
+from sandbox.demo import AIRFLOW, DAG_ID, airflow_environment, demo_logical_date, stage_inboxes
+from sources import API_SOURCES, INBOX_SOURCES
+from sources.config import load_config
 
 STAGES = {
     "extract": tuple(f"extract_{s.name}" for s in (*API_SOURCES, *INBOX_SOURCES)),
@@ -158,7 +158,7 @@ def gate_seconds(paths: DataPaths, day) -> dict[str, float]:
     """Seconds each quality-gate suite took on one night (from its quality_results rows)."""
     import duckdb
 
-    from pipeline import storage
+    from core import storage
 
     files = sorted((paths.landing / "pipeline" / "quality_results" / f"date={day}").glob("*.parquet"), key=str)
     if not files:

@@ -29,10 +29,10 @@ from __future__ import annotations
 
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from pipeline.assets import published_warehouse
-from pipeline.config import load_config
-from pipeline.sources import enabled_api_sources, enabled_inbox_sources
-from pipeline.tasks import api_account_ids, dag_default_args
+from nightly.assets import published_warehouse
+from nightly.tasks import api_account_ids, dag_default_args
+from sources import enabled_api_sources, enabled_inbox_sources
+from sources.config import load_config
 
 CONFIG = load_config()
 PUBLISHED_WAREHOUSE = published_warehouse()
@@ -50,38 +50,38 @@ PUBLISHED_WAREHOUSE = published_warehouse()
 def nightly_marketing():
     @task(map_index_template="{{ task.op_kwargs['account_id'] }}")
     def extract_api_account(source_name: str, account_id: str, logical_date=None, run_id=None) -> dict:
-        from pipeline.tasks import extract_api_account
+        from nightly.tasks import extract_api_account
 
         return extract_api_account(source_name, account_id, logical_date, run_id)
 
     @task
     def extract_inbox(source_name: str, logical_date=None, run_id=None) -> dict:
-        from pipeline.tasks import extract_inbox
+        from nightly.tasks import extract_inbox
 
         return extract_inbox(source_name, logical_date, run_id)
 
     @task(trigger_rule="all_done")
     def landing_gate(logical_date=None, run_id=None) -> dict:
-        from pipeline.tasks import landing_gate
+        from nightly.tasks import landing_gate
 
         return landing_gate(logical_date, run_id)
 
     # One dbt process at a time: DuckDB has a single writer.
     @task(max_active_tis_per_dag=1)
     def build_warehouse(logical_date=None) -> str:
-        from pipeline.tasks import build_warehouse
+        from nightly.tasks import build_warehouse
 
         return build_warehouse(logical_date)
 
     @task
     def mart_gate(logical_date=None, run_id=None) -> dict:
-        from pipeline.tasks import mart_gate
+        from nightly.tasks import mart_gate
 
         return mart_gate(logical_date, run_id)
 
     @task(outlets=[PUBLISHED_WAREHOUSE])
     def publish() -> str:
-        from pipeline.tasks import publish
+        from nightly.tasks import publish
 
         return publish()
 

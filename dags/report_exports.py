@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, task
 
-from pipeline.assets import published_warehouse
-from pipeline.config import load_config
-from pipeline.tasks import dag_default_args
+from nightly.assets import published_warehouse
+from nightly.tasks import dag_default_args
 from reports.schedule import report_schedule
+from sources.config import load_config
 
 CONFIG = load_config()
 PUBLISHED_WAREHOUSE = published_warehouse()

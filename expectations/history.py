@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import storage
-from pipeline.config import VolumeBand
-from pipeline.landing import landed_dates, partition_dir, partition_files
+from core import storage
+from core.landing import landed_dates, partition_dir, partition_files
+from core.settings import VolumeBand
 
-# The long shapes whose `value` is a lifetime total that only grows (extractors/schemas.py).
+# The long shapes whose `value` is a lifetime total that only grows (core/contract.py).
 LIFETIME_ENTITIES = {
     ("facebook_pages", "post_snapshots"): "post_id",
     ("instagram", "media_snapshots"): "media_id",
@@ -45,7 +45,7 @@ _KEY = re.compile(r"^(?P<source>[^/]+)/(?P<entity>[^/]+)/date=[0-9-]+(?:/(?P<par
 
 def key_partition(key: str) -> tuple[str, str, str | None]:
     """(source, entity, part) a frame's key concerns; part is None when the key names the whole
-    partition. Part names never hold ':' or '/' (pipeline/landing.py), so what follows them is
+    partition. Part names never hold ':' or '/' (core/landing.py), so what follows them is
     the key's description."""
     match = _KEY.match(key)
     if match is None:

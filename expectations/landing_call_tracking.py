@@ -8,7 +8,7 @@ from datetime import date
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from expectations.severity import critical
+from core.severity import critical
 
 E164 = r"^\+[1-9][0-9]{7,14}$"
 

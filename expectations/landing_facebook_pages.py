@@ -7,9 +7,9 @@ from datetime import date
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from expectations.severity import critical
-from extractors.schemas import FACEBOOK_PAGE_INSIGHTS, FACEBOOK_POST_SNAPSHOTS, FACEBOOK_POSTS
-from pipeline.landing import LINEAGE_FIELDS
+from core.contract import FACEBOOK_PAGE_INSIGHTS, FACEBOOK_POST_SNAPSHOTS, FACEBOOK_POSTS
+from core.landing import LINEAGE_FIELDS
+from core.severity import critical
 
 _LINEAGE = [field.name for field in LINEAGE_FIELDS]
 

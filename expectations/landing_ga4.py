@@ -12,9 +12,9 @@ from datetime import date
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from expectations.severity import critical
-from extractors import schemas
-from pipeline.landing import LINEAGE_FIELDS
+from core import contract as schemas
+from core.landing import LINEAGE_FIELDS
+from core.severity import critical
 
 _LINEAGE = [field.name for field in LINEAGE_FIELDS]
 _GRAIN = ["property_id", "date", "session_source", "session_medium", "session_campaign_name"]

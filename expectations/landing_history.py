@@ -6,8 +6,8 @@ from __future__ import annotations
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from expectations.severity import critical, warning
-from pipeline.config import Quality
+from core.settings import Quality
+from core.severity import critical, warning
 
 
 def volume_suite(quality: Quality) -> gx.ExpectationSuite:

@@ -10,9 +10,9 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 import pyarrow as pa
 
-from expectations.severity import critical
-from extractors.schemas import META_ADS_ACTIONS, META_ADS_INSIGHTS
-from pipeline.landing import LINEAGE_FIELDS
+from core.contract import META_ADS_ACTIONS, META_ADS_INSIGHTS
+from core.landing import LINEAGE_FIELDS
+from core.severity import critical
 
 SOURCE = "meta_ads"
 _LINEAGE = [field.name for field in LINEAGE_FIELDS]

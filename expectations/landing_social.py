@@ -1,5 +1,5 @@
 """Suites for the organic platforms' landed entities. The landing contract gives them a few
-shapes (extractors/schemas.py), so the suites are written per shape and named per entity."""
+shapes (core/contract.py), so the suites are written per shape and named per entity."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 import pyarrow as pa
 
-from expectations.severity import critical
-from extractors import schemas
-from pipeline.landing import LINEAGE_FIELDS
+from core import contract as schemas
+from core.landing import LINEAGE_FIELDS
+from core.severity import critical
 
 _LINEAGE = [field.name for field in LINEAGE_FIELDS]
 

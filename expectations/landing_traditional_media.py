@@ -8,8 +8,8 @@ from datetime import date
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
+from core.severity import critical
 from expectations.landing_call_tracking import E164
-from expectations.severity import critical
 
 CHANNELS = ["tv", "radio", "print", "ooh", "direct_mail"]
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from expectations.severity import critical, warning
-from pipeline.config import Quality
+from core.settings import Quality
+from core.severity import critical, warning
 
 CHANNEL_GROUPS = ["organic_social", "paid_social", "traditional"]
 # A ratio is "finite" when it lies inside this range: an infinity (a division by zero that escaped

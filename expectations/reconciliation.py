@@ -30,8 +30,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import storage
-from pipeline.postgres_warehouse import PostgresSettings
+from core import storage
+from warehouse.postgres import PostgresSettings
 
 CENT = Decimal("0.01")
 COMPONENTS = ("media_spend", "staff_cost", "tool_cost", "production_cost")
@@ -386,7 +386,7 @@ def expected_totals(
     the run date the build was told), read from the landing files the build reads. `tz`: the
     organisation's timezone (default: config/pipeline.yml's)."""
     if tz is None:
-        from pipeline.config import load_config
+        from sources.config import load_config
 
         tz = load_config().organisation.timezone
     investment = expected_investment(landing_root, seeds_dir, first, last)
@@ -401,7 +401,7 @@ def expected_totals(
 def mart_totals(where: Path | PostgresSettings) -> tuple[date, date, dict[str, Decimal]]:
     """The reporting calendar of a built warehouse (a DuckDB file or a PostgreSQL schema) and what
     its marts add up to over it. The calendar ends on the run date dbt was given (`run_date`)."""
-    from pipeline import warehouse
+    from warehouse import build as warehouse
 
     [(first, last)] = warehouse.query(where, "select min(date_day), max(date_day) from int_reporting_calendar")
     [(media, investment, roi_conversions)] = warehouse.query(

@@ -7,16 +7,16 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core import storage
+from core.contract import QUALITY_RESULTS
+from core.landing import RunContext, partition_dir, write_partition
 from expectations.runner import ValidationSummary
-from extractors.schemas import QUALITY_RESULTS
-from pipeline import storage
-from pipeline.landing import RunContext, partition_dir, write_partition
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
-    from pipeline.landing import Root
-    from pipeline.postgres_warehouse import PostgresSettings
+    from core.landing import Root
+    from warehouse.postgres import PostgresSettings
 
 SOURCE = "pipeline"
 ENTITY = "quality_results"
@@ -62,7 +62,7 @@ def record(summaries: list[ValidationSummary], gate: str, ctx: RunContext, landi
 def append_to_warehouse(where: Path | PostgresSettings, results_file: ObjectStoragePath) -> None:
     """Add a gate run's results to the quality_results table of a built (not yet published)
     warehouse: a DuckDB file or a PostgreSQL schema. The lineage columns stay in the landing zone."""
-    from pipeline import warehouse
+    from warehouse import build as warehouse
 
     results = storage.read_table(results_file)
     warehouse.append_rows(where, "quality_results", results.drop_columns(["_extracted_at", "_run_id"]))

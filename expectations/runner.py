@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from expectations.severity import CRITICAL, WARNING
-from pipeline import storage
-from pipeline.landing import partition_files
-from pipeline.paths import DataPaths
-from pipeline.postgres_warehouse import PostgresSettings
+from core import storage
+from core.landing import partition_files
+from core.paths import DataPaths
+from core.severity import CRITICAL, WARNING
+from warehouse.postgres import PostgresSettings
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ def validate_warehouse_table(
     validator: Validator, where: Path | PostgresSettings, table: str, suite
 ) -> ValidationSummary:
     """Validate a table of a built warehouse: a DuckDB file, or a PostgreSQL schema."""
-    from pipeline import warehouse
+    from warehouse import build as warehouse
 
     arrow_table = warehouse.read_table(where, table)
     name = where.name if isinstance(where, Path) else f"{where.dbname}.{where.schema}"

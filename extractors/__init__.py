@@ -1,2 +1,2 @@
 """Extractors: plain Python (no Airflow import), one module per source, each entity a generator of
-records landed through `pipeline.landing`."""
+records landed through `core.landing`."""

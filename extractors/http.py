@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 
-from pipeline.config import HttpSettings
+from core.settings import HttpSettings
 
 logger = logging.getLogger(__name__)
 

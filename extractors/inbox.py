@@ -3,7 +3,7 @@ that the pipeline checks cell by cell and lands as one snapshot.
 
 Every run reads each `.csv` and `.xlsx` file of the inbox and lands the rows of all valid files
 together as one partition, so a rerun of a day replaces that day's snapshot.
-- A file is taken once complete (`pipeline.config.InboxSettle`): at once when `<file>.done` was
+- A file is taken once complete (`core.settings.InboxSettle`): at once when `<file>.done` was
   written after it, else once it has not changed for `settle_seconds` (unless the inbox requires
   markers). Names of files being written (`.filepart`, `.part`, `.partial`, `.crdownload`, `.tmp`),
   spreadsheet lock files `~$…` and dot files are never read. A file not complete yet stays in the
@@ -66,9 +66,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import storage
-from pipeline.config import InboxSettle
-from pipeline.landing import RunContext, write_partition
+from core import storage
+from core.landing import RunContext, write_partition
+from core.settings import InboxSettle
 
 log = logging.getLogger(__name__)
 

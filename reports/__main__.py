@@ -14,16 +14,17 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from pipeline.config import ConfigError, load_config
-from pipeline.paths import data_paths
+from core.paths import data_paths
+from core.settings import ConfigError
+from sources.config import load_config
 
 
 def _build(args: argparse.Namespace) -> int:
-    from pipeline.warehouse import published_location
     from reports.build import build_report
     from reports.periods import latest_covered_period, period_starting
     from reports.queries import WarehouseMissingError, data_range
     from reports.tasks import ReportRequestError, definition_named, reports_root
+    from warehouse.build import published_location
 
     config = load_config()
     if not config.reports:

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import PipelineConfig, ReportDefinition
+from core.settings import ReportDefinition
 from reports.periods import ReportPeriod
 from reports.queries import ReportData, kpi_figures, load_report_data
+from sources.config import PipelineConfig
 
 logger = logging.getLogger(__name__)
 

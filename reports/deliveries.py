@@ -3,7 +3,7 @@
 The published warehouse is rebuilt every night and reports only read it, so the record lives in
 the landing zone the report DAG writes: one Parquet file per delivery under
 `<landing>/pipeline/report_deliveries/date=<delivery day>/<report>.<period>.<time>.parquet`, written
-atomically by `pipeline.landing.write_partition` (with the lineage columns `_extracted_at` and
+atomically by `core.landing.write_partition` (with the lineage columns `_extracted_at` and
 `_run_id`). A period counts as done once it has a row with status `sent` or `skipped_no_data`.
 Recipients are counted, never listed: the record is meant to be read by BI tools."""
 
@@ -14,15 +14,15 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from extractors.schemas import REPORT_DELIVERIES
-from pipeline import storage
-from pipeline.landing import RunContext, write_partition
+from core import storage
+from core.contract import REPORT_DELIVERIES
+from core.landing import RunContext, write_partition
 from reports.periods import ReportPeriod
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
-    from pipeline.landing import Root
+    from core.landing import Root
 
 SOURCE = "pipeline"
 ENTITY = "report_deliveries"

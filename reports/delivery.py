@@ -15,8 +15,8 @@ import smtplib
 from email.utils import make_msgid
 from pathlib import Path
 
-from pipeline.config import EmailTarget, FolderTarget, ObjectStorageTarget, ReportDefinition
-from pipeline.paths import DataPaths
+from core.paths import DataPaths
+from core.settings import EmailTarget, FolderTarget, ObjectStorageTarget, ReportDefinition
 from reports.periods import ReportPeriod
 
 logger = logging.getLogger(__name__)

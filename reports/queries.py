@@ -17,10 +17,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.config import PipelineConfig, ReportDefinition, ReportFilter
-from pipeline.postgres_warehouse import PostgresSettings
+from core.settings import ReportDefinition, ReportFilter
 from reports import formatting as fmt
 from reports.periods import ReportPeriod
+from sources.config import PipelineConfig
+from warehouse.postgres import PostgresSettings
 
 TOP_POSTS = 5
 
@@ -450,7 +451,7 @@ def _accounts(
 
 def account_names(config: PipelineConfig) -> dict[str, str]:
     """Account id → the name configured for it (the warehouse only knows ids)."""
-    from pipeline.sources import API_SOURCES
+    from sources import API_SOURCES
 
     return {account.id: account.name for source in API_SOURCES for account in source.accounts(config)}
 
@@ -468,7 +469,7 @@ def connect(warehouse: Path | PostgresSettings) -> duckdb.DuckDBPyConnection:
     read are copied, in one snapshot, into an in-memory DuckDB database, so the same queries run
     on either target."""
     if isinstance(warehouse, PostgresSettings):
-        from pipeline import postgres_warehouse
+        from warehouse import postgres as postgres_warehouse
 
         try:
             tables = postgres_warehouse.read_tables(warehouse, REPORT_TABLES)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, AssetOrTimeSchedule, MultipleCronTriggerTimetable
 
-from pipeline.config import PipelineConfig
+from sources.config import PipelineConfig
 
 
 def report_crons(config: PipelineConfig) -> list[str]:

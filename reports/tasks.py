@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from pipeline.config import ConfigError, EmailTarget, PipelineConfig, ReportDefinition, load_config
-from pipeline.paths import DataPaths, data_paths
+from core.paths import DataPaths, data_paths
+from core.settings import ConfigError, EmailTarget, ReportDefinition
 from reports.periods import ReportPeriod, due_period, period_starting
+from sources.config import PipelineConfig, load_config
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +101,9 @@ def plan(
     params: `report` (one definition's name; None or empty = all), `resend` (send even if the
     period was sent), `period_start` (a day inside the period to send; None or empty = the period
     the schedule last fired for): see `ReportRequest`."""
-    from pipeline.warehouse import published_location
     from reports.deliveries import SKIPPED_NO_DATA, done, record_delivery
     from reports.queries import WarehouseMissingError, data_range, period_totals
+    from warehouse.build import published_location
 
     config = config or load_config()
     paths = paths or data_paths()
@@ -172,8 +173,8 @@ def plan(
 
 @fail_fast
 def build(job: Mapping, paths: DataPaths | None = None, config: PipelineConfig | None = None) -> dict:
-    from pipeline.warehouse import published_location
     from reports.build import build_report
+    from warehouse.build import published_location
 
     config = config or load_config()
     paths = paths or data_paths()

@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, timedelta
 
-from pipeline.config import FacebookPages, Windows
-from pipeline.windows import DateWindow
+from core.settings import FacebookPages, Windows
+from core.windows import DateWindow
 from sandbox.world import SandboxWorld
 
 INSIGHTS_DAYS_PER_CALL = 90

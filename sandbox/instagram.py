@@ -26,8 +26,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from urllib.parse import urlencode
 
-from pipeline.config import Instagram
-from pipeline.windows import DateWindow
+from core.settings import Instagram
+from core.windows import DateWindow
 from sandbox.world import (
     MATURE_HOURS,
     WORLD_START,

@@ -43,8 +43,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
-from pipeline.config import LinkedIn, Windows
-from pipeline.windows import extraction_window
+from core.settings import LinkedIn, Windows
+from core.windows import extraction_window
 from sandbox.base import LoopbackServer, Reply, every, json_reply
 from sandbox.registry import register
 from sandbox.world import (

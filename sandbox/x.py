@@ -36,7 +36,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from pipeline.config import X
+from core.settings import X
 from sandbox.base import LoopbackServer, Reply, every, json_reply
 from sandbox.registry import register
 from sandbox.world import (

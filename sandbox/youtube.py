@@ -36,8 +36,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
-from pipeline.config import Windows, YouTube
-from pipeline.windows import DateWindow
+from core.settings import Windows, YouTube
+from core.windows import DateWindow
 from sandbox.base import LoopbackServer, Reply, every, json_reply
 from sandbox.registry import register
 from sandbox.world import (

@@ -16,7 +16,7 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from pipeline.paths import DataPaths, data_paths
+from core.paths import DataPaths, data_paths
 from sandbox.server import SandboxServer
 
 # The sandbox clock in tests: a fixed instant, so that ground truth and landed data agree exactly.
@@ -62,13 +62,13 @@ def roi_env(tmp_path_factory):
     """A sandbox day of organic Facebook, Meta ads, GA4, the media plan and the call log, landed by
     their extractors, gated, built and published: (paths, run context). Read it, never change it:
     the tests that share it rely on it as built."""
-    from extractors import facebook_pages, ga4, meta_ads
+    from core.landing import RunContext
+    from core.windows import partition_date_for
     from extractors.http import ApiEndpoint
-    from pipeline.config import load_config
-    from pipeline.extraction_log import logged_extraction
-    from pipeline.landing import RunContext
-    from pipeline.windows import partition_date_for
+    from nightly.extraction_log import logged_extraction
     from sandbox import registry
+    from sources import facebook_pages, ga4, meta_ads
+    from sources.config import load_config
 
     root = tmp_path_factory.mktemp("roi") / "data"
     with (
@@ -110,8 +110,9 @@ def roi_env(tmp_path_factory):
 def finish_roi_night(paths, config, day, run_id: str) -> None:
     """The rest of a roi_env night once the API extracts landed: the inboxes staged and landed,
     the landing gate, the build (without docs), the mart gate and the publish."""
-    from pipeline import tasks, warehouse
-    from pipeline.demo import stage_inboxes
+    from nightly import tasks
+    from sandbox.demo import stage_inboxes
+    from warehouse import build as warehouse
 
     stage_inboxes(config, paths, day)
     for inbox in ("traditional_media", "call_tracking"):

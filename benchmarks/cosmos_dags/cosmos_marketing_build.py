@@ -24,8 +24,8 @@ from airflow.sdk import Param
 from cosmos import DbtDag, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
-from pipeline.config import load_config
-from pipeline.paths import data_paths
+from core.paths import data_paths
+from sources.config import load_config
 
 # Relative to this file, so the DAG renders wherever the repository is checked out.
 REPO_ROOT = Path(__file__).resolve().parents[2]

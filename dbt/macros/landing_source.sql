@@ -29,7 +29,7 @@
 
 {#- Where a landed entity is read. DuckDB reads the Parquet files in place: the source's
     external_location (read_parquet over `<landing>/<source>/<entity>/date=*/*.parquet`). A server
-    warehouse reads the tables the pipeline's load step (pipeline/postgres_warehouse.py) fills: one
+    warehouse reads the tables the pipeline's load step (warehouse/postgres.py) fills: one
     table `<source>__<entity>` per entity in the schema `landing_schema` (default: the target schema
     + `_landing`), with the landed columns plus `filename`, as read_parquet gives them. -#}
 {% macro landing_relation(source_name, table_name) -%}

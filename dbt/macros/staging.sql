@@ -1,5 +1,5 @@
 {#- The landing contract gives every organic platform the same three long shapes
-    (extractors/schemas.py); their staging models differ only in names, so they are written once. -#}
+    (core/contract.py); their staging models differ only in names, so they are written once. -#}
 
 {#- Account metrics by day: the latest extraction of a day wins (nightly runs re-read a lookback). -#}
 {% macro stg_account_daily(source_name, table_name, account_column) -%}

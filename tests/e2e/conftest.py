@@ -31,8 +31,8 @@ def fixed_clock_sandboxes() -> Iterator[dict]:
 @pytest.fixture
 def nightly_logical_date() -> datetime:
     """The nightly run scheduled on the sandbox clock's day (before SANDBOX_NOW): it lands the day before."""
-    from pipeline.config import load_config
-    from pipeline.demo import demo_logical_date
+    from sandbox.demo import demo_logical_date
+    from sources.config import load_config
 
     config = load_config()
     logical_date = demo_logical_date(config, SANDBOX_NOW.astimezone(config.organisation.tz).date())

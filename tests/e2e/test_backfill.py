@@ -15,13 +15,13 @@ import duckdb
 import pytest
 
 from benchmarks.celery_postgres import DagRunResult, celery_postgres_stack, services_unavailable
-from pipeline.config import load_config
-from pipeline.demo import DAG_ID, stage_inboxes
-from pipeline.landing import landed_dates
-from pipeline.paths import DataPaths
-from pipeline.sources import API_SOURCES, INBOX_SOURCES
-from pipeline.warehouse import BUILD_INFO, latest_build, published_build
-from pipeline.windows import partition_date_for
+from core.landing import landed_dates
+from core.paths import DataPaths
+from core.windows import partition_date_for
+from sandbox.demo import DAG_ID, stage_inboxes
+from sources import API_SOURCES, INBOX_SOURCES
+from sources.config import load_config
+from warehouse.build import BUILD_INFO, latest_build, published_build
 
 pytestmark = pytest.mark.e2e
 

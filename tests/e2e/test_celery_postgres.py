@@ -16,10 +16,10 @@ import psycopg2
 import pytest
 
 from benchmarks.celery_postgres import POSTGRES, celery_postgres_stack, services_unavailable
-from pipeline.config import load_config
-from pipeline.demo import DAG_ID, stage_inboxes
-from pipeline.paths import DataPaths
-from pipeline.windows import partition_date_for
+from core.paths import DataPaths
+from core.windows import partition_date_for
+from sandbox.demo import DAG_ID, stage_inboxes
+from sources.config import load_config
 
 pytestmark = pytest.mark.e2e
 

@@ -8,11 +8,11 @@ import subprocess
 import duckdb
 import pytest
 
-from pipeline.config import load_config
-from pipeline.demo import AIRFLOW, DAG_ID, airflow_environment, stage_inboxes
-from pipeline.paths import DataPaths
-from pipeline.sources import API_SOURCES, INBOX_SOURCES
-from pipeline.windows import partition_date_for
+from core.paths import DataPaths
+from core.windows import partition_date_for
+from sandbox.demo import AIRFLOW, DAG_ID, airflow_environment, stage_inboxes
+from sources import API_SOURCES, INBOX_SOURCES
+from sources.config import load_config
 
 pytestmark = pytest.mark.e2e
 

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 import pytest
 import yaml
 
-from pipeline.demo import AIRFLOW, airflow_base_environment
-from pipeline.paths import PROJECT_ROOT, DataPaths
+from core.paths import PROJECT_ROOT, DataPaths
 from reports import tasks
 from reports.deliveries import SENT, deliveries
+from sandbox.demo import AIRFLOW, airflow_base_environment
 
 pytestmark = pytest.mark.e2e
 

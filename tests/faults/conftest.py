@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.demo import stage_inboxes
-from pipeline.paths import DataPaths
+from core.paths import DataPaths
+from sandbox.demo import stage_inboxes
 from sandbox.server import SandboxServer
 from tests.conftest import SANDBOX_NOW
 from tests.faults.fault_nights import Night, graph_connection, marts_digest, run_night, write_config
@@ -32,7 +32,7 @@ def point_at(patch: pytest.MonkeyPatch, night: Night, graph_url: str) -> None:
 def clean_night(graph, tmp_path_factory):
     """One night landed, gated, built and published without any fault: (night, marts digest).
     The cases copy it; nothing may change it."""
-    from pipeline.config import load_config
+    from sources.config import load_config
 
     folder = tmp_path_factory.mktemp("clean_night")
     night = Night(DataPaths(folder / "data"), write_config(folder), SANDBOX_NOW.date())

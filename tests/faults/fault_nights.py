@@ -18,9 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import storage
-from pipeline.landing import partition_files
-from pipeline.paths import PROJECT_ROOT, DataPaths
+from core import storage
+from core.landing import partition_files
+from core.paths import PROJECT_ROOT, DataPaths
 
 # The run of the 21st lands the 20th, the sandbox's "today" at noon UTC.
 LOGICAL_DATE = datetime(2026, 11, 21, 10, 30, tzinfo=UTC)
@@ -138,8 +138,9 @@ class Night:
 
 def run_after_extracts(night: Night) -> None:
     """The nightly sequence after the extract tasks, as the DAG runs it, in this process."""
-    from pipeline import tasks, warehouse
-    from pipeline.config import load_config
+    from nightly import tasks
+    from sources.config import load_config
+    from warehouse import build as warehouse
 
     tasks.landing_gate(LOGICAL_DATE, RUN_ID, night.paths)
     warehouse.build(night.paths, load_config(), night.day, docs=False)
@@ -149,7 +150,7 @@ def run_after_extracts(night: Night) -> None:
 
 def run_night(night: Night) -> None:
     """Every task of a night (the environment must point at `night` and the sandbox)."""
-    from pipeline import tasks
+    from nightly import tasks
 
     for page in ("100200300400501", "100200300400502"):
         tasks.extract_api_account("facebook_pages", page, LOGICAL_DATE, RUN_ID)

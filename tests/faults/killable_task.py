@@ -30,9 +30,10 @@ def stop_at_rename(pattern: str, ready: Path) -> None:
 
 
 def main(task: str, ready: str, pattern: str = "") -> None:
-    from pipeline import tasks, warehouse
-    from pipeline.config import load_config
-    from pipeline.paths import data_paths
+    from core.paths import data_paths
+    from nightly import tasks
+    from sources.config import load_config
+    from warehouse import build as warehouse
 
     if pattern:
         stop_at_rename(pattern, Path(ready))
@@ -41,7 +42,7 @@ def main(task: str, ready: str, pattern: str = "") -> None:
     elif task == "landing_gate":
         tasks.landing_gate(LOGICAL_DATE, RUN_ID)
     elif task == "build":
-        from pipeline.windows import partition_date_for
+        from core.windows import partition_date_for
 
         config = load_config()
         warehouse.build(data_paths(), config, partition_date_for(LOGICAL_DATE, config.organisation.tz), docs=False)

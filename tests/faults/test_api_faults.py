@@ -17,10 +17,11 @@ from dataclasses import dataclass
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from core import storage
+from core.landing import partition_files
 from extractors.http import PagingLoopError, TokenExpiredError, TransientError
-from pipeline import storage, tasks
-from pipeline.extraction_log import ENTITY, SOURCE
-from pipeline.landing import partition_files
+from nightly import tasks
+from nightly.extraction_log import ENTITY, SOURCE
 from sandbox.faults import Fault
 from tests.faults.fault_nights import LOGICAL_DATE, PAGE, PAGE_CONNECTION, RUN_ID, Night, leftovers, write_config
 

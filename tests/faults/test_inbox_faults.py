@@ -17,7 +17,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from extractors.inbox import InboxFileError
-from pipeline import tasks
+from nightly import tasks
 from tests.faults.fault_nights import LOGICAL_DATE, RUN_ID, Night, landed_digest, leftovers, write_config
 
 pytestmark = pytest.mark.integration

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import tasks, warehouse
-from pipeline.config import load_config
-from pipeline.landing import partition_dir
-from pipeline.paths import PROJECT_ROOT
+from core.landing import partition_dir
+from core.paths import PROJECT_ROOT
+from nightly import tasks
+from sources.config import load_config
 from tests.faults.fault_nights import (
     LOGICAL_DATE,
     PAGE,
@@ -38,6 +38,7 @@ from tests.faults.fault_nights import (
     marts_digest,
     run_night,
 )
+from warehouse import build as warehouse
 
 pytestmark = pytest.mark.integration
 

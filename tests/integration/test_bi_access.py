@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from pipeline.warehouse import DBT_PROJECT_DIR
+from warehouse.build import DBT_PROJECT_DIR
 
 pytestmark = pytest.mark.integration
 

@@ -1,5 +1,5 @@
 """Credentials that outlive their first access token, end to end: an Airflow connection (set through
-AIRFLOW_CONN_*), `pipeline.connections`, the extractor, and a platform sandbox whose token endpoint
+AIRFLOW_CONN_*), `nightly.connections`, the extractor, and a platform sandbox whose token endpoint
 issues access tokens that die after a few requests.
 
 "Lands everything" is checked against the same extraction with the sandbox's static token, on a
@@ -18,20 +18,20 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from extractors import ga4, linkedin, youtube
+from core import storage
+from core.landing import LINEAGE_FIELDS, RunContext, partition_files
+from core.settings import Alerts, HttpSettings
 from extractors.auth import TokenRefreshError
 from extractors.http import ApiEndpoint, TokenExpiredError
-from pipeline import storage
-from pipeline.config import Alerts, HttpSettings, load_config
-from pipeline.connections import endpoint_from_connection, warn_of_token_expiry
-from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files
-from pipeline.sources import SOURCES_BY_NAME
+from nightly.connections import endpoint_from_connection, warn_of_token_expiry
 from sandbox.conversions import ConversionsWorld
 from sandbox.ga4 import Ga4Sandbox
 from sandbox.linkedin import LinkedInSandbox
 from sandbox.oauth import TokenAuthority
 from sandbox.server import DEFAULT_TOKEN as GRAPH_TOKEN
 from sandbox.youtube import YouTubeSandbox
+from sources import SOURCES_BY_NAME, ga4, linkedin, youtube
+from sources.config import load_config
 from tests.conftest import SANDBOX_NOW
 
 pytestmark = pytest.mark.integration
@@ -331,7 +331,7 @@ def test_a_meta_token_that_dies_within_the_warning_days_is_announced(
     endpoint = _endpoint("facebook_pages", FB_ACCOUNT.connection_id)
     assert FAST.token_expiry_warning_days == 7  # the default
 
-    with caplog.at_level(logging.WARNING, logger="pipeline.connections"):
+    with caplog.at_level(logging.WARNING, logger="nightly.connections"):
         warning = warn_of_token_expiry(endpoint, FAST, ALERTS, "run-1", "extract_facebook_pages", now=SANDBOX_NOW)
 
     warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]

@@ -16,7 +16,11 @@ from datetime import date, timedelta
 import pytest
 import requests
 
-from extractors.facebook_pages import SOURCE, extract_page
+from core import storage
+from core.landing import LINEAGE_FIELDS, RunContext, partition_files
+from core.paths import PROJECT_ROOT
+from core.settings import FacebookPages, HttpSettings, Windows
+from core.windows import DateWindow
 from extractors.http import (
     ApiEndpoint,
     GraphClient,
@@ -25,15 +29,12 @@ from extractors.http import (
     GraphThrottledError,
     TokenExpiredError,
 )
-from pipeline import storage
-from pipeline.config import FacebookPages, HttpSettings, Windows, load_config
-from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files
-from pipeline.paths import PROJECT_ROOT
-from pipeline.windows import DateWindow
 from sandbox.call_budget import minimum_calls as budget_minimum_calls
 from sandbox.call_budget import posts_window
 from sandbox.server import DEFAULT_TOKEN
 from sandbox.world import SandboxWorld
+from sources.config import load_config
+from sources.facebook_pages import SOURCE, extract_page
 
 pytestmark = pytest.mark.integration
 
@@ -203,7 +204,7 @@ def test_an_invalid_metric_is_dropped_with_a_warning_and_the_others_land(sandbox
     )
     page_id = source.accounts[0].id
 
-    with caplog.at_level(logging.WARNING, logger="extractors.facebook_pages"):
+    with caplog.at_level(logging.WARNING, logger="sources.facebook_pages"):
         counts = run(sandbox, source=source, windows=windows)
 
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

@@ -10,17 +10,18 @@ from datetime import date, timedelta
 
 import pytest
 
+from core import storage
+from core.contract import GA4_KEY_EVENTS, GA4_SESSIONS
+from core.landing import LINEAGE_FIELDS, RunContext, partition_files, write_partition
+from core.settings import GoogleAnalytics, HttpSettings
+from core.windows import DateWindow
 from expectations.landing_ga4 import SUITES, suites_for
 from expectations.runner import Validator, validate_landing_partition
-from extractors.ga4 import SOURCE, extract_account, parse_page
 from extractors.http import ApiEndpoint, PermissionDeniedError, ResponseError, ThrottledError, TokenExpiredError
-from extractors.schemas import GA4_KEY_EVENTS, GA4_SESSIONS
-from pipeline import storage
-from pipeline.config import GoogleAnalytics, HttpSettings, load_config
-from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files, write_partition
-from pipeline.windows import DateWindow
 from sandbox.conversions import ConversionsWorld
 from sandbox.ga4 import DEFAULT_TOKEN, Ga4Sandbox
+from sources.config import load_config
+from sources.ga4 import SOURCE, extract_account, parse_page
 from tests.conftest import SANDBOX_NOW
 
 pytestmark = pytest.mark.integration

@@ -10,18 +10,19 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from extractors import facebook_pages, ga4, meta_ads
+from core.landing import RunContext
+from core.paths import DataPaths
+from core.windows import partition_date_for
 from extractors.http import ApiEndpoint
-from pipeline import tasks, warehouse
-from pipeline.config import load_config
-from pipeline.demo import stage_inboxes
-from pipeline.extraction_log import logged_extraction
-from pipeline.landing import RunContext
-from pipeline.paths import DataPaths
-from pipeline.windows import partition_date_for
+from nightly import tasks
+from nightly.extraction_log import logged_extraction
 from sandbox import registry
+from sandbox.demo import stage_inboxes
 from sandbox.server import SandboxServer
+from sources import facebook_pages, ga4, meta_ads
+from sources.config import load_config
 from tests.conftest import ROI_LOGICAL_DATE, SANDBOX_NOW, _sandbox_token, finish_roi_night
+from warehouse import build as warehouse
 
 pytestmark = pytest.mark.integration
 

@@ -9,14 +9,15 @@ from datetime import date, timedelta
 
 import pytest
 
+from core import storage
+from core.landing import LINEAGE_FIELDS, RunContext, partition_files
+from core.settings import HttpSettings, Instagram, Windows
+from core.windows import DateWindow
 from extractors.http import ApiEndpoint, GraphInvalidParameterError, TokenExpiredError
-from extractors.instagram import ACCOUNT_INSIGHTS_BACKFILL_DAYS, SOURCE, extract_account
-from pipeline import storage
-from pipeline.config import HttpSettings, Instagram, Windows, load_config
-from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files
-from pipeline.windows import DateWindow
 from sandbox.instagram import InstagramWorld, minimum_calls
 from sandbox.server import DEFAULT_TOKEN
+from sources.config import load_config
+from sources.instagram import ACCOUNT_INSIGHTS_BACKFILL_DAYS, SOURCE, extract_account
 from tests.conftest import SANDBOX_NOW
 
 pytestmark = pytest.mark.integration
@@ -207,7 +208,7 @@ def test_media_posted_before_the_business_conversion_land_as_null_with_a_warning
     world.business_since = world.day_start(PARTITION - timedelta(days=40))
     server = make_sandbox(instagram=world)
 
-    with caplog.at_level(logging.WARNING, logger="extractors.instagram"):
+    with caplog.at_level(logging.WARNING, logger="sources.instagram"):
         run(server)
 
     window = media_window(CONFIG.windows, has_history=False)
@@ -232,7 +233,7 @@ def test_media_with_too_few_viewers_land_as_null_and_the_run_goes_on(make_sandbo
     server = make_sandbox(instagram=world, now=newest.created_time + timedelta(minutes=1))
     assert world.insights_refusal(newest, server.now()) == "not_enough_viewers"
 
-    with caplog.at_level(logging.WARNING, logger="extractors.instagram"):
+    with caplog.at_level(logging.WARNING, logger="sources.instagram"):
         run(server)
 
     snapshots = {(r["media_id"], r["metric"]): r["value"] for r in landed("media_snapshots")}
@@ -254,7 +255,7 @@ def test_refused_metrics_are_dropped_per_product_type_with_a_warning_and_the_oth
         }
     )
 
-    with caplog.at_level(logging.WARNING, logger="extractors.instagram"):
+    with caplog.at_level(logging.WARNING, logger="sources.instagram"):
         run(server, source=source)
 
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

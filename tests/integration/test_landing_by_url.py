@@ -1,6 +1,6 @@
 """A night whose landing zone is given as a URL (PIPELINE_LANDING_URL), the way an s3:// bucket is:
 the inboxes land into it, the landing gate, dbt on DuckDB, the mart gate (reconciliation) and the
-publish all read it through pipeline.storage, and the marts equal those of roi_env, built from the
+publish all read it through core.storage, and the marts equal those of roi_env, built from the
 same files on the local disk.
 
 The URL uses fsspec's `local://` scheme: the same code path as any object-storage scheme (objects
@@ -15,9 +15,9 @@ import shutil
 import duckdb
 import pytest
 
-from pipeline import storage
-from pipeline.config import load_config
-from pipeline.paths import data_paths
+from core import storage
+from core.paths import data_paths
+from sources.config import load_config
 from tests.conftest import finish_roi_night
 
 pytestmark = pytest.mark.integration

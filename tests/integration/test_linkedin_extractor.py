@@ -11,6 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from core import storage
+from core.landing import LINEAGE_FIELDS, RunContext, partition_files
+from core.settings import ConfigError, HttpSettings, LinkedIn, Windows
 from extractors.http import (
     ApiEndpoint,
     PermissionDeniedError,
@@ -18,11 +21,9 @@ from extractors.http import (
     ThrottledError,
     TokenExpiredError,
 )
-from extractors.linkedin import SOURCE, ApiVersionNotActiveError, LinkedInClient, extract_account
-from pipeline import storage
-from pipeline.config import ConfigError, HttpSettings, LinkedIn, Windows, load_config
-from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files
 from sandbox.linkedin import DEFAULT_TOKEN, LinkedInSandbox, LinkedInWorld, minimum_calls
+from sources.config import load_config
+from sources.linkedin import SOURCE, ApiVersionNotActiveError, LinkedInClient, extract_account
 from tests.conftest import SANDBOX_NOW
 
 pytestmark = pytest.mark.integration
@@ -292,7 +293,7 @@ def test_rerunning_a_day_replaces_its_partition_with_the_same_records(linkedin, 
 
 def test_a_backfill_beyond_12_months_is_cut_to_what_the_api_keeps(linkedin, data_dir, caplog):
     windows = Windows(backfill_days=400, lookback_days=3, post_snapshot_days=28)
-    with caplog.at_level(logging.WARNING, logger="extractors.linkedin"):
+    with caplog.at_level(logging.WARNING, logger="sources.linkedin"):
         run(linkedin, windows=windows)
 
     earliest = (SANDBOX_NOW - timedelta(days=365)).date() + timedelta(days=1)

@@ -14,10 +14,16 @@ from decimal import Decimal
 
 import pytest
 
+from core import storage
+from core.contract import META_ADS_ACTIONS, META_ADS_INSIGHTS
+from core.landing import LINEAGE_FIELDS, RunContext, partition_files, write_partition
+from core.settings import HttpSettings, MetaAds
 from expectations.landing_meta_ads import SUITES
 from expectations.runner import Validator, validate_landing_partition
 from extractors.http import ApiEndpoint, ResponseError, TokenExpiredError
-from extractors.meta_ads import (
+from sandbox.meta_ads import AD_ACCOUNT_ID, DEFAULT_TOKEN, MetaAdsSandbox, MetaAdsWorld
+from sources.config import load_config
+from sources.meta_ads import (
     SOURCE,
     MetaAdsClient,
     ReportRunFailedError,
@@ -28,11 +34,6 @@ from extractors.meta_ads import (
     parse_money,
     parse_rows,
 )
-from extractors.schemas import META_ADS_ACTIONS, META_ADS_INSIGHTS
-from pipeline import storage
-from pipeline.config import HttpSettings, MetaAds, load_config
-from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files, write_partition
-from sandbox.meta_ads import AD_ACCOUNT_ID, DEFAULT_TOKEN, MetaAdsSandbox, MetaAdsWorld
 from tests.conftest import SANDBOX_NOW
 
 pytestmark = pytest.mark.integration
@@ -240,7 +241,7 @@ def test_a_first_run_backfills_through_an_async_report_then_later_runs_reread_28
 
 def test_a_failed_report_run_is_submitted_again(make_meta, world, data_dir, caplog):
     server = make_meta(fail_async_jobs=2)
-    with caplog.at_level(logging.WARNING, logger="extractors.meta_ads"):
+    with caplog.at_level(logging.WARNING, logger="sources.meta_ads"):
         run(server, data_dir)
 
     backfill = CONFIG.windows.backfill_days
@@ -300,7 +301,7 @@ def test_too_much_data_splits_the_range_in_halves(make_meta, world, data_dir, ca
     # 90 days x 20 ads is too much for one call; 45 days too; 23 and 22 days are not.
     server = make_meta(**{limit_option: 25 * ADS})
     source = settings(async_threshold_days=90, page_size=5000)
-    with caplog.at_level(logging.WARNING, logger="extractors.meta_ads"):
+    with caplog.at_level(logging.WARNING, logger="sources.meta_ads"):
         counts = run(server, data_dir, source=source)
 
     backfill = CONFIG.windows.backfill_days

@@ -12,19 +12,21 @@ import pyarrow.parquet as pq
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from core import storage
+from core.landing import RunContext, partition_files
+from core.paths import data_paths
+from core.windows import partition_date_for
 from expectations.runner import QualityGateError
-from extractors.facebook_pages import extract_page
 from extractors.http import ApiEndpoint
-from extractors.traditional_media import land_inbox
-from pipeline import storage, tasks, warehouse
-from pipeline.config import load_config
-from pipeline.extraction_log import logged_extraction
-from pipeline.landing import RunContext, partition_files
-from pipeline.paths import data_paths
-from pipeline.windows import partition_date_for
+from nightly import tasks
+from nightly.extraction_log import logged_extraction
 from sandbox.media_plan import write_media_plan
 from sandbox.server import SandboxServer
+from sources.config import load_config
+from sources.facebook_pages import extract_page
+from sources.traditional_media import land_inbox
 from tests.conftest import SANDBOX_NOW
+from warehouse import build as warehouse
 
 pytestmark = pytest.mark.integration
 

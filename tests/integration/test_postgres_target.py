@@ -20,13 +20,16 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from core import storage
+from core.contract import LANDING_CONTRACT
+from core.paths import PROJECT_ROOT, DataPaths
 from expectations.reconciliation import expected_totals, mart_totals
-from extractors.schemas import LANDING_CONTRACT
-from pipeline import postgres_warehouse, storage, tasks, warehouse
-from pipeline.config import load_config
-from pipeline.paths import PROJECT_ROOT, DataPaths
-from pipeline.postgres_warehouse import PostgresSettings, PostgresWarehouseError
+from nightly import tasks
+from sources.config import load_config
 from tests.conftest import ROI_LOGICAL_DATE
+from warehouse import build as warehouse
+from warehouse import postgres as postgres_warehouse
+from warehouse.postgres import PostgresSettings, PostgresWarehouseError
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.paths import DataPaths
-from pipeline.warehouse import publish
+from core.paths import DataPaths
+from warehouse.build import publish
 
 pytestmark = pytest.mark.integration
 

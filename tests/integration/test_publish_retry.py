@@ -18,10 +18,12 @@ from datetime import date
 import duckdb
 import pytest
 
-from pipeline import postgres_warehouse, tasks, warehouse
-from pipeline.paths import DataPaths
-from pipeline.postgres_warehouse import PostgresSettings, PostgresWarehouseError
-from pipeline.warehouse import PublishError
+from core.paths import DataPaths
+from nightly import tasks
+from warehouse import build as warehouse
+from warehouse import postgres as postgres_warehouse
+from warehouse.build import PublishError
+from warehouse.postgres import PostgresSettings, PostgresWarehouseError
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +50,7 @@ def test_a_retried_publish_finds_tonights_build_published_and_does_nothing(tmp_p
     assert not paths.build_warehouse.exists()
     published = digest(paths.published_warehouse)
 
-    with caplog.at_level(logging.INFO, logger="pipeline.warehouse"):
+    with caplog.at_level(logging.INFO, logger="warehouse.build"):
         assert tasks.publish(paths) == str(paths.published_warehouse)
     assert f"build {build_id} is already published" in caplog.text
     assert digest(paths.published_warehouse) == published
@@ -121,7 +123,7 @@ def test_a_retried_postgres_publish_finds_tonights_build_published_and_does_noth
         postgres_warehouse.ensure_database(settings)
         build_id = postgres_build(settings, paths, 7)
         warehouse.publish(paths, target="postgres", postgres=settings)
-        with caplog.at_level(logging.INFO, logger="pipeline.postgres_warehouse"):
+        with caplog.at_level(logging.INFO, logger="warehouse.postgres"):
             assert warehouse.publish(paths, target="postgres", postgres=settings) == str(settings)
         assert f"build {build_id} is already published" in caplog.text
         assert published_total(settings) == 7

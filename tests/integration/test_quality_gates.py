@@ -28,11 +28,12 @@ import pytest
 import yaml
 from airflow.sdk.exceptions import AirflowFailException
 
+from core import storage
+from core.landing import partition_files
+from core.paths import PROJECT_ROOT, DataPaths
 from expectations.runner import QualityGateError
-from pipeline import storage, tasks
-from pipeline.alerts import on_task_failure
-from pipeline.landing import partition_files
-from pipeline.paths import PROJECT_ROOT, DataPaths
+from nightly import tasks
+from nightly.alerts import on_task_failure
 from tests.conftest import ROI_LOGICAL_DATE, Mailbox
 
 if TYPE_CHECKING:

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from extractors import facebook_pages, instagram, x, youtube
+from core import storage
+from core.contract import X_POSTS
+from core.landing import LINEAGE_FIELDS, RunContext, partition_files, write_partition
+from core.settings import Account, FacebookPages, HttpSettings, Instagram, Windows, X, YouTube
 from extractors.http import ApiEndpoint
-from extractors.schemas import X_POSTS
-from pipeline import storage
-from pipeline.config import Account, FacebookPages, HttpSettings, Instagram, Windows, X, YouTube
-from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files, write_partition
+from sources import facebook_pages, instagram, x, youtube
 from tests.fixtures.replay import ReplayServer
 
 pytestmark = pytest.mark.integration

@@ -16,14 +16,14 @@ import openpyxl
 import pypdfium2
 import pytest
 
-from pipeline.config import load_config
-from pipeline.paths import DataPaths
+from core.paths import DataPaths
 from reports import tasks
 from reports.build import build_report
 from reports.charts import CHANNEL_COLOURS
 from reports.deliveries import SENT, SKIPPED_NO_DATA, deliveries, done
 from reports.delivery import ReportDeliveryError
 from reports.periods import ReportPeriod
+from sources.config import load_config
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from core.paths import PROJECT_ROOT
 from expectations.reconciliation import expected_investment, mart_investment
-from pipeline.paths import PROJECT_ROOT
 
 SEEDS = PROJECT_ROOT / "dbt" / "seeds"
 

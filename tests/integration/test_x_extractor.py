@@ -12,6 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from core import storage
+from core.landing import LINEAGE_FIELDS, RunContext, partition_files
+from core.settings import HttpSettings, Windows, X
 from extractors.http import (
     ApiEndpoint,
     InvalidParameterError,
@@ -21,11 +24,9 @@ from extractors.http import (
     ThrottledError,
     TokenExpiredError,
 )
-from extractors.x import PLATFORM, POST_METRICS, SOURCE, TOKEN_KIND, XClient, extract_account, post_snapshots
-from pipeline import storage
-from pipeline.config import HttpSettings, Windows, X, load_config
-from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files
 from sandbox.x import DEFAULT_TOKEN, TIMELINE_REACH, USER_ID, XSandbox, XWorld, minimum_calls
+from sources.config import load_config
+from sources.x import PLATFORM, POST_METRICS, SOURCE, TOKEN_KIND, XClient, extract_account, post_snapshots
 
 pytestmark = pytest.mark.integration
 
@@ -184,7 +185,7 @@ def test_a_post_deleted_since_it_was_landed_is_logged_and_skipped(sandbox, data_
     sandbox.world.delete_post(gone.id, NOW - timedelta(minutes=1))
     sandbox.reset_calls()
 
-    with caplog.at_level(logging.WARNING, logger="extractors.x"):
+    with caplog.at_level(logging.WARNING, logger="sources.x"):
         run(sandbox)
 
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -225,7 +226,7 @@ def test_only_the_3200_most_recent_posts_can_be_backfilled(make_sandbox, data_di
     server = make_sandbox(world=XWorld(scale=5))
     windows = Windows(backfill_days=730, lookback_days=3, post_snapshot_days=28)
 
-    with caplog.at_level(logging.WARNING, logger="extractors.x"):
+    with caplog.at_level(logging.WARNING, logger="sources.x"):
         counts = run(server, windows=windows)
 
     # Nobody posts before 7 a.m., so every post the timeline reaches at the clock's 6 a.m. is in the window.

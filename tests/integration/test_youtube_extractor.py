@@ -10,6 +10,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from core import storage
+from core.landing import LINEAGE_FIELDS, RunContext, partition_files
+from core.settings import HttpSettings, Windows, YouTube
 from extractors.http import (
     ApiEndpoint,
     ApiError,
@@ -19,11 +22,9 @@ from extractors.http import (
     ResponseError,
     TokenExpiredError,
 )
-from extractors.youtube import ANALYTICS_LAG_DAYS, SOURCE, YouTubeClient, extract_account
-from pipeline import storage
-from pipeline.config import HttpSettings, Windows, YouTube, load_config
-from pipeline.landing import LINEAGE_FIELDS, RunContext, partition_files
 from sandbox.youtube import DEFAULT_TOKEN, YouTubeSandbox, YouTubeWorld, minimum_calls, videos_window
+from sources.config import load_config
+from sources.youtube import ANALYTICS_LAG_DAYS, SOURCE, YouTubeClient, extract_account
 from tests.conftest import SANDBOX_NOW
 
 pytestmark = pytest.mark.integration
@@ -229,7 +230,7 @@ def test_a_spent_daily_quota_stops_the_source_with_a_rerun_message_and_lands_not
 def test_an_unknown_analytics_metric_is_dropped_with_a_warning_and_the_others_land(make_youtube, data_dir, caplog):
     server = make_youtube()
     source = SOURCE_CFG.model_copy(update={"analytics_metrics": ["views", "impressions", "likes"]})
-    with caplog.at_level(logging.WARNING, logger="extractors.youtube"):
+    with caplog.at_level(logging.WARNING, logger="sources.youtube"):
         run(server, source=source)
 
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

@@ -1,4 +1,4 @@
-"""Credentials (extractors/auth.py) and their resolution from a connection (pipeline/connections.py).
+"""Credentials (extractors/auth.py) and their resolution from a connection (nightly/connections.py).
 
 The JWT is checked with the public half of a key generated here; the token exchanges run against the
 sandbox's token endpoint (sandbox/oauth.py) over real HTTP, with the credentials' clock injected."""
@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from core.settings import HttpSettings
 from extractors.auth import (
     GOOGLE_TOKEN_URI,
     LINKEDIN_TOKEN_URI,
@@ -26,8 +27,7 @@ from extractors.auth import (
     expiry_warning,
 )
 from extractors.http import ApiClient, ApiEndpoint, TransientError
-from pipeline.config import HttpSettings
-from pipeline.connections import ConnectionConfigError, credentials_from_connection, endpoint_from_connection
+from nightly.connections import ConnectionConfigError, credentials_from_connection, endpoint_from_connection
 from sandbox.faults import Fault
 from sandbox.ga4 import PROPERTY_ID, Ga4Sandbox
 from sandbox.oauth import TokenAuthority

@@ -7,10 +7,10 @@ import csv
 from collections import Counter
 from datetime import date, timedelta
 
-from extractors.call_tracking import validate_file
 from sandbox.call_tracking import write_call_log
 from sandbox.conversions import ConversionsWorld
 from sandbox.media_plan import plan_placements
+from sources.call_tracking import validate_file
 
 AS_OF = date(2026, 11, 19)
 

@@ -5,13 +5,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from extractors.call_tracking import CallLogError, land_inbox, validate_file
+from core import storage
+from core.contract import CALL_TRACKING_CALLS
+from core.landing import RunContext, partition_files, write_partition
+from core.paths import DataPaths
 from extractors.inbox import InboxFileError
-from extractors.schemas import CALL_TRACKING_CALLS
-from extractors.traditional_media import MediaPlanError
-from pipeline import storage
-from pipeline.landing import RunContext, partition_files, write_partition
-from pipeline.paths import DataPaths
+from sources.call_tracking import CallLogError, land_inbox, validate_file
+from sources.traditional_media import MediaPlanError
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "call_tracking"
 MARCH = "call_log_march.csv"  # ISO dates and E.164 numbers, as the vendor exports them

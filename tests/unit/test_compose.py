@@ -13,9 +13,9 @@ import jsonschema
 import pytest
 import yaml
 
-from pipeline.config import load_config
-from pipeline.paths import PROJECT_ROOT
-from pipeline.sources import API_SOURCES
+from core.paths import PROJECT_ROOT
+from sources import API_SOURCES
+from sources.config import load_config
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 SCHEMA_FILE = PROJECT_ROOT / "tests" / "data" / "compose-spec.json"

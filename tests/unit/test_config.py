@@ -3,8 +3,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.config import ConfigError, load_config
-from pipeline.paths import PROJECT_ROOT
+from core.paths import PROJECT_ROOT
+from core.settings import ConfigError
+from sources.config import load_config
 
 SHIPPED = PROJECT_ROOT / "config" / "pipeline.yml"
 

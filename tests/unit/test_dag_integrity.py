@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.paths import PROJECT_ROOT
+from core.paths import PROJECT_ROOT
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 HEAVY_MODULES = ["great_expectations", "dbt", "duckdb", "pandas", "pyarrow", "requests", "sandbox"]

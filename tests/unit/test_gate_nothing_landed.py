@@ -9,7 +9,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from expectations.runner import QualityGateError
-from pipeline import tasks
+from nightly import tasks
 
 # The run of the 21st covers the 20th.
 LOGICAL_DATE = datetime(2026, 11, 21, 10, 30, tzinfo=UTC)

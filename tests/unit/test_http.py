@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from core.settings import HttpSettings
 from extractors.http import (
     ApiClient,
     ApiEndpoint,
@@ -26,7 +27,6 @@ from extractors.http import (
     usage_percent,
     without_access_token,
 )
-from pipeline.config import HttpSettings
 
 
 def test_backoff_doubles_from_the_base_and_is_capped():

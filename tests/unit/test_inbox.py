@@ -10,10 +10,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from core import storage
+from core.landing import RunContext, partition_files
 from extractors.inbox import CellError, parse_count, parse_date, parse_money, parse_phone, parse_ratio
-from extractors.traditional_media import MediaPlanError, land_inbox
-from pipeline import storage
-from pipeline.landing import RunContext, partition_files
+from sources.traditional_media import MediaPlanError, land_inbox
 
 DAY = date(2026, 4, 2)
 # Columns A-I: spend is column G, as in a typical plan.

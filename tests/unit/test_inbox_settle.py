@@ -10,15 +10,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from core import storage
+from core.landing import RunContext, partition_dir, partition_files
+from core.settings import CallTracking, InboxSettle
 from extractors import inbox as inbox_module
-from extractors.call_tracking import CallLogError, validate_file
-from extractors.call_tracking import land_inbox as land_call_log
 from extractors.inbox import CellError, InboxNotReady, done_marker, parse_count, parse_date, parse_phone
-from extractors.traditional_media import MediaPlanError
-from extractors.traditional_media import land_inbox as land_media_plan
-from pipeline import storage
-from pipeline.config import CallTracking, InboxSettle, load_config
-from pipeline.landing import RunContext, partition_dir, partition_files
+from sources.call_tracking import CallLogError, validate_file
+from sources.call_tracking import land_inbox as land_call_log
+from sources.config import load_config
+from sources.traditional_media import MediaPlanError
+from sources.traditional_media import land_inbox as land_media_plan
 
 DAY = date(2026, 4, 2)
 HEADER = "date,tracking_number,calls,qualified_calls"
@@ -148,8 +149,8 @@ def test_the_settle_rule_is_set_globally_and_per_inbox():
 
 
 def test_the_nightly_task_leaves_a_file_being_copied_and_records_why(tmp_path, monkeypatch):
-    from pipeline import tasks
-    from pipeline.paths import data_paths
+    from core.paths import data_paths
+    from nightly import tasks
 
     monkeypatch.setenv("PIPELINE_DATA_DIR", str(tmp_path / "data"))
     paths = data_paths()

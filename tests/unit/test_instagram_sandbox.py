@@ -10,8 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import requests
 
-from pipeline.config import load_config
-from pipeline.windows import DateWindow
+from core.windows import DateWindow
 from sandbox import registry
 from sandbox.instagram import (
     ACCOUNT_ID,
@@ -22,6 +21,7 @@ from sandbox.instagram import (
 )
 from sandbox.server import DEFAULT_TOKEN, SandboxServer
 from sandbox.world import load_campaigns
+from sources.config import load_config
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DAY = date(2026, 11, 19)

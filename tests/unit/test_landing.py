@@ -12,8 +12,8 @@ import fsspec
 import pyarrow as pa
 import pytest
 
-from pipeline import landing, storage
-from pipeline.landing import (
+from core import landing, storage
+from core.landing import (
     LandingError,
     RunContext,
     landed_before,
@@ -180,5 +180,5 @@ def test_temporary_left_by_a_killed_process_is_invisible_and_cleaned(tmp_path):
 
 
 def test_the_module_names_no_local_path_function():
-    """Every landing read and write goes through pipeline.storage (the one abstraction)."""
+    """Every landing read and write goes through core.storage (the one abstraction)."""
     assert not hasattr(landing, "os")

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from extractors.schemas import LANDING_CONTRACT
-from pipeline.paths import PROJECT_ROOT
+from core.contract import LANDING_CONTRACT
+from core.paths import PROJECT_ROOT
 
 STAGING = PROJECT_ROOT / "dbt" / "models" / "staging"
 

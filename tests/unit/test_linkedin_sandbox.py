@@ -13,8 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from pipeline.config import load_config
-from pipeline.paths import PROJECT_ROOT
+from core.paths import PROJECT_ROOT
 from sandbox import registry
 from sandbox.linkedin import (
     DEFAULT_TOKEN,
@@ -25,6 +24,7 @@ from sandbox.linkedin import (
     utc_midnight,
 )
 from sandbox.world import load_campaigns
+from sources.config import load_config
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 ORG = "90000501"

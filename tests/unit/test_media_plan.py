@@ -2,9 +2,9 @@ import csv
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from extractors.traditional_media import CHANNEL_REQUIREMENTS, land_inbox, validate_file
-from pipeline.landing import RunContext
+from core.landing import RunContext
 from sandbox.media_plan import campaign_ids, placements_between, plan_placements, write_media_plan
+from sources.traditional_media import CHANNEL_REQUIREMENTS, land_inbox, validate_file
 
 AS_OF = date(2026, 11, 19)  # in flu season, so every campaign buys media
 

@@ -15,12 +15,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from extractors import facebook_pages, instagram, linkedin, meta_ads, x, youtube
+from core.landing import RunContext
+from core.settings import HttpSettings, MetaAds
+from core.windows import DateWindow
 from extractors.http import ApiEndpoint, GraphClient, PagingLoopError
-from pipeline.config import HttpSettings, MetaAds, load_config
-from pipeline.landing import RunContext
-from pipeline.sources import SOURCES_BY_NAME
-from pipeline.windows import DateWindow
 from sandbox import registry
 from sandbox.base import LoopbackServer
 from sandbox.faults import Fault
@@ -29,6 +27,8 @@ from sandbox.meta_ads import DEFAULT_TOKEN as META_ADS_TOKEN
 from sandbox.server import DEFAULT_TOKEN as GRAPH_TOKEN
 from sandbox.x import DEFAULT_TOKEN as X_TOKEN
 from sandbox.youtube import DEFAULT_TOKEN as YOUTUBE_TOKEN
+from sources import SOURCES_BY_NAME, facebook_pages, instagram, linkedin, meta_ads, x, youtube
+from sources.config import load_config
 from tests.conftest import SANDBOX_NOW
 
 CONFIG = load_config()  # the demo's configuration: its accounts

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.config import ConfigError, EmailTarget, FolderTarget, load_config
-from pipeline.paths import PROJECT_ROOT
+from core.paths import PROJECT_ROOT
+from core.settings import ConfigError, EmailTarget, FolderTarget
+from sources.config import load_config
 
 SHIPPED = PROJECT_ROOT / "config" / "pipeline.yml"
 

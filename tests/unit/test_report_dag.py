@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from airflow.sdk import AssetOrTimeSchedule
 
-from pipeline.assets import PUBLISHED_WAREHOUSE_NAME, PUBLISHED_WAREHOUSE_URI
-from pipeline.config import load_config
-from pipeline.paths import PROJECT_ROOT
+from core.paths import PROJECT_ROOT
+from nightly.assets import PUBLISHED_WAREHOUSE_NAME, PUBLISHED_WAREHOUSE_URI
+from sources.config import load_config
 
 
 @pytest.fixture(scope="module")

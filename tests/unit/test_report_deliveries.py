@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from pipeline import storage
-from pipeline.landing import LINEAGE_FIELDS
+from core import storage
+from core.landing import LINEAGE_FIELDS
 from reports.deliveries import (
     ENTITY,
     REPORT_DELIVERIES,

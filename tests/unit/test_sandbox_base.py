@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from pipeline.paths import PROJECT_ROOT
+from core.paths import PROJECT_ROOT
 from sandbox import registry
 from sandbox.base import LoopbackServer, Reply, every, json_reply
 from sandbox.server import DEFAULT_TOKEN, SandboxServer

@@ -2,7 +2,7 @@
 with SIGKILL in the middle of a file, folders the OS refuses to write in, and what a killed build
 leaves in the warehouse folder.
 
-The writers killed here are real processes writing through pipeline.storage; the refusals are
+The writers killed here are real processes writing through core.storage; the refusals are
 real too: `chattr +i` makes a folder immutable, which the kernel enforces even for root (the
 tests run as root, for whom chmod denies nothing)."""
 
@@ -21,22 +21,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import storage, tasks, warehouse
-from pipeline.landing import RunContext, partition_dir, write_partition
-from pipeline.paths import PROJECT_ROOT, DataPaths
-from pipeline.storage import FolderNotWritableError
+from core import storage
+from core.landing import RunContext, partition_dir, write_partition
+from core.paths import PROJECT_ROOT, DataPaths
+from core.storage import FolderNotWritableError
+from nightly import tasks
+from warehouse import build as warehouse
 
 SCHEMA = pa.schema([pa.field("id", pa.string()), pa.field("value", pa.int64())])
 DAY = date(2026, 11, 20)
 CTX = RunContext(DAY, "scheduled__2026-11-21", datetime(2026, 11, 21, 10, 30, tzinfo=UTC))
 
-# A process writing one file through pipeline.storage that stops half-way, says so on stdout,
+# A process writing one file through core.storage that stops half-way, says so on stdout,
 # and waits on stdin: the test then kills it (SIGKILL) or lets it finish.
 HALTED_WRITER = """
 import sys
 from pathlib import Path
 
-from pipeline import storage
+from core import storage
 
 
 def write(handle):

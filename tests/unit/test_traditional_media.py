@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from core import storage
+from core.contract import TRADITIONAL_MEDIA_PLACEMENTS
+from core.landing import RunContext, partition_files
+from core.paths import DataPaths
 from extractors.inbox import InboxNotReady
-from extractors.schemas import TRADITIONAL_MEDIA_PLACEMENTS
-from extractors.traditional_media import MediaPlanError, land_inbox, validate_file
-from pipeline import storage
-from pipeline.landing import RunContext, partition_files
-from pipeline.paths import DataPaths
+from sources.traditional_media import MediaPlanError, land_inbox, validate_file
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "traditional_media"
 Q1 = "media_plan_q1.csv"  # five placements, one per channel

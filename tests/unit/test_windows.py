@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from pipeline.windows import DateWindow, extraction_window, partition_date_for
+from core.windows import DateWindow, extraction_window, partition_date_for
 
 CHICAGO = ZoneInfo("America/Chicago")
 

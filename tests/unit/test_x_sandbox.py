@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import requests
 
-from pipeline.config import load_config
 from sandbox import registry
 from sandbox.world import load_campaigns
 from sandbox.x import (
@@ -21,6 +20,7 @@ from sandbox.x import (
     minimum_calls,
     snowflake_time,
 )
+from sources.config import load_config
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DAY = date(2026, 11, 19)

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from pipeline.config import Windows, load_config
+from core.settings import Windows
 from sandbox import registry
 from sandbox.world import load_campaigns
 from sandbox.youtube import (
@@ -22,6 +22,7 @@ from sandbox.youtube import (
     minimum_calls,
     videos_window,
 )
+from sources.config import load_config
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CHANNEL = "UCcedarValleyHealth000001"

@@ -4,7 +4,7 @@ Layout: `<landing>/<source>/<entity>/date=YYYY-MM-DD/<part>.parquet`, where `dat
 extraction ran for and `part` is the account (or file set) it covers. A reader (dbt, the quality
 gate) sees either the previous partition file or the new one, never a half-written file, and a
 rerun replaces the partition instead of adding rows to it. The landing zone is a local folder or
-object storage (pipeline/storage.py); every function here takes either as `landing_root`."""
+object storage (core/storage.py); every function here takes either as `landing_root`."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from pipeline import storage
-from pipeline.paths import data_paths
+from core import storage
+from core.paths import data_paths
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
-    # A landing or quarantine root: a local folder, a URL, or a location from pipeline.storage.
+    # A landing or quarantine root: a local folder, a URL, or a location from core.storage.
     Root = Path | str | ObjectStoragePath
 
 # Lineage columns every landed row carries.

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.config import Account, PipelineConfig
+from core.settings import Account
+from sources.config import PipelineConfig
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class ApiSource:
 API_SOURCES = (
     ApiSource(
         "facebook_pages",
-        "extractors.facebook_pages",
+        "sources.facebook_pages",
         "extract_page",
         "Facebook Graph API",
         "Page access token",
@@ -39,21 +40,19 @@ API_SOURCES = (
     ),
     ApiSource(
         "instagram",
-        "extractors.instagram",
+        "sources.instagram",
         "extract_account",
         "Instagram Graph API",
         "Instagram access token",
         "v24.0",
         "facebook",
     ),
-    ApiSource("x", "extractors.x", "extract_account", "X API v2", "app-only Bearer token", "2", "x"),
-    ApiSource(
-        "youtube", "extractors.youtube", "extract_account", "YouTube Data API", "OAuth access token", "", "youtube"
-    ),
-    ApiSource("linkedin", "extractors.linkedin", "extract_account", "LinkedIn API", "access token", "", "linkedin"),
+    ApiSource("x", "sources.x", "extract_account", "X API v2", "app-only Bearer token", "2", "x"),
+    ApiSource("youtube", "sources.youtube", "extract_account", "YouTube Data API", "OAuth access token", "", "youtube"),
+    ApiSource("linkedin", "sources.linkedin", "extract_account", "LinkedIn API", "access token", "", "linkedin"),
     ApiSource(
         "meta_ads",
-        "extractors.meta_ads",
+        "sources.meta_ads",
         "extract_account",
         "Meta Marketing API",
         "system-user access token with ads_read",
@@ -61,7 +60,7 @@ API_SOURCES = (
         "meta_ads",
     ),
     ApiSource(
-        "ga4", "extractors.ga4", "extract_account", "GA4 Data API", "OAuth access token (analytics.readonly)", "", "ga4"
+        "ga4", "sources.ga4", "extract_account", "GA4 Data API", "OAuth access token (analytics.readonly)", "", "ga4"
     ),
 )
 SOURCES_BY_NAME = {source.name: source for source in API_SOURCES}
@@ -86,8 +85,8 @@ class InboxSource:
 
 
 INBOX_SOURCES = (
-    InboxSource("traditional_media", "extractors.traditional_media", "placements", "media_plan"),
-    InboxSource("call_tracking", "extractors.call_tracking", "calls", "call_log"),
+    InboxSource("traditional_media", "sources.traditional_media", "placements", "media_plan"),
+    InboxSource("call_tracking", "sources.call_tracking", "calls", "call_log"),
 )
 INBOXES_BY_NAME = {source.name: source for source in INBOX_SOURCES}
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.settings import Alerts, HttpSettings
 from extractors.auth import (
     GOOGLE_TOKEN_URI,
     LINKEDIN_TOKEN_URI,
@@ -32,11 +33,10 @@ from extractors.auth import (
     graph_token_lifetime,
 )
 from extractors.http import ApiEndpoint, ApiError
-from pipeline.config import Alerts, HttpSettings
 
 logger = logging.getLogger(__name__)
 
-# By the platform names of pipeline/sources.py: where their refresh tokens are exchanged, and the
+# By the platform names of sources/__init__.py: where their refresh tokens are exchanged, and the
 # scopes a service account asks for when the connection names none.
 DEFAULT_TOKEN_URIS = {
     "GA4 Data API": GOOGLE_TOKEN_URI,
@@ -205,7 +205,7 @@ def warn_of_token_expiry(
     if warning is None:
         return None
     logger.warning("%s", warning)
-    from pipeline.alerts import Alert, send
+    from nightly.alerts import Alert, send
 
     send(
         Alert(

@@ -38,6 +38,10 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from core.contract import GA4_KEY_EVENTS, GA4_SESSIONS
+from core.landing import RunContext, land_entities, landed_before
+from core.settings import Account, GoogleAnalytics, HttpSettings, Windows
+from core.windows import DateWindow, extraction_window
 from extractors.http import (
     ApiClient,
     ApiEndpoint,
@@ -49,10 +53,6 @@ from extractors.http import (
     TokenExpiredError,
     TransientError,
 )
-from extractors.schemas import GA4_KEY_EVENTS, GA4_SESSIONS
-from pipeline.config import Account, GoogleAnalytics, HttpSettings, Windows
-from pipeline.landing import RunContext, land_entities, landed_before
-from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
 

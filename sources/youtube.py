@@ -1,7 +1,7 @@
 """YouTube: channel statistics, the uploads playlist, nightly video statistics, and the Analytics
 API's daily channel report.
 
-Each entity is a generator of records in the shape of `extractors.schemas`. `extract_account`
+Each entity is a generator of records in the shape of `core.contract`. `extract_account`
 runs all four for one channel and lands them only once every call has succeeded, so a failed run
 (an expired token, a spent quota) leaves the previous partitions as they were.
 
@@ -31,6 +31,10 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from core.contract import YOUTUBE_CHANNEL_DAILY, YOUTUBE_CHANNELS, YOUTUBE_VIDEO_SNAPSHOTS, YOUTUBE_VIDEOS
+from core.landing import RunContext, land_entities, landed_before
+from core.settings import Account, HttpSettings, Windows, YouTube
+from core.windows import DateWindow, extraction_window
 from extractors.http import (
     ApiClient,
     ApiEndpoint,
@@ -42,10 +46,6 @@ from extractors.http import (
     TokenExpiredError,
     TransientError,
 )
-from extractors.schemas import YOUTUBE_CHANNEL_DAILY, YOUTUBE_CHANNELS, YOUTUBE_VIDEO_SNAPSHOTS, YOUTUBE_VIDEOS
-from pipeline.config import Account, HttpSettings, Windows, YouTube
-from pipeline.landing import RunContext, land_entities, landed_before
-from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.landing import RunContext, quarantine_partition
+from core.paths import PROJECT_ROOT, DataPaths
 from expectations.runner import QualityGateError, ValidationSummary, Validator, raise_on_critical
-from pipeline.config import PipelineConfig
-from pipeline.landing import RunContext, quarantine_partition
-from pipeline.paths import PROJECT_ROOT, DataPaths
-from pipeline.postgres_warehouse import PostgresSettings
+from sources.config import PipelineConfig
+from warehouse.postgres import PostgresSettings
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def landing_suites(config: PipelineConfig):
         landing_social,
         landing_traditional_media,
     )
-    from pipeline.sources import enabled_api_sources, enabled_inbox_sources
+    from sources import enabled_api_sources, enabled_inbox_sources
 
     suites = {
         "facebook_pages": landing_facebook_pages.SUITES,
@@ -70,8 +70,8 @@ def landing_suites(config: PipelineConfig):
 
 def expected_partitions(config: PipelineConfig) -> list[tuple[str, str, str]]:
     """(source, entity, part) the run should land for every enabled account and inbox."""
-    from extractors.schemas import LANDING_CONTRACT
-    from pipeline.sources import enabled_api_sources, enabled_inbox_sources
+    from core.contract import LANDING_CONTRACT
+    from sources import enabled_api_sources, enabled_inbox_sources
 
     expected = [
         (source.name, entity, account.id)
@@ -85,10 +85,10 @@ def expected_partitions(config: PipelineConfig) -> list[tuple[str, str, str]]:
 
 
 def run_landing_gate(config: PipelineConfig, paths: DataPaths, ctx: RunContext) -> GateOutcome:
+    from core.landing import partition_files
     from expectations import history, landing_history
     from expectations.runner import validate_landing_partition
-    from pipeline.landing import partition_files
-    from pipeline.sources import enabled_inbox_sources
+    from sources import enabled_inbox_sources
 
     day, quality = ctx.partition_date, config.quality
     validator = Validator(paths)
@@ -182,7 +182,7 @@ def run_landing_gate(config: PipelineConfig, paths: DataPaths, ctx: RunContext) 
 
 def run_mart_gate(config: PipelineConfig, paths: DataPaths, built: Path | PostgresSettings) -> GateOutcome:
     """Validate every mart of tonight's build (a DuckDB file or a PostgreSQL schema, see
-    pipeline.warehouse.build_location) and reconcile its totals with the inputs."""
+    warehouse.build.build_location) and reconcile its totals with the inputs."""
     from expectations import marts
     from expectations.reconciliation import expected_totals, mart_totals
     from expectations.runner import validate_warehouse_table
@@ -216,7 +216,7 @@ def run_mart_gate(config: PipelineConfig, paths: DataPaths, built: Path | Postgr
 def finish(outcome: GateOutcome, config: PipelineConfig, paths: DataPaths, ctx: RunContext, task_id: str) -> None:
     """Record the gate's validations, alert on warnings, raise on critical failures."""
     from expectations.results import record
-    from pipeline.alerts import Alert, send
+    from nightly.alerts import Alert, send
 
     outcome.results_file = record(outcome.summaries, outcome.gate, ctx, paths.landing)
     gate = f"{outcome.gate} gate"

@@ -20,10 +20,10 @@ from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
-from pipeline.config import PipelineConfig, load_config
-from pipeline.paths import PROJECT_ROOT, DataPaths, data_paths
-from pipeline.sources import API_SOURCES, ApiSource
-from pipeline.windows import partition_date_for
+from core.paths import PROJECT_ROOT, DataPaths, data_paths
+from core.windows import partition_date_for
+from sources import API_SOURCES, ApiSource
+from sources.config import PipelineConfig, load_config
 
 AIRFLOW_HOME = PROJECT_ROOT / ".airflow"
 DAG_ID = "nightly_marketing"

@@ -1,6 +1,6 @@
 """X (API v2): the account's public metrics, its posts, and nightly snapshots of post public metrics.
 
-Each entity is a generator of records in the shape of `extractors.schemas`. `extract_account` runs
+Each entity is a generator of records in the shape of `core.contract`. `extract_account` runs
 them for one account and lands them only once every call has succeeded, so a failed run (a revoked
 token, say) leaves the previous partitions as they were.
 
@@ -31,6 +31,11 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from core import storage
+from core.contract import X_POST_SNAPSHOTS, X_POSTS, X_USERS
+from core.landing import RunContext, land_entities, landed_dates, partition_dir
+from core.settings import Account, HttpSettings, Windows, X
+from core.windows import DateWindow, extraction_window
 from extractors.http import (
     ApiClient,
     ApiEndpoint,
@@ -42,11 +47,6 @@ from extractors.http import (
     TokenExpiredError,
     TransientError,
 )
-from extractors.schemas import X_POST_SNAPSHOTS, X_POSTS, X_USERS
-from pipeline import storage
-from pipeline.config import Account, HttpSettings, Windows, X
-from pipeline.landing import RunContext, land_entities, landed_dates, partition_dir
-from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
 

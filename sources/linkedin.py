@@ -1,7 +1,7 @@
 """LinkedIn company pages (Community Management API): daily organisation statistics, follower count,
 and the page's posts.
 
-Entities (shapes in `extractors.schemas`), all keyed by the organisation id (the number in
+Entities (shapes in `core.contract`), all keyed by the organisation id (the number in
 `urn:li:organization:<id>`):
 - `organization_daily`: one row per metric and day. From the share statistics finder:
   impressionCount, uniqueImpressionsCount, clickCount, likeCount, commentCount, shareCount (the
@@ -41,6 +41,10 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from core.contract import LINKEDIN_NETWORK_SIZES, LINKEDIN_ORGANIZATION_DAILY, LINKEDIN_POSTS
+from core.landing import RunContext, land_entities, landed_before
+from core.settings import Account, ConfigError, HttpSettings, LinkedIn, Windows
+from core.windows import DateWindow, extraction_window
 from extractors.http import (
     ApiClient,
     ApiEndpoint,
@@ -52,10 +56,6 @@ from extractors.http import (
     TokenExpiredError,
     TransientError,
 )
-from extractors.schemas import LINKEDIN_NETWORK_SIZES, LINKEDIN_ORGANIZATION_DAILY, LINKEDIN_POSTS
-from pipeline.config import Account, ConfigError, HttpSettings, LinkedIn, Windows
-from pipeline.landing import RunContext, land_entities, landed_before
-from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Instagram (Graph API): the account's profile counts, daily account insights, its media, and
 nightly snapshots of media lifetime insights.
 
-Each entity is a generator of records in the shape of `extractors.schemas`. `extract_account` runs
+Each entity is a generator of records in the shape of `core.contract`. `extract_account` runs
 them for one Instagram professional account and lands them only once every call has succeeded, so a
 failed run (an expired token, say) leaves the previous partitions as they were. Instagram is served
 by the Graph API host, so the shared `GraphClient` does the HTTP (Graph error codes, usage headers,
@@ -47,6 +47,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.contract import (
+    INSTAGRAM_ACCOUNT_INSIGHTS,
+    INSTAGRAM_ACCOUNTS,
+    INSTAGRAM_MEDIA,
+    INSTAGRAM_MEDIA_SNAPSHOTS,
+)
+from core.landing import RunContext, land_entities, landed_before
+from core.settings import Account, HttpSettings, Instagram, Windows
+from core.windows import DateWindow, extraction_window
 from extractors.graph_days import graph_time, insights_midnight, measured_day
 from extractors.http import (
     ApiEndpoint,
@@ -54,15 +63,6 @@ from extractors.http import (
     GraphInvalidParameterError,
     GraphPermissionError,
 )
-from extractors.schemas import (
-    INSTAGRAM_ACCOUNT_INSIGHTS,
-    INSTAGRAM_ACCOUNTS,
-    INSTAGRAM_MEDIA,
-    INSTAGRAM_MEDIA_SNAPSHOTS,
-)
-from pipeline.config import Account, HttpSettings, Instagram, Windows
-from pipeline.landing import RunContext, land_entities, landed_before
-from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""The pipeline configuration (`config/pipeline.yml`), loaded into typed, validated objects.
+"""The sections of the pipeline configuration (`config/pipeline.yml`) that every step shares, as
+typed, validated objects; the whole file is `sources.config.PipelineConfig`.
 
 A bad file fails at start with a `ConfigError` that names the file and the key, so that nothing
 runs on a half-understood configuration."""
@@ -8,23 +9,19 @@ from __future__ import annotations
 import csv
 import re
 from functools import cache, cached_property
-from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from croniter import croniter
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from pipeline.paths import PROJECT_ROOT, config_path
+from core.paths import PROJECT_ROOT
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1)]
 
@@ -294,18 +291,6 @@ class Quality(_Strict):
     alerts: Alerts = Alerts()
 
 
-class Sources(_Strict):
-    facebook_pages: FacebookPages
-    instagram: Instagram | None = None
-    x: X | None = None
-    youtube: YouTube | None = None
-    linkedin: LinkedIn | None = None
-    meta_ads: MetaAds | None = None
-    ga4: GoogleAnalytics | None = None
-    traditional_media: TraditionalMedia = TraditionalMedia()
-    call_tracking: CallTracking = CallTracking()
-
-
 # Report exports (reports/, dags/report_exports.py) ----------------------------------------------
 
 SEEDS_DIR = PROJECT_ROOT / "dbt" / "seeds"
@@ -432,40 +417,3 @@ def _unique_report_names(reports: list[ReportDefinition]) -> list[ReportDefiniti
     if duplicates:
         raise ValueError(f"duplicate report name(s): {', '.join(duplicates)}")
     return reports
-
-
-class PipelineConfig(_Strict):
-    organisation: Organisation
-    schedule: Schedule
-    windows: Windows = Windows()
-    http: HttpSettings = HttpSettings()
-    sources: Sources
-    # When an inbox file counts as complete; each inbox source may override it.
-    inboxes: InboxSettle = InboxSettle()
-    quality: Quality = Quality()
-    reports: Annotated[list[ReportDefinition], AfterValidator(_unique_report_names)] = []
-
-
-def _format_errors(path: Path, exc: ValidationError) -> str:
-    lines = [f"{path}: invalid configuration ({exc.error_count()} problem(s)); fix these keys:"]
-    for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        lines.append(f"  - {key}: {error['msg']}")
-    return "\n".join(lines)
-
-
-def load_config(path: Path | str | None = None) -> PipelineConfig:
-    """Read and validate the configuration; raise `ConfigError` naming the file and key on any problem."""
-    path = Path(path) if path is not None else config_path()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: configuration file not found (set PIPELINE_CONFIG or create it)") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of keys at the top level")
-    try:
-        return PipelineConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(_format_errors(path, exc)) from exc

@@ -1,7 +1,7 @@
 """Where things live. Every path derives from environment variables so that tests, the demo and
 production can point the same code at different places: `PIPELINE_DATA_DIR` (the local data
 folder) and, for a landing zone on object storage, `PIPELINE_LANDING_URL` with
-`PIPELINE_LANDING_CONN_ID` (pipeline/storage.py)."""
+`PIPELINE_LANDING_CONN_ID` (core/storage.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import storage
+from core import storage
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath

@@ -38,12 +38,12 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from extractors.schemas import LANDING_CONTRACT
-from pipeline import storage
-from pipeline.landing import LINEAGE_FIELDS
+from core import storage
+from core.contract import LANDING_CONTRACT
+from core.landing import LINEAGE_FIELDS
 
 if TYPE_CHECKING:
-    from pipeline.landing import Root
+    from core.landing import Root
 
 logger = logging.getLogger(__name__)
 
@@ -460,7 +460,7 @@ def _conformed(data: pa.Table, schema: pa.Schema, filename: str) -> pa.Table:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 raise PostgresWarehouseError(
                     f"{filename}: column {field.name} ({data.schema.field(field.name).type}) does not fit the landing "
-                    f"contract's {field.type}: {exc}. Re-land the partition or fix extractors/schemas.py."
+                    f"contract's {field.type}: {exc}. Re-land the partition or fix core/contract.py."
                 ) from exc
         else:
             columns.append(pa.nulls(data.num_rows, field.type))
@@ -485,5 +485,5 @@ def _postgres_type(field: pa.Field, table_name: str) -> str:
         return "timestamptz" if kind.tz is not None else "timestamp"
     raise PostgresWarehouseError(
         f"landing column {field.name} of {table_name} has type {kind}, which the Postgres load does "
-        "not map: add it to pipeline/postgres_warehouse.py"
+        "not map: add it to warehouse/postgres.py"
     )

@@ -29,6 +29,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.contract import CALL_TRACKING_CALLS
 from extractors.inbox import (
     Inbox,
     InboxFileError,
@@ -41,7 +42,6 @@ from extractors.inbox import (
     plain_dates,
     plain_phones,
 )
-from extractors.schemas import CALL_TRACKING_CALLS
 
 SOURCE = "call_tracking"
 ENTITY = "calls"

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.landing import RunContext, write_partition
+from core.landing import RunContext, write_partition
 
 SOURCE = "pipeline"
 ENTITY = "extractions"
@@ -26,7 +26,7 @@ def logged_extraction(
     source: str, account_id: str, ctx: RunContext, landing_root: Path | None = None
 ) -> Iterator[_Outcome]:
     """Wrap one extraction; land its outcome (success with rows, or the error) either way."""
-    from extractors.schemas import PIPELINE_EXTRACTIONS
+    from core.contract import PIPELINE_EXTRACTIONS
 
     outcome = _Outcome()
 
@@ -52,8 +52,8 @@ def logged_extraction(
 
 def successful_today(day, landing_root: Path | None = None) -> set[tuple[str, str]]:
     """(source, account) pairs whose extraction for `day` succeeded."""
-    from pipeline import storage
-    from pipeline.landing import partition_files
+    from core import storage
+    from core.landing import partition_files
 
     done = set()
     for path in partition_files(SOURCE, ENTITY, day, landing_root):

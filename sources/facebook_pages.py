@@ -1,6 +1,6 @@
 """Facebook Pages: daily page insights, published posts, and nightly snapshots of post lifetime metrics.
 
-Each entity is a generator of records in the shape of `extractors.schemas`. `extract_page` runs
+Each entity is a generator of records in the shape of `core.contract`. `extract_page` runs
 all three for one page and lands them only once every call has succeeded, so a failed run (an
 expired token, say) leaves the previous partitions as they were.
 
@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from core.contract import FACEBOOK_PAGE_INSIGHTS, FACEBOOK_POST_SNAPSHOTS, FACEBOOK_POSTS
+from core.landing import RunContext, land_entities, landed_before
+from core.settings import Account, FacebookPages, HttpSettings, Windows
+from core.windows import DateWindow, extraction_window
 from extractors.graph_days import graph_time, insights_midnight, measured_day
 from extractors.http import ApiEndpoint, GraphClient, GraphInvalidParameterError
-from extractors.schemas import FACEBOOK_PAGE_INSIGHTS, FACEBOOK_POST_SNAPSHOTS, FACEBOOK_POSTS
-from pipeline.config import Account, FacebookPages, HttpSettings, Windows
-from pipeline.landing import RunContext, land_entities, landed_before
-from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
 

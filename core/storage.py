@@ -35,7 +35,7 @@ LANDING_URL_ENV = "PIPELINE_LANDING_URL"
 LANDING_CONN_ENV = "PIPELINE_LANDING_CONN_ID"
 
 # Schemes DuckDB and the operating system read as plain local paths. (pyarrow is imported where
-# it is used: DAG files import pipeline.paths, and must parse without it.)
+# it is used: DAG files import core.paths, and must parse without it.)
 _LOCAL_SCHEMES = ("file", "")
 # What filesystems report as an object's version: local and memory, S3, GCS, Azure.
 _VERSION_KEYS = ("ETag", "mtime", "LastModified", "updated", "last_modified", "created")

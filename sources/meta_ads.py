@@ -1,6 +1,6 @@
 """Paid social: the Meta Marketing API's ads insights (Facebook and Instagram ads), per ad and day.
 
-Entities (shapes in `extractors.schemas`), one partition part per ad account (its number, without
+Entities (shapes in `core.contract`), one partition part per ad account (its number, without
 the `act_` prefix):
 - `ads_insights`: one row per ad and day (`level=ad&time_increment=1`): campaign, ad set and ad
   ids and names, the account currency, spend, impressions, reach, clicks, inline link clicks.
@@ -49,16 +49,16 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from core.contract import META_ADS_ACTIONS, META_ADS_INSIGHTS
+from core.landing import RunContext, land_entities, landed_before
+from core.settings import Account, HttpSettings, MetaAds, Windows
+from core.windows import DateWindow, extraction_window
 from extractors.http import (
     ApiEndpoint,
     ApiError,
     GraphClient,
     ResponseError,
 )
-from extractors.schemas import META_ADS_ACTIONS, META_ADS_INSIGHTS
-from pipeline.config import Account, HttpSettings, MetaAds, Windows
-from pipeline.landing import RunContext, land_entities, landed_before
-from pipeline.windows import DateWindow, extraction_window
 
 logger = logging.getLogger(__name__)
 

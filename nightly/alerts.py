@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.config import Alerts
+from core.settings import Alerts
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def _send_email(alert: Alert, settings: Alerts) -> bool:
 def _send_webhook(alert: Alert, conn_id: str) -> bool:
     import requests
 
-    from pipeline.connections import base_url
+    from nightly.connections import base_url
 
     connection = _connection(conn_id, "webhook")
     if connection is None:
@@ -137,9 +137,9 @@ def _send_webhook(alert: Alert, conn_id: str) -> bool:
 
 def on_task_failure(context: dict[str, Any]) -> None:
     """The DAGs' failure callback: one alert per failed task (after its retries)."""
+    from core.paths import data_paths
     from expectations.runner import QualityGateError
-    from pipeline.config import load_config
-    from pipeline.paths import data_paths
+    from sources.config import load_config
 
     ti = context.get("ti") or context.get("task_instance")
     exception = context.get("exception")

@@ -17,7 +17,7 @@ data silently); in a workbook, a sheet named "Media plan" or the only sheet:
 - `channel` is one of tv, radio, print, ooh, direct_mail, and each channel needs its exposure
   columns (CHANNEL_REQUIREMENTS); an empty `end_date` means a single-day placement.
 - `responses` are the responses the vendor or ops count themselves (reply cards, QR scans). Calls
-  come from call tracking (`extractors.call_tracking`) through the placement's `tracking_number`
+  come from call tracking (`sources.call_tracking`) through the placement's `tracking_number`
   (stored as E.164, unique across the plan); vanity-URL visits come from web analytics.
 - `vanity_url` is kept as written."""
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from core.contract import TRADITIONAL_MEDIA_PLACEMENTS
 from extractors.inbox import (
     CellError,
     Inbox,
@@ -39,7 +40,6 @@ from extractors.inbox import (
     parse_ratio,
     parse_text,
 )
-from extractors.schemas import TRADITIONAL_MEDIA_PLACEMENTS
 
 SOURCE = "traditional_media"
 ENTITY = "placements"

@@ -7,7 +7,7 @@ so a reader never sees a half-built warehouse, and one still holding the old fil
 
 The same dbt project builds on PostgreSQL (`PIPELINE_WAREHOUSE_TARGET=postgres`, or the `target`
 argument): the landing zone is loaded into the server first, dbt builds a build schema, and the
-publish swaps it in by a rename in one transaction (pipeline/postgres_warehouse.py).
+publish swaps it in by a rename in one transaction (warehouse/postgres.py).
 
 Every build carries its id (table `build_info`), and the build step records the id of the last
 build it finished beside the warehouse (`latest_build`): a publish retried after a crash that
@@ -28,10 +28,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import postgres_warehouse, storage
-from pipeline.config import PipelineConfig
-from pipeline.paths import PROJECT_ROOT, DataPaths
-from pipeline.postgres_warehouse import BUILD_INFO, PostgresSettings
+from core import storage
+from core.paths import PROJECT_ROOT, DataPaths
+from sources.config import PipelineConfig
+from warehouse import postgres as postgres_warehouse
+from warehouse.postgres import BUILD_INFO, PostgresSettings
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -147,8 +148,8 @@ def run_dbt(
 ) -> str:
     """Run one dbt command in its own process (so every DuckDB connection is closed when it ends),
     on DuckDB (`warehouse`) or, given `postgres`, on that database and schema."""
-    from pipeline.landing import landed_entities
-    from pipeline.sources import expected_accounts
+    from core.landing import landed_entities
+    from sources import expected_accounts
 
     dbt_vars = {
         "org_timezone": config.organisation.timezone,

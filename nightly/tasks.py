@@ -7,14 +7,16 @@ import functools
 import logging
 from datetime import date, datetime
 
-from pipeline.config import PipelineConfig, load_config
-from pipeline.paths import DataPaths, data_paths
-from pipeline.windows import partition_date_for
+from core.paths import DataPaths, data_paths
+from core.windows import partition_date_for
+from sources.config import PipelineConfig, load_config
 
 logger = logging.getLogger(__name__)
 
 
 def _non_retryable() -> tuple[type[BaseException], ...]:
+    from core.settings import ConfigError
+    from core.storage import FolderNotWritableError
     from expectations.runner import QualityGateError
     from extractors.http import (
         InvalidParameterError,
@@ -24,10 +26,8 @@ def _non_retryable() -> tuple[type[BaseException], ...]:
         TokenExpiredError,
     )
     from extractors.inbox import InboxFileError
-    from pipeline.config import ConfigError
-    from pipeline.connections import ConnectionConfigError
-    from pipeline.storage import FolderNotWritableError
-    from pipeline.warehouse import WarehouseBuildError
+    from nightly.connections import ConnectionConfigError
+    from warehouse.build import WarehouseBuildError
 
     return (
         QualityGateError,
@@ -49,7 +49,7 @@ def dag_default_args(config: PipelineConfig) -> dict:
     `schedule`) and the failure alert (email and webhook, config `quality.alerts`)."""
     from datetime import timedelta
 
-    from pipeline.alerts import on_task_failure
+    from nightly.alerts import on_task_failure
 
     return {
         "owner": "data-engineering",
@@ -78,13 +78,13 @@ def fail_fast(function):
 
 
 def _context(config: PipelineConfig, logical_date: datetime, run_id: str):
-    from pipeline.landing import RunContext
+    from core.landing import RunContext
 
     return RunContext.now(partition_date_for(logical_date, config.organisation.tz), run_id)
 
 
 def api_account_ids(config: PipelineConfig, source_name: str) -> list[str]:
-    from pipeline.sources import SOURCES_BY_NAME
+    from sources import SOURCES_BY_NAME
 
     return [account.id for account in SOURCES_BY_NAME[source_name].accounts(config)]
 
@@ -94,9 +94,9 @@ def extract_api_account(source_name: str, account_id: str, logical_date: datetim
     """Extract one account of one organic platform and land its entities (and the log row)."""
     import importlib
 
-    from pipeline.connections import endpoint_from_connection, warn_of_token_expiry
-    from pipeline.extraction_log import logged_extraction
-    from pipeline.sources import SOURCES_BY_NAME
+    from nightly.connections import endpoint_from_connection, warn_of_token_expiry
+    from nightly.extraction_log import logged_extraction
+    from sources import SOURCES_BY_NAME
 
     config = load_config()
     source = SOURCES_BY_NAME[source_name]
@@ -136,8 +136,8 @@ def extract_inbox(source_name: str, logical_date: datetime, run_id: str) -> dict
     import importlib
 
     from extractors.inbox import InboxNotReady
-    from pipeline.extraction_log import logged_extraction
-    from pipeline.sources import INBOXES_BY_NAME
+    from nightly.extraction_log import logged_extraction
+    from sources import INBOXES_BY_NAME
 
     config = load_config()
     source = INBOXES_BY_NAME[source_name]
@@ -159,12 +159,12 @@ def extract_inbox(source_name: str, logical_date: datetime, run_id: str) -> dict
 
 @fail_fast
 def landing_gate(logical_date: datetime, run_id: str = "manual", paths: DataPaths | None = None) -> dict[str, int]:
-    """Validate what this run landed (pipeline/quality.py); a critical failure quarantines the
+    """Validate what this run landed (nightly/gates.py); a critical failure quarantines the
     partition and stops the run before dbt.
 
     A source whose extraction failed tonight landed nothing new: the freshness check reports it,
     and the warehouse is published with its older data, marked stale in source_freshness."""
-    from pipeline.quality import finish, run_landing_gate
+    from nightly.gates import finish, run_landing_gate
 
     config = load_config()
     paths = paths or data_paths()
@@ -176,7 +176,7 @@ def landing_gate(logical_date: datetime, run_id: str = "manual", paths: DataPath
 
 @fail_fast
 def build_warehouse(logical_date: datetime, paths: DataPaths | None = None) -> str:
-    from pipeline import warehouse
+    from warehouse import build as warehouse
 
     config = load_config()
     paths = paths or data_paths()
@@ -191,12 +191,12 @@ def mart_gate(logical_date: datetime, run_id: str = "manual", paths: DataPaths |
     """Validate the marts in the build, and their totals against the inputs, before anyone can
     read them; the results join the build's quality_results table."""
     from expectations.results import append_to_warehouse
-    from pipeline.quality import finish, run_mart_gate
+    from nightly.gates import finish, run_mart_gate
 
     config = load_config()
     paths = paths or data_paths()
     ctx = _context(config, logical_date, run_id)
-    from pipeline.warehouse import build_location
+    from warehouse.build import build_location
 
     built = build_location(paths)
     outcome = run_mart_gate(config, paths, built)
@@ -207,6 +207,6 @@ def mart_gate(logical_date: datetime, run_id: str = "manual", paths: DataPaths |
 
 @fail_fast
 def publish(paths: DataPaths | None = None) -> str:
-    from pipeline import warehouse
+    from warehouse import build as warehouse
 
     return str(warehouse.publish(paths or data_paths()))

@@ -1,0 +1,1 @@
+"""The warehouse: build with dbt, check, publish and read, on DuckDB or PostgreSQL."""
