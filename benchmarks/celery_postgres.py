@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from benchmarks.stages import stage_seconds
 from core.paths import DataPaths
 from sandbox.demo import AIRFLOW, DAG_ID, airflow_environment
 from sources.config import PipelineConfig
@@ -73,14 +74,20 @@ class DagRunResult:
 
 @dataclass
 class CeleryStack:
-    api_url: str
     database: str
     queue: str
     airflow_home: Path
-    logs: dict[str, Path]
     # Every component's environment: commands run with it talk to the same metadata DB and broker.
     env: dict[str, str]
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        return self.env["AIRFLOW__API__BASE_URL"]
+
+    def log(self, component: str) -> Path:
+        """The file a component's output goes to."""
+        return self.airflow_home / f"{component}.log"
 
     def request(self, method: str, path: str, **kwargs) -> dict:
         import requests
@@ -112,7 +119,7 @@ class CeleryStack:
         errors = self.request("GET", "/api/v2/importErrors").get("import_errors", [])
         raise StackError(
             f"{dag_id} was not parsed within {timeout:.0f} s; import errors: {errors or 'none'}; "
-            f"see {self.logs['dag-processor']}"
+            f"see {self.log('dag-processor')}"
         )
 
     def run_dag(self, dag_id: str, logical_date: datetime, timeout: float = DAG_RUN_TIMEOUT_SECONDS) -> DagRunResult:
@@ -136,7 +143,7 @@ class CeleryStack:
         for name, process in self.processes.items():
             if process.poll() is not None:
                 raise StackError(
-                    f"airflow {name} exited with code {process.returncode}:\n" + "\n".join(_tail(self.logs[name], 40))
+                    f"airflow {name} exited with code {process.returncode}:\n" + "\n".join(_tail(self.log(name), 40))
                 )
 
     def describe(self, result: DagRunResult) -> str:
@@ -145,8 +152,8 @@ class CeleryStack:
         for ti in sorted(result.task_states, key=lambda ti: (ti["task_id"], ti["map_index"])):
             index = f"[{ti['map_index']}]" if ti["map_index"] >= 0 else ""
             lines.append(f"  {ti['task_id']}{index}: {ti['state']} (try {ti['try_number']}, {ti.get('hostname')})")
-        for name, log in self.logs.items():
-            lines += [f"--- {name} ({log}), last lines:", *_tail(log, 30)]
+        for name in self.processes:
+            lines += [f"--- {name} ({self.log(name)}), last lines:", *_tail(self.log(name), 30)]
         task_logs = sorted((self.airflow_home / "logs").rglob("*.log"))
         failed = [p for p in task_logs if any(f"task_id={ti['task_id']}" in str(p) for ti in _failed(result))]
         for log in failed[:3]:
@@ -219,8 +226,7 @@ def celery_postgres_stack(
         ],
         "api-server": [AIRFLOW, "api-server", "--host", "127.0.0.1", "--port", env["AIRFLOW__API__PORT"]],
     }
-    logs = {name: home / f"{name}.log" for name in components}
-    stack = CeleryStack(env["AIRFLOW__API__BASE_URL"], database, queue, home, logs, env)
+    stack = CeleryStack(database, queue, home, env)
     with ExitStack() as cleanup:
         _postgres(f'create database "{database}"')
         cleanup.callback(_postgres, f'drop database if exists "{database}" with (force)')
@@ -230,7 +236,7 @@ def celery_postgres_stack(
             raise StackError(f"airflow db migrate on {database} failed:\n{(migrate.stdout + migrate.stderr)[-3000:]}")
         cleanup.callback(_stop, stack.processes.values())
         for name, command in components.items():
-            stack.processes[name] = _start(command, env, logs[name])
+            stack.processes[name] = _start(command, env, stack.log(name))
         _wait_until_healthy(stack)
         yield stack
 
@@ -321,25 +327,8 @@ def measure(scale: float, logical_date: datetime) -> dict:
     return {
         "dag_run_seconds": round(result.seconds, 1),
         "tasks": len(result.task_states),
-        "stages_seconds": stage_seconds(result.task_states),
+        "stages_seconds": stage_seconds((ti["task_id"], ti["start_date"], ti["end_date"]) for ti in result.task_states),
     }
-
-
-def stage_seconds(task_states: list[dict]) -> dict[str, float]:
-    """Wall time of each stage of the run (first task start to last task end), as `benchmarks.run`
-    reports it for the LocalExecutor."""
-    from benchmarks.run import STAGES
-
-    out = {}
-    for stage, task_ids in STAGES.items():
-        spans = [
-            (datetime.fromisoformat(ti["start_date"]), datetime.fromisoformat(ti["end_date"]))
-            for ti in task_states
-            if ti["task_id"] in task_ids and ti["start_date"] and ti["end_date"]
-        ]
-        if spans:
-            out[stage] = round((max(end for _, end in spans) - min(start for start, _ in spans)).total_seconds(), 1)
-    return out
 
 
 def add_to_report(out: Path) -> dict:

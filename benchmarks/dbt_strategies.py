@@ -33,6 +33,7 @@ from core.paths import PROJECT_ROOT, DataPaths
 from sandbox.demo import AIRFLOW, airflow_base_environment, demo_logical_date
 from sources.config import PipelineConfig, load_config
 from warehouse import build as warehouse
+from warehouse.targets import warehouses
 
 COSMOS_DAGS_FOLDER = Path(__file__).resolve().parent / "cosmos_dags"
 COSMOS_DAG_ID = "cosmos_marketing_build"
@@ -110,7 +111,7 @@ def _scratch_paths(root: Path, landing: Path) -> DataPaths:
 def _airflow_environment(airflow_home: Path, paths: DataPaths) -> dict[str, str]:
     return {
         **airflow_base_environment(airflow_home, COSMOS_DAGS_FOLDER),
-        **warehouse.dbt_environment(paths, paths.build_warehouse),
+        **warehouse.dbt_environment(paths, warehouses(paths, target="duckdb").build),
         "PIPELINE_DATA_DIR": str(paths.root),
         # Cosmos keeps dbt's partial-parse state per DAG here; the default (/tmp/cosmos) would carry
         # it from one benchmark run to the next.
@@ -121,7 +122,7 @@ def _airflow_environment(airflow_home: Path, paths: DataPaths) -> dict[str, str]
 
 def _dbt_parse(paths: DataPaths, config: PipelineConfig, run_date: date, *flags: str) -> float:
     started = time.monotonic()
-    warehouse.run_dbt(["parse", *flags], paths, paths.build_warehouse, config, run_date)
+    warehouse.run_dbt(["parse", *flags], paths, warehouses(paths, target="duckdb").build, config, run_date)
     return time.monotonic() - started
 
 

@@ -61,8 +61,10 @@ def time_reports(warehouse: Path, config: PipelineConfig, out: Path, repeats: in
     from reports.build import write_files
     from reports.periods import latest_covered_period
     from reports.queries import data_range, load_report_data
+    from warehouse.duckdb_file import DuckDBFile
 
-    _, data_through = data_range(warehouse)
+    warehouse_file = DuckDBFile(warehouse)
+    _, data_through = data_range(warehouse_file)
     results = {}
     for definition in config.reports:
         unit, count = definition.period.unit, definition.period.count
@@ -73,7 +75,7 @@ def time_reports(warehouse: Path, config: PipelineConfig, out: Path, repeats: in
         files: list[Path] = []
         for _ in range(repeats):
             started = time.perf_counter()
-            data = load_report_data(warehouse, definition, period, config)
+            data = load_report_data(warehouse_file, definition, period, config)
             runs["query"].append(time.perf_counter() - started)
             files, seconds = write_files(data, out / definition.name, ["pdf", "xlsx", "csv"])
             for kind, value in seconds.items():

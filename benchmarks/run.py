@@ -18,40 +18,25 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from benchmarks.stages import stage_seconds
 from core.paths import PROJECT_ROOT, DataPaths
 from core.windows import partition_date_for
 from sandbox import registry
-from sandbox.call_budget import minimum_calls, posts_window
 from sandbox.demo import AIRFLOW, DAG_ID, airflow_environment, demo_logical_date, stage_inboxes
-from sources import API_SOURCES, INBOX_SOURCES
+from sandbox.facebook import minimum_calls
+from sandbox.world import posts_window
 from sources.config import load_config
 
-STAGES = {
-    "extract": tuple(f"extract_{s.name}" for s in (*API_SOURCES, *INBOX_SOURCES)),
-    "landing gate": ("landing_gate",),
-    "dbt build": ("build_warehouse",),
-    "mart gate": ("mart_gate",),
-    "publish": ("publish",),
-}
 
-
-def stage_seconds(airflow_home: Path) -> dict[str, float]:
-    """Wall time of each stage: first task start to last task end (mapped tasks overlap)."""
+def last_run_tasks(airflow_home: Path) -> list[tuple[str, str | None, str | None]]:
+    """(task id, start, end) of every task instance of the DAG's last run, from the metadata DB."""
     with sqlite3.connect(airflow_home / "airflow.db") as db:
-        rows = db.execute(
+        return db.execute(
             "select task_id, start_date, end_date from task_instance "
             "where dag_id = ? and run_id = (select run_id from dag_run where dag_id = ? "
             "order by id desc limit 1)",
             (DAG_ID, DAG_ID),
         ).fetchall()
-    from datetime import datetime
-
-    out = {}
-    for stage, task_ids in STAGES.items():
-        spans = [(datetime.fromisoformat(s), datetime.fromisoformat(e)) for t, s, e in rows if t in task_ids and s]
-        if spans:
-            out[stage] = (max(e for _, e in spans) - min(s for s, _ in spans)).total_seconds()
-    return out
 
 
 def run_night(env: dict, logical_date, log_file: Path) -> float:
@@ -112,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 figures[label] = {
                     "dag_run_seconds": round(seconds, 1),
-                    "stages_seconds": {k: round(v, 1) for k, v in stage_seconds(tmp / "airflow").items()},
+                    "stages_seconds": stage_seconds(last_run_tasks(tmp / "airflow")),
                     # The Graph sandbox also answers Instagram: count Facebook's endpoints only.
                     "api_calls": sum(server.calls[kind] for kind in minimum),
                     "api_calls_minimum": sum(minimum.values()),

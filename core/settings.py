@@ -1,8 +1,6 @@
 """The sections of the pipeline configuration (`config/pipeline.yml`) that every step shares, as
-typed, validated objects; the whole file is `sources.config.PipelineConfig`.
-
-A bad file fails at start with a `ConfigError` that names the file and the key, so that nothing
-runs on a half-understood configuration."""
+typed, validated objects; the whole file is `sources.config.PipelineConfig`, whose loader turns
+any value these sections refuse into the `ConfigError` defined here."""
 
 from __future__ import annotations
 
@@ -14,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,6 +23,15 @@ from pydantic import (
 from core.paths import PROJECT_ROOT
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1)]
+
+
+def _valid_cron(value: str) -> str:
+    if not croniter.is_valid(value):
+        raise ValueError(f"not a valid cron expression: {value!r} (e.g. '0 7 * * 1', Mondays at 07:00)")
+    return value
+
+
+Cron = Annotated[str, AfterValidator(_valid_cron)]
 
 
 class ConfigError(ValueError):
@@ -54,17 +62,10 @@ class Organisation(_Strict):
 
 
 class Schedule(_Strict):
-    cron: str
+    cron: Cron
     retries: int = Field(default=3, ge=0)
     retry_delay_seconds: int = Field(default=60, gt=0)
     max_retry_delay_seconds: int = Field(default=1800, gt=0)
-
-    @field_validator("cron")
-    @classmethod
-    def _valid_cron(cls, value: str) -> str:
-        if not croniter.is_valid(value):
-            raise ValueError(f"not a valid cron expression: {value!r}")
-        return value
 
 
 class Windows(_Strict):
@@ -105,7 +106,7 @@ def _no_duplicate_accounts(accounts: list[Account]) -> None:
         raise ValueError(f"duplicate account id(s): {', '.join(duplicates)}")
 
 
-class _ApiSource(_Strict):
+class ApiSourceSettings(_Strict):
     enabled: bool = True
     accounts: list[Account] = Field(min_length=1)
 
@@ -113,76 +114,6 @@ class _ApiSource(_Strict):
     def _unique_accounts(self):
         _no_duplicate_accounts(self.accounts)
         return self
-
-
-class FacebookPages(_ApiSource):
-    page_metrics: list[Identifier] = Field(min_length=1)
-    post_metrics: list[Identifier] = Field(min_length=1)
-    metrics_per_request: int = Field(default=3, ge=1, le=25)
-
-
-class Instagram(_ApiSource):
-    # Daily account insights, read with metric_type=total_value.
-    account_metrics: list[Identifier] = Field(min_length=1)
-    # Lifetime media insights per media_product_type: `views` is refused for some types.
-    media_metrics: dict[Identifier, list[Identifier]] = Field(min_length=1)
-    metrics_per_request: int = Field(default=5, ge=1, le=25)
-
-
-class X(_ApiSource):
-    # GET /2/tweets?ids= takes at most 100 ids; the timeline at most 100 posts a page.
-    refresh_batch_size: int = Field(default=100, ge=1, le=100)
-    page_size: int = Field(default=100, ge=5, le=100)
-
-
-class YouTube(_ApiSource):
-    # videos.list takes at most 50 ids; playlistItems at most 50 a page.
-    video_batch_size: int = Field(default=50, ge=1, le=50)
-    analytics_metrics: list[Identifier] = Field(min_length=1)
-
-
-class LinkedIn(_ApiSource):
-    # The LinkedIn-Version header (YYYYMM). Versions are sunset after about a year: bump it here.
-    api_version: Annotated[str, Field(pattern=r"^\d{6}$")]
-    # Statistics are complete only up to two days ago (end <= now - 2 days).
-    statistics_lag_days: int = Field(default=2, ge=2, le=30)
-
-
-class MetaAds(_ApiSource):
-    """Meta Marketing API ads insights (paid social on Facebook and Instagram). Account ids are
-    the ad account numbers without the `act_` prefix."""
-
-    # Conversions keep changing within the attribution window: re-read this many days every night.
-    lookback_days: int = Field(default=28, ge=1, le=90)
-    attribution_windows: list[Literal["1d_click", "7d_click", "28d_click", "1d_view", "7d_view"]] = Field(
-        default=["7d_click", "1d_view"], min_length=1
-    )
-    # A date range longer than this is read through an async report run instead of a plain GET.
-    async_threshold_days: int = Field(default=7, ge=1, le=1100)
-    # Async report polling: the first wait, doubled after each poll up to the cap, until the timeout.
-    poll_initial_seconds: float = Field(default=2, ge=0)
-    poll_max_seconds: float = Field(default=60, gt=0)
-    poll_timeout_seconds: float = Field(default=1800, gt=0)
-    page_size: int = Field(default=500, ge=1, le=5000)
-
-    @field_validator("accounts")
-    @classmethod
-    def _numeric_ad_accounts(cls, accounts: list[Account]) -> list[Account]:
-        for account in accounts:
-            if not account.id.isdigit():
-                raise ValueError(f"ad account id {account.id!r} must be digits only (leave out the act_ prefix)")
-        return accounts
-
-
-class GoogleAnalytics(_ApiSource):
-    """GA4 Data API runReport: sessions and key events by day and session source/medium/campaign.
-    Account ids are GA4 property ids."""
-
-    # The key events (GA4 "conversions") that count as outcomes, e.g. appointment_request.
-    key_events: list[Identifier] = Field(min_length=1)
-    # GA4 keeps processing a day's data for up to two days: re-read this many days every night.
-    lookback_days: int = Field(default=3, ge=1, le=90)
-    page_size: int = Field(default=10_000, ge=1, le=250_000)
 
 
 class InboxSettle(_Strict):
@@ -195,7 +126,7 @@ class InboxSettle(_Strict):
     require_done_marker: bool = False
 
 
-class _InboxSource(_Strict):
+class InboxSourceSettings(_Strict):
     enabled: bool = True
     # Unset: the global `inboxes` setting.
     settle_seconds: int | None = Field(default=None, ge=0, le=86_400)
@@ -208,16 +139,6 @@ class _InboxSource(_Strict):
                 defaults.require_done_marker if self.require_done_marker is None else self.require_done_marker
             ),
         )
-
-
-class TraditionalMedia(_InboxSource):
-    # Folder under the data directory's inbox/ where marketing ops drop media-plan files (CSV or XLSX).
-    inbox: Identifier = "traditional_media"
-
-
-class CallTracking(_InboxSource):
-    # Folder under the data directory's inbox/ where the call-tracking exports are dropped (CSV or XLSX).
-    inbox: Identifier = "call_tracking"
 
 
 class VolumeBand(_Strict):
@@ -368,7 +289,7 @@ class ReportDefinition(_Strict):
     name: Identifier
     title: str = Field(min_length=1)
     # Cron expression in the organisation's timezone: "0 7 * * 1" is Mondays at 07:00.
-    schedule: str
+    schedule: Cron
     period: RollingPeriod
     filter: ReportFilter = ReportFilter()
     formats: list[Literal["pdf", "xlsx", "csv"]] = Field(min_length=1)
@@ -376,13 +297,6 @@ class ReportDefinition(_Strict):
     targets: list[DeliveryTarget] = Field(min_length=1)
     # A period with no activity for the filter sends nothing (and is recorded as skipped).
     skip_if_no_data: bool = True
-
-    @field_validator("schedule")
-    @classmethod
-    def _valid_schedule(cls, value: str) -> str:
-        if not croniter.is_valid(value):
-            raise ValueError(f"not a valid cron expression: {value!r} (e.g. '0 7 * * 1', Mondays at 07:00)")
-        return value
 
     @model_validator(mode="after")
     def _consistent(self):

@@ -29,8 +29,10 @@ from __future__ import annotations
 
 from airflow.sdk import CronTriggerTimetable, dag, task
 
+from nightly import DAG_ID
 from nightly.assets import published_warehouse
-from nightly.tasks import api_account_ids, dag_default_args
+from nightly.dag_defaults import dag_default_args
+from nightly.tasks import api_account_ids
 from sources import enabled_api_sources, enabled_inbox_sources
 from sources.config import load_config
 
@@ -39,7 +41,7 @@ PUBLISHED_WAREHOUSE = published_warehouse()
 
 
 @dag(
-    dag_id="nightly_marketing",
+    dag_id=DAG_ID,
     schedule=CronTriggerTimetable(CONFIG.schedule.cron, timezone=CONFIG.organisation.timezone),
     catchup=False,
     max_active_runs=1,

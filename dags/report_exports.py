@@ -26,7 +26,7 @@ from __future__ import annotations
 from airflow.sdk import Param, dag, task
 
 from nightly.assets import published_warehouse
-from nightly.tasks import dag_default_args
+from nightly.dag_defaults import dag_default_args
 from reports.schedule import report_schedule
 from sources.config import load_config
 

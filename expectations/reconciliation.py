@@ -27,11 +27,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from core import storage
-from warehouse.postgres import PostgresSettings
+
+if TYPE_CHECKING:
+    from warehouse import Warehouse
 
 CENT = Decimal("0.01")
 COMPONENTS = ("media_spend", "staff_cost", "tool_cost", "production_cost")
@@ -398,18 +401,15 @@ def expected_totals(
     }
 
 
-def mart_totals(where: Path | PostgresSettings) -> tuple[date, date, dict[str, Decimal]]:
-    """The reporting calendar of a built warehouse (a DuckDB file or a PostgreSQL schema) and what
-    its marts add up to over it. The calendar ends on the run date dbt was given (`run_date`)."""
-    from warehouse import build as warehouse
-
-    [(first, last)] = warehouse.query(where, "select min(date_day), max(date_day) from int_reporting_calendar")
-    [(media, investment, roi_conversions)] = warehouse.query(
-        where,
+def mart_totals(where: Warehouse) -> tuple[date, date, dict[str, Decimal]]:
+    """The reporting calendar of a built warehouse and what its marts add up to over it. The
+    calendar ends on the run date dbt was given (`run_date`)."""
+    [(first, last)] = where.query("select min(date_day), max(date_day) from int_reporting_calendar")
+    [(media, investment, roi_conversions)] = where.query(
         "select coalesce(sum(media_spend), 0), coalesce(sum(total_investment), 0), coalesce(sum(conversions), 0) "
         "from mart_roi",
     )
-    [(impressions_total,)] = warehouse.query(where, "select coalesce(sum(impressions), 0) from fct_channel_daily")
+    [(impressions_total,)] = where.query("select coalesce(sum(impressions), 0) from fct_channel_daily")
     return (
         first,
         last,

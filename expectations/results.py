@@ -4,7 +4,6 @@ landing/pipeline/quality_results/), so the warehouse rebuilt each night keeps th
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core import storage
@@ -16,7 +15,7 @@ if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
     from core.landing import Root
-    from warehouse.postgres import PostgresSettings
+    from warehouse import Warehouse
 
 SOURCE = "pipeline"
 ENTITY = "quality_results"
@@ -59,10 +58,8 @@ def record(summaries: list[ValidationSummary], gate: str, ctx: RunContext, landi
     return write_partition(SOURCE, ENTITY, part, rows_for(summaries, gate, ctx), QUALITY_RESULTS, ctx, landing_root)
 
 
-def append_to_warehouse(where: Path | PostgresSettings, results_file: ObjectStoragePath) -> None:
+def append_to_warehouse(where: Warehouse, results_file: ObjectStoragePath) -> None:
     """Add a gate run's results to the quality_results table of a built (not yet published)
-    warehouse: a DuckDB file or a PostgreSQL schema. The lineage columns stay in the landing zone."""
-    from warehouse import build as warehouse
-
+    warehouse. The lineage columns stay in the landing zone."""
     results = storage.read_table(results_file)
-    warehouse.append_rows(where, "quality_results", results.drop_columns(["_extracted_at", "_run_id"]))
+    where.append_rows("quality_results", results.drop_columns(["_extracted_at", "_run_id"]))

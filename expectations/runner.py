@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -21,7 +22,9 @@ from core import storage
 from core.landing import partition_files
 from core.paths import DataPaths
 from core.severity import CRITICAL, WARNING
-from warehouse.postgres import PostgresSettings
+
+if TYPE_CHECKING:
+    from warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
 
@@ -239,15 +242,11 @@ def validate_landing_partition(
     )
 
 
-def validate_warehouse_table(
-    validator: Validator, where: Path | PostgresSettings, table: str, suite
-) -> ValidationSummary:
-    """Validate a table of a built warehouse: a DuckDB file, or a PostgreSQL schema."""
-    from warehouse import build as warehouse
-
-    arrow_table = warehouse.read_table(where, table)
-    name = where.name if isinstance(where, Path) else f"{where.dbname}.{where.schema}"
-    return validator.validate(suite, _dataframe_for_validation(arrow_table), data_name=f"{name}:{table}")
+def validate_warehouse_table(validator: Validator, where: Warehouse, table: str, suite) -> ValidationSummary:
+    """Validate a table of a built warehouse."""
+    return validator.validate(
+        suite, _dataframe_for_validation(where.read_table(table)), data_name=f"{where.name}:{table}"
+    )
 
 
 def raise_on_critical(gate: str, summaries: list[ValidationSummary], data_docs: Path) -> None:

@@ -36,7 +36,7 @@ from typing import Any
 import jwt
 import requests
 
-from extractors.http import TokenExpiredError, TransientError
+from extractors.http import Credentials, TokenRefreshError, TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -55,65 +55,17 @@ TOKEN_ENDPOINT_TIMEOUT_SECONDS = 30.0
 Clock = Callable[[], float]
 
 
-class TokenRefreshError(TokenExpiredError):
-    """The token endpoint refused to issue an access token (invalid_grant, invalid_client):
-    repeating cannot help, a person has to re-authorise the connection."""
-
-
-class Credentials(requests.auth.AuthBase):
-    """What an `ApiClient` authenticates with; see the module docstring."""
-
-    connection_id: str = ""
-
-    def access_token(self) -> str:
-        raise NotImplementedError
-
-    def invalidate(self) -> bool:
-        """Forget the access token the platform just rejected; True when a new one can be fetched."""
-        return False
-
-    def rejected_advice(self, token_kind: str) -> str:
-        """What to do once the platform rejected even a freshly issued token."""
-        return f"generate a new {token_kind} and update the connection."
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.access_token()}"
-        return request
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(connection_id={self.connection_id!r})"
-
-
-class StaticToken(Credentials):
-    """A token kept as it is in the connection: nothing here can renew it."""
-
-    def __init__(self, token: str, connection_id: str = "") -> None:
-        self._token = token
-        self.connection_id = connection_id
-
-    def access_token(self) -> str:
-        return self._token
-
-
 class _ExchangedToken(Credentials):
     """An access token from an OAuth token endpoint, held until shortly before it expires."""
 
     # Named in messages: which kind of credential the connection holds.
     KIND = "credential"
 
-    def __init__(
-        self,
-        connection_id: str,
-        token_uri: str,
-        platform: str,
-        clock: Clock = time.time,
-        timeout_seconds: float = TOKEN_ENDPOINT_TIMEOUT_SECONDS,
-    ) -> None:
+    def __init__(self, connection_id: str, token_uri: str, platform: str, clock: Clock = time.time) -> None:
         self.connection_id = connection_id
         self.token_uri = token_uri
         self.platform = platform
         self._clock = clock
-        self._timeout = timeout_seconds
         self._token: str | None = None
         self._expires_at = 0.0
         self._lock = threading.Lock()
@@ -154,7 +106,10 @@ class _ExchangedToken(Credentials):
         where = f"{self.platform} token endpoint for Airflow connection '{self.connection_id}'"
         try:
             response = requests.post(
-                self.token_uri, data=self.grant(), headers={"Accept": "application/json"}, timeout=self._timeout
+                self.token_uri,
+                data=self.grant(),
+                headers={"Accept": "application/json"},
+                timeout=TOKEN_ENDPOINT_TIMEOUT_SECONDS,
             )
         except requests.RequestException as exc:
             # The exception's own text is left out: it can quote the request.
@@ -220,7 +175,6 @@ class GoogleServiceAccount(_ExchangedToken):
         token_uri: str | None = None,
         subject: str | None = None,
         clock: Clock = time.time,
-        timeout_seconds: float = TOKEN_ENDPOINT_TIMEOUT_SECONDS,
     ) -> None:
         missing = [name for name in ("client_email", "private_key") if not key.get(name)]
         if missing:
@@ -229,7 +183,7 @@ class GoogleServiceAccount(_ExchangedToken):
                 "put the whole JSON key file downloaded from the Google Cloud console in the connection"
             )
         uri = token_uri or str(key.get("token_uri") or GOOGLE_TOKEN_URI)
-        super().__init__(connection_id, uri, platform, clock, timeout_seconds)
+        super().__init__(connection_id, uri, platform, clock)
         self.client_email = str(key["client_email"])
         self.scopes = tuple(scopes)
         self.subject = subject
@@ -279,9 +233,8 @@ class RefreshToken(_ExchangedToken):
         platform: str,
         token_uri: str,
         clock: Clock = time.time,
-        timeout_seconds: float = TOKEN_ENDPOINT_TIMEOUT_SECONDS,
     ) -> None:
-        super().__init__(connection_id, token_uri, platform, clock, timeout_seconds)
+        super().__init__(connection_id, token_uri, platform, clock)
         self.client_id = client_id
         self._client_secret = client_secret
         self._refresh_token = refresh_token

@@ -41,6 +41,14 @@ _FLAT_USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Ad-Account-Usage")
 _BUC_HEADER = "X-Business-Use-Case-Usage"
 
 
+def base_url(host: str, schema: str | None, port: int | None) -> str:
+    """The base URL an Airflow connection's host, schema and port describe (a host may be a URL)."""
+    if "://" in host:
+        return host.rstrip("/")
+    scheme = schema or "https"
+    return f"{scheme}://{host}" + (f":{port}" if port else "")
+
+
 @dataclass(frozen=True)
 class ApiEndpoint:
     """Where and as whom to call: resolved from an Airflow connection by the caller."""
@@ -148,6 +156,22 @@ class PagingLoopError(ApiError):
     pages: reading on would never end, and asking again tonight gets the same links."""
 
 
+def status_error(status: int) -> type[ApiError]:
+    """What an HTTP error status means by itself, for a client whose platform's error body names
+    nothing more specific (a Google reason, a LinkedIn code, X's usage cap)."""
+    if status == 401:
+        return TokenExpiredError
+    if status == 403:
+        return PermissionDeniedError
+    if status == 429:
+        return ThrottledError
+    if status == 400:
+        return InvalidParameterError
+    if status >= 500:
+        return TransientError
+    return ApiError
+
+
 Cursor = str | int
 
 
@@ -252,6 +276,48 @@ def tokenless_link(url: Any) -> str | None:
     return f"{path}?{urlencode(params)}" if params else path
 
 
+# The credentials interface lives beside the client that calls it; extractors.auth holds the
+# credentials that renew themselves.
+class TokenRefreshError(TokenExpiredError):
+    """The token endpoint refused to issue an access token (invalid_grant, invalid_client):
+    repeating cannot help, a person has to re-authorise the connection."""
+
+
+class Credentials(requests.auth.AuthBase):
+    """What an `ApiClient` authenticates with; see the module docstring."""
+
+    connection_id: str = ""
+
+    def access_token(self) -> str:
+        raise NotImplementedError
+
+    def invalidate(self) -> bool:
+        """Forget the access token the platform just rejected; True when a new one can be fetched."""
+        return False
+
+    def rejected_advice(self, token_kind: str) -> str:
+        """What to do once the platform rejected even a freshly issued token."""
+        return f"generate a new {token_kind} and update the connection."
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.access_token()}"
+        return request
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(connection_id={self.connection_id!r})"
+
+
+class StaticToken(Credentials):
+    """A token kept as it is in the connection: nothing here can renew it."""
+
+    def __init__(self, token: str, connection_id: str = "") -> None:
+        self._token = token
+        self.connection_id = connection_id
+
+    def access_token(self) -> str:
+        return self._token
+
+
 class ApiClient:
     """Requests against one platform endpoint with the shared retry loop. Subclasses say how the
     platform's errors and usage signals read (`error_for`, `observe`)."""
@@ -267,9 +333,6 @@ class ApiClient:
         self.settings = settings
         self._sleep = sleep
         self._slow_down = False
-        # Imported here: extractors.auth builds on this module's errors.
-        from extractors.auth import StaticToken
-
         self.credentials = endpoint.credentials or StaticToken(endpoint.token, endpoint.connection_id)
         self._session = requests.Session()
         # The credentials set the Authorization header on every request, with a token refreshed when due.
@@ -402,8 +465,6 @@ class ApiClient:
     ) -> dict[str, Any]:
         """`_send`, repeated once with a new access token when the platform says the one sent has
         expired (an hour-long Google token runs out in the middle of a night)."""
-        from extractors.auth import TokenRefreshError
-
         try:
             return self._send(method, url, path, params, json_body)
         except TokenRefreshError:
@@ -473,16 +534,11 @@ class ApiClient:
     def _token_error(self, error: ApiError) -> TokenExpiredError:
         endpoint = self.endpoint
         codes = f"{error.code}/{error.subcode}" if error.subcode is not None else f"{error.code}"
-        return TokenExpiredError(
+        return error.again(
             f"{endpoint.platform} rejected the token of Airflow connection '{endpoint.connection_id}' "
             f"(code {codes}: {error.message}). Re-authorise connection {endpoint.connection_id}: "
             f"{self.credentials.rejected_advice(endpoint.token_kind)}",
-            message=error.message,
-            code=error.code,
-            subcode=error.subcode,
-            trace_id=error.trace_id,
-            path=error.path,
-            http_status=error.http_status,
+            TokenExpiredError,
         )
 
 

@@ -109,6 +109,8 @@ _MONTHS = (
     "december",
 )
 _PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().\-]+$")
+# A landed phone number (what parse_phone writes), as the landing suites check it.
+E164 = r"^\+[1-9][0-9]{7,14}$"
 _E164_DIGITS = re.compile(r"^[1-9]\d{7,14}$")
 
 DATE_HINT = "write it as YYYY-MM-DD (2026-03-31) or month/day/year (3/31/2026)"

@@ -113,7 +113,7 @@ def _send_email(alert: Alert, settings: Alerts) -> bool:
 def _send_webhook(alert: Alert, conn_id: str) -> bool:
     import requests
 
-    from nightly.connections import base_url
+    from extractors.http import base_url
 
     connection = _connection(conn_id, "webhook")
     if connection is None:

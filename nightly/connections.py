@@ -25,14 +25,13 @@ from core.settings import Alerts, HttpSettings
 from extractors.auth import (
     GOOGLE_TOKEN_URI,
     LINKEDIN_TOKEN_URI,
-    Credentials,
     GoogleServiceAccount,
     RefreshToken,
-    StaticToken,
     expiry_warning,
     graph_token_lifetime,
 )
-from extractors.http import ApiEndpoint, ApiError
+from extractors.http import ApiEndpoint, ApiError, Credentials, StaticToken, base_url
+from nightly import DAG_ID
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +57,6 @@ CREDENTIAL_FIELDS = ("keyfile_dict", "key_path", "scopes", "subject", "refresh_t
 
 class ConnectionConfigError(RuntimeError):
     """An Airflow connection is missing or incomplete."""
-
-
-def base_url(host: str, schema: str | None, port: int | None) -> str:
-    if "://" in host:
-        return host.rstrip("/")
-    scheme = schema or "https"
-    return f"{scheme}://{host}" + (f":{port}" if port else "")
 
 
 def endpoint_from_connection(
@@ -210,7 +202,7 @@ def warn_of_token_expiry(
     send(
         Alert(
             severity="warning",
-            dag_id="nightly_marketing",
+            dag_id=DAG_ID,
             task_id=task_id,
             run_id=run_id,
             headline=f"the {endpoint.token_kind} of connection '{endpoint.connection_id}' needs renewing"[:200],
@@ -219,7 +211,3 @@ def warn_of_token_expiry(
         alerts,
     )
     return warning
-
-
-def graph_endpoint(connection_id: str, default_version: str = "v24.0") -> ApiEndpoint:
-    return endpoint_from_connection(connection_id, "Facebook Graph API", "Page access token", default_version)

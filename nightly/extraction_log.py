@@ -48,16 +48,3 @@ def logged_extraction(
         land("failed", f"{type(exc).__name__}: {exc}"[:2000])
         raise
     land("success", None)
-
-
-def successful_today(day, landing_root: Path | None = None) -> set[tuple[str, str]]:
-    """(source, account) pairs whose extraction for `day` succeeded."""
-    from core import storage
-    from core.landing import partition_files
-
-    done = set()
-    for path in partition_files(SOURCE, ENTITY, day, landing_root):
-        for row in storage.read_table(path, columns=["source", "account_id", "status"]).to_pylist():
-            if row["status"] == "success":
-                done.add((row["source"], row["account_id"]))
-    return done

@@ -16,18 +16,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from core.landing import RunContext, quarantine_partition
 from core.paths import PROJECT_ROOT, DataPaths
 from expectations.runner import QualityGateError, ValidationSummary, Validator, raise_on_critical
+from nightly import DAG_ID
 from sources.config import PipelineConfig
-from warehouse.postgres import PostgresSettings
+
+if TYPE_CHECKING:
+    from warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
 
-DAG_ID = "nightly_marketing"
 SEEDS = PROJECT_ROOT / "dbt" / "seeds"
 
 
@@ -45,33 +48,16 @@ class GateOutcome:
 
 def landing_suites(config: PipelineConfig):
     """(source, entity, suite factory) for every entity of every enabled source."""
-    from expectations import (
-        landing_call_tracking,
-        landing_facebook_pages,
-        landing_ga4,
-        landing_meta_ads,
-        landing_social,
-        landing_traditional_media,
-    )
     from sources import enabled_api_sources, enabled_inbox_sources
 
-    suites = {
-        "facebook_pages": landing_facebook_pages.SUITES,
-        **landing_social.SUITES,
-        "meta_ads": landing_meta_ads.SUITES,
-        "ga4": landing_ga4.suites_for(config.sources.ga4.key_events) if config.sources.ga4 else {},
-        "traditional_media": landing_traditional_media.SUITES,
-        "call_tracking": landing_call_tracking.SUITES,
-    }
     for source in [*enabled_api_sources(config), *enabled_inbox_sources(config)]:
-        for entity, factory in suites[source.name].items():
+        for entity, factory in source.landing_suites(config).items():
             yield source.name, entity, factory
 
 
 def expected_partitions(config: PipelineConfig) -> list[tuple[str, str, str]]:
     """(source, entity, part) the run should land for every enabled account and inbox."""
-    from core.contract import LANDING_CONTRACT
-    from sources import enabled_api_sources, enabled_inbox_sources
+    from sources import LANDING_CONTRACT, enabled_api_sources, enabled_inbox_sources
 
     expected = [
         (source.name, entity, account.id)
@@ -180,9 +166,9 @@ def run_landing_gate(config: PipelineConfig, paths: DataPaths, ctx: RunContext) 
     return outcome
 
 
-def run_mart_gate(config: PipelineConfig, paths: DataPaths, built: Path | PostgresSettings) -> GateOutcome:
-    """Validate every mart of tonight's build (a DuckDB file or a PostgreSQL schema, see
-    warehouse.build.build_location) and reconcile its totals with the inputs."""
+def run_mart_gate(config: PipelineConfig, paths: DataPaths, built: Warehouse) -> GateOutcome:
+    """Validate every mart of tonight's build (see warehouse.targets) and reconcile its totals
+    with the inputs."""
     from expectations import marts
     from expectations.reconciliation import expected_totals, mart_totals
     from expectations.runner import validate_warehouse_table

@@ -3,78 +3,15 @@ takes plain values (the run's logical date and id) so it can be run and tested w
 
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import date, datetime
 
 from core.paths import DataPaths, data_paths
 from core.windows import partition_date_for
+from nightly.dag_defaults import fail_fast
 from sources.config import PipelineConfig, load_config
 
 logger = logging.getLogger(__name__)
-
-
-def _non_retryable() -> tuple[type[BaseException], ...]:
-    from core.settings import ConfigError
-    from core.storage import FolderNotWritableError
-    from expectations.runner import QualityGateError
-    from extractors.http import (
-        InvalidParameterError,
-        PagingLoopError,
-        PermissionDeniedError,
-        QuotaExceededError,
-        TokenExpiredError,
-    )
-    from extractors.inbox import InboxFileError
-    from nightly.connections import ConnectionConfigError
-    from warehouse.build import WarehouseBuildError
-
-    return (
-        QualityGateError,
-        TokenExpiredError,
-        PermissionDeniedError,
-        QuotaExceededError,
-        InvalidParameterError,
-        PagingLoopError,
-        InboxFileError,
-        ConfigError,
-        ConnectionConfigError,
-        WarehouseBuildError,
-        FolderNotWritableError,
-    )
-
-
-def dag_default_args(config: PipelineConfig) -> dict:
-    """What every task of the project's DAGs shares: retries with exponential backoff (config
-    `schedule`) and the failure alert (email and webhook, config `quality.alerts`)."""
-    from datetime import timedelta
-
-    from nightly.alerts import on_task_failure
-
-    return {
-        "owner": "data-engineering",
-        "retries": config.schedule.retries,
-        "retry_delay": timedelta(seconds=config.schedule.retry_delay_seconds),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(seconds=config.schedule.max_retry_delay_seconds),
-        "on_failure_callback": on_task_failure,
-    }
-
-
-def fail_fast(function):
-    """Bad data, a bad file and a revoked token do not heal by retrying: fail the task at once
-    (AirflowFailException skips the retries) so the alert comes now, not after the backoff."""
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except _non_retryable() as exc:
-            from airflow.sdk.exceptions import AirflowFailException
-
-            raise AirflowFailException(str(exc)) from exc
-
-    return wrapper
 
 
 def _context(config: PipelineConfig, logical_date: datetime, run_id: str):
@@ -92,9 +29,8 @@ def api_account_ids(config: PipelineConfig, source_name: str) -> list[str]:
 @fail_fast
 def extract_api_account(source_name: str, account_id: str, logical_date: datetime, run_id: str) -> dict[str, int]:
     """Extract one account of one organic platform and land its entities (and the log row)."""
-    import importlib
-
     from nightly.connections import endpoint_from_connection, warn_of_token_expiry
+    from nightly.extract import extract
     from nightly.extraction_log import logged_extraction
     from sources import SOURCES_BY_NAME
 
@@ -107,8 +43,8 @@ def extract_api_account(source_name: str, account_id: str, logical_date: datetim
         endpoint = endpoint_from_connection(
             account.connection_id, source.platform, source.token_kind, source.default_api_version
         )
-        extract = getattr(importlib.import_module(source.module), source.entry_point)
         landed = extract(
+            source,
             account,
             endpoint,
             source.settings(config),
@@ -133,8 +69,6 @@ def extract_inbox(source_name: str, logical_date: datetime, run_id: str) -> dict
     An inbox with no file ready (empty, or a file still being copied) lands nothing and the task
     succeeds: the source keeps its last snapshot, the extraction log records why (so
     source_freshness shows it stale with the reason) and the landing gate's freshness check warns."""
-    import importlib
-
     from extractors.inbox import InboxNotReady
     from nightly.extraction_log import logged_extraction
     from sources import INBOXES_BY_NAME
@@ -144,10 +78,9 @@ def extract_inbox(source_name: str, logical_date: datetime, run_id: str) -> dict
     settings = source.settings(config)
     paths = data_paths()
     ctx = _context(config, logical_date, run_id)
-    land_inbox = importlib.import_module(source.module).land_inbox
     try:
         with logged_extraction(source.name, source.part, ctx, paths.landing) as outcome:
-            result = land_inbox(
+            result = source.inbox.land(
                 paths.inbox / settings.inbox, paths.quarantine, ctx, paths.landing, settings.settle(config.inboxes)
             )
             outcome.record({source.entity: result.rows_landed})
@@ -192,13 +125,12 @@ def mart_gate(logical_date: datetime, run_id: str = "manual", paths: DataPaths |
     read them; the results join the build's quality_results table."""
     from expectations.results import append_to_warehouse
     from nightly.gates import finish, run_mart_gate
+    from warehouse.targets import warehouses
 
     config = load_config()
     paths = paths or data_paths()
     ctx = _context(config, logical_date, run_id)
-    from warehouse.build import build_location
-
-    built = build_location(paths)
+    built = warehouses(paths).build
     outcome = run_mart_gate(config, paths, built)
     finish(outcome, config, paths, ctx, "mart_gate")
     append_to_warehouse(built, outcome.results_file)

@@ -22,9 +22,11 @@ from sources.config import load_config
 def _build(args: argparse.Namespace) -> int:
     from reports.build import build_report
     from reports.periods import latest_covered_period, period_starting
-    from reports.queries import WarehouseMissingError, data_range
+    from reports.queries import data_range
     from reports.tasks import ReportRequestError, definition_named, reports_root
-    from warehouse.build import published_location
+    from warehouse import WarehouseMissingError
+    from warehouse.duckdb_file import DuckDBFile
+    from warehouse.targets import warehouses
 
     config = load_config()
     if not config.reports:
@@ -35,7 +37,7 @@ def _build(args: argparse.Namespace) -> int:
     except ReportRequestError as exc:
         print(exc, file=sys.stderr)
         return 1
-    warehouse = args.warehouse or published_location(data_paths())
+    warehouse = DuckDBFile(args.warehouse) if args.warehouse else warehouses(data_paths()).published
     try:
         _, data_through = data_range(warehouse)
     except WarehouseMissingError:

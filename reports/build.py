@@ -12,11 +12,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.settings import ReportDefinition
 from reports.periods import ReportPeriod
 from reports.queries import ReportData, kpi_figures, load_report_data
 from sources.config import PipelineConfig
+
+if TYPE_CHECKING:
+    from warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +100,7 @@ def write_files(data: ReportData, folder: Path, formats: list[str]) -> tuple[lis
 
 
 def build_report(
-    definition: ReportDefinition, period: ReportPeriod, warehouse: Path, reports_root: Path, config: PipelineConfig
+    definition: ReportDefinition, period: ReportPeriod, warehouse: Warehouse, reports_root: Path, config: PipelineConfig
 ) -> BuiltReport:
     started = time.perf_counter()
     needs_extracts = "csv" in definition.formats or "xlsx" in definition.formats

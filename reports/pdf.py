@@ -22,7 +22,7 @@ from fpdf import FPDF, FontFace
 
 from reports import formatting as fmt
 from reports.charts import MUTED, TEXT, Bar, horizontal_bars
-from reports.queries import ChannelRow, Post, ReportData, kpi_figures
+from reports.queries import ChannelRow, Post, ReportData, Totals, kpi_figures
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FONT = "dejavu"
@@ -133,16 +133,31 @@ def short_name(name: str) -> str:
     return name.split(" (")[0]
 
 
-def channel_bars(channels: list[ChannelRow], value, text) -> list[Bar]:
-    return [Bar(row.channel, short_name(row.name), value(row.totals), text(row.totals)) for row in channels]
+# How the tables and the bar labels print each figure of a Totals: investment in whole dollars,
+# unit costs with cents.
+FIGURE_TEXT: dict[str, Callable[[Totals], str]] = {
+    "investment": lambda t: fmt.money(t.investment, cents=False),
+    "impressions": lambda t: fmt.count(t.impressions),
+    "engagements": lambda t: fmt.count(t.engagements),
+    "engagement_rate": lambda t: fmt.percent(t.engagement_rate, 2),
+    "active_engagements": lambda t: fmt.count(t.active_engagements),
+    "clicks": lambda t: fmt.count(t.clicks),
+    "conversions": lambda t: fmt.count(t.conversions),
+    "cpm": lambda t: fmt.money(t.cpm),
+    "cpe": lambda t: fmt.money(t.cpe),
+    "cpc": lambda t: fmt.money(t.cpc),
+    "cost_per_active_engagement": lambda t: fmt.money(t.cost_per_active_engagement),
+    "cost_per_conversion": lambda t: fmt.money(t.cost_per_conversion),
+    "roi": lambda t: fmt.roi_text(t.roi, t.investment, t.conversion_value),
+}
 
 
-def _cpe_bars(channels: list[ChannelRow]) -> list[Bar]:
-    return channel_bars(channels, lambda t: t.cpe, lambda t: fmt.money(t.cpe))
-
-
-def _roi_bars(channels: list[ChannelRow]) -> list[Bar]:
-    return channel_bars(channels, lambda t: t.roi, lambda t: fmt.roi_text(t.roi, t.investment, t.conversion_value))
+def figure_bars(rows: list[ChannelRow], figure: str) -> list[Bar]:
+    """A bar per channel (or channel group) for one figure of its totals, labelled as FIGURE_TEXT prints it."""
+    return [
+        Bar(row.channel, short_name(row.name), getattr(row.totals, figure), FIGURE_TEXT[figure](row.totals))
+        for row in rows
+    ]
 
 
 def axis_money(value: float) -> str:
@@ -181,8 +196,8 @@ def _page_one(pdf: _Document, data: ReportData) -> None:
     _tiles(pdf, data)
     _two_charts(
         pdf,
-        (_cpe_bars(data.channels), "Cost per engagement by channel", axis_money),
-        (_roi_bars(data.channels), "ROI by channel", lambda v: fmt.percent(v, 0)),
+        (figure_bars(data.channels, "cpe"), "Cost per engagement by channel", axis_money),
+        (figure_bars(data.channels, "roi"), "ROI by channel", lambda v: fmt.percent(v, 0)),
     )
     stale = bool(data.stale)
     pdf.set_font(FONT, "B", 8)
@@ -194,44 +209,51 @@ def _page_one(pdf: _Document, data: ReportData) -> None:
 # --- page 2 ------------------------------------------------------------------------------------
 
 
-def channel_table_rows(rows: list[ChannelRow]) -> list[list[str]]:
-    return [
-        [
-            short_name(row.name),
-            fmt.money(t.investment, cents=False),
-            fmt.count(t.impressions),
-            fmt.count(t.engagements),
-            fmt.percent(t.engagement_rate, 2),
-            fmt.money(t.cpe),
-            fmt.count(t.clicks),
-            fmt.money(t.cpc),
-            fmt.count(t.conversions),
-            fmt.money(t.cost_per_conversion),
-            fmt.roi_text(t.roi, t.investment, t.conversion_value),
-        ]
-        for row in rows
-        for t in [row.totals]
-    ]
+# A column of a figures table: header, width in mm, and the figure (of FIGURE_TEXT) it shows.
+FigureColumn = tuple[str, float, str]
+
+
+def _figures_table(
+    pdf: _Document, name_header: str, name_width: float, columns: tuple[FigureColumn, ...], rows: list[ChannelRow]
+) -> None:
+    """A row per channel (or channel group): its name, then the figures of its totals."""
+    pdf.table_rows(
+        [name_header, *(title for title, _, _ in columns)],
+        [[short_name(row.name), *(FIGURE_TEXT[figure](row.totals) for _, _, figure in columns)] for row in rows],
+        [name_width, *(width for _, width, _ in columns)],
+        ["LEFT"] + ["RIGHT"] * len(columns),
+    )
+
+
+CHANNEL_COLUMNS: tuple[FigureColumn, ...] = (
+    ("Investment", 19, "investment"),
+    ("Impressions", 20, "impressions"),
+    ("Engagements", 23, "engagements"),
+    ("Eng. rate", 14, "engagement_rate"),
+    ("CPE", 14, "cpe"),
+    ("Clicks", 14, "clicks"),
+    ("CPC", 13, "cpc"),
+    ("Conv.", 12, "conversions"),
+    ("Cost/conv.", 17, "cost_per_conversion"),
+    ("ROI", 20, "roi"),
+)
+# Social next to traditional in the three tiers: exposure, active engagement, outcome.
+GROUP_COLUMNS: tuple[FigureColumn, ...] = (
+    ("Investment", 19, "investment"),
+    ("Impressions", 20, "impressions"),
+    ("CPM", 15, "cpm"),
+    ("Active eng.", 19, "active_engagements"),
+    ("Cost/active eng.", 26, "cost_per_active_engagement"),
+    ("Conversions", 21, "conversions"),
+    ("Cost/outcome", 22, "cost_per_conversion"),
+    ("ROI", 20, "roi"),
+)
 
 
 def _page_two(pdf: _Document, data: ReportData) -> None:
     pdf.add_page()
     pdf.heading("By channel")
-    header = [
-        "Channel",
-        "Investment",
-        "Impressions",
-        "Engagements",
-        "Eng. rate",
-        "CPE",
-        "Clicks",
-        "CPC",
-        "Conv.",
-        "Cost/conv.",
-        "ROI",
-    ]
-    widths = [22, 19, 20, 23, 14, 14, 14, 13, 12, 17, 20]
-    pdf.table_rows(header, channel_table_rows([*data.channels, data.total]), widths, ["LEFT"] + ["RIGHT"] * 10)
+    _figures_table(pdf, "Channel", 22, CHANNEL_COLUMNS, [*data.channels, data.total])
     pdf.note(
         f"Paid media spend {fmt.money(data.current.media_spend, cents=False)}, CPM {fmt.money(data.current.cpm)}, "
         f"ROAS {fmt.percent(data.current.roas, 0)} (conversion value / media spend). New followers: "
@@ -245,43 +267,11 @@ def _page_two(pdf: _Document, data: ReportData) -> None:
         "outcome (cost per conversion, ROI).",
     )
     pdf.ln(1)
-    header = [
-        "Channel group",
-        "Investment",
-        "Impressions",
-        "CPM",
-        "Active eng.",
-        "Cost/active eng.",
-        "Conversions",
-        "Cost/outcome",
-        "ROI",
-    ]
-    rows = [
-        [
-            group.name,
-            fmt.money(t.investment, cents=False),
-            fmt.count(t.impressions),
-            fmt.money(t.cpm),
-            fmt.count(t.active_engagements),
-            fmt.money(t.cost_per_active_engagement),
-            fmt.count(t.conversions),
-            fmt.money(t.cost_per_conversion),
-            fmt.roi_text(t.roi, t.investment, t.conversion_value),
-        ]
-        for group in data.groups
-        for t in [group.totals]
-    ]
-    pdf.table_rows(header, rows, [26, 19, 20, 15, 19, 26, 21, 22, 20], ["LEFT"] + ["RIGHT"] * 8)
-    active = [
-        Bar(g.channel, g.name, g.totals.cost_per_active_engagement, fmt.money(g.totals.cost_per_active_engagement))
-        for g in data.groups
-    ]
-    outcome = [
-        Bar(g.channel, g.name, g.totals.cost_per_conversion, fmt.money(g.totals.cost_per_conversion))
-        for g in data.groups
-    ]
+    _figures_table(pdf, "Channel group", 26, GROUP_COLUMNS, data.groups)
     _two_charts(
-        pdf, (active, "Cost per active engagement", axis_money), (outcome, "Cost per conversion (outcome)", axis_money)
+        pdf,
+        (figure_bars(data.groups, "cost_per_active_engagement"), "Cost per active engagement", axis_money),
+        (figure_bars(data.groups, "cost_per_conversion"), "Cost per conversion (outcome)", axis_money),
     )
 
 

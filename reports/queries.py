@@ -13,21 +13,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
-from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from core.settings import ReportDefinition, ReportFilter
 from reports import formatting as fmt
 from reports.periods import ReportPeriod
 from sources.config import PipelineConfig
-from warehouse.postgres import PostgresSettings
+
+if TYPE_CHECKING:
+    from warehouse import Warehouse
 
 TOP_POSTS = 5
 
 
-class WarehouseMissingError(FileNotFoundError):
-    """There is no published warehouse to report from."""
+def _ratio(numerator: str, denominator: str, doc: str | None = None) -> property:
+    """A ratio of two totals, NULL when the denominator is 0 (formatting.ratio)."""
+    return property(lambda totals: fmt.ratio(getattr(totals, numerator), getattr(totals, denominator)), doc=doc)
 
 
 @dataclass(frozen=True)
@@ -48,42 +49,25 @@ class Totals:
     def __add__(self, other: Totals) -> Totals:
         return Totals(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
-    @property
-    def cpe(self) -> float | None:
-        return fmt.ratio(self.investment, self.engagements)
+    cpe = _ratio("investment", "engagements")
+    cpc = _ratio("investment", "clicks")
+    engagement_rate = _ratio("engagements", "impressions")
+    cost_per_active_engagement = _ratio("investment", "active_engagements")
+    cost_per_conversion = _ratio("investment", "conversions")
+    roas = _ratio("conversion_value", "media_spend")
+    average_reach = _ratio(
+        "reach_sum",
+        "reach_measurements",
+        "Mean of the reach measurements (one account's day each): never a sum of reach.",
+    )
 
     @property
     def cpm(self) -> float | None:
         return None if self.impressions == 0 else self.investment / self.impressions * 1000
 
     @property
-    def cpc(self) -> float | None:
-        return fmt.ratio(self.investment, self.clicks)
-
-    @property
-    def engagement_rate(self) -> float | None:
-        return fmt.ratio(self.engagements, self.impressions)
-
-    @property
-    def cost_per_active_engagement(self) -> float | None:
-        return fmt.ratio(self.investment, self.active_engagements)
-
-    @property
-    def cost_per_conversion(self) -> float | None:
-        return fmt.ratio(self.investment, self.conversions)
-
-    @property
-    def roas(self) -> float | None:
-        return fmt.ratio(self.conversion_value, self.media_spend)
-
-    @property
     def roi(self) -> float | None:
         return fmt.ratio(self.conversion_value - self.investment, self.investment)
-
-    @property
-    def average_reach(self) -> float | None:
-        """Mean of the reach measurements (one account's day each): never a sum of reach."""
-        return fmt.ratio(self.reach_sum, self.reach_measurements)
 
     @property
     def has_activity(self) -> bool:
@@ -456,53 +440,29 @@ def account_names(config: PipelineConfig) -> dict[str, str]:
     return {account.id: account.name for source in API_SOURCES for account in source.accounts(config)}
 
 
-# What the report queries read: the marts and seeds they name, and every extract's source.
+# What the report queries read: the marts and seeds they name, and every extract's source (copied
+# out of a PostgreSQL warehouse into DuckDB, see Warehouse.snapshot).
 REPORT_TABLES = sorted(
     {"campaigns", "channels", "fct_channel_daily", "mart_social_posts", "source_freshness"}
     | {spec.source for spec in EXTRACT_SPECS}
 )
 
 
-def connect(warehouse: Path | PostgresSettings) -> duckdb.DuckDBPyConnection:
-    """Open the published warehouse read-only (the nightly publish replaces it by a rename, so a
-    report keeps reading the file it opened). On the PostgreSQL target, the tables the reports
-    read are copied, in one snapshot, into an in-memory DuckDB database, so the same queries run
-    on either target."""
-    if isinstance(warehouse, PostgresSettings):
-        from warehouse import postgres as postgres_warehouse
-
-        try:
-            tables = postgres_warehouse.read_tables(warehouse, REPORT_TABLES)
-        except postgres_warehouse.PostgresWarehouseError as exc:
-            raise WarehouseMissingError(f"no published warehouse in {warehouse}: {exc}") from exc
-        connection = duckdb.connect()
-        for name, table in tables.items():
-            connection.register(f"{name}__arrow", table)
-            connection.execute(f'create table "{name}" as select * from "{name}__arrow"')
-            connection.unregister(f"{name}__arrow")
-        return connection
-    if not Path(warehouse).exists():
-        raise WarehouseMissingError(
-            f"no published warehouse at {warehouse}: run the nightly DAG (or `make demo`) first"
-        )
-    return duckdb.connect(str(warehouse), read_only=True)
-
-
-def data_range(warehouse: Path | PostgresSettings) -> tuple[date | None, date | None]:
+def data_range(warehouse: Warehouse) -> tuple[date | None, date | None]:
     """First and last day in fct_channel_daily."""
-    with connect(warehouse) as connection:
+    with warehouse.snapshot(REPORT_TABLES) as connection:
         return connection.execute("select min(date_day), max(date_day) from fct_channel_daily").fetchone()
 
 
-def period_totals(warehouse: Path | PostgresSettings, period: ReportPeriod, report_filter: ReportFilter) -> Totals:
+def period_totals(warehouse: Warehouse, period: ReportPeriod, report_filter: ReportFilter) -> Totals:
     """The period's totals for the filter (what "skip if no data" looks at)."""
     condition, params = filter_sql(report_filter, "channel", "campaign_id")
-    with connect(warehouse) as connection:
+    with warehouse.snapshot(REPORT_TABLES) as connection:
         return sum(_grouped_totals(connection, "channel", period, condition, params).values(), Totals())
 
 
 def load_report_data(
-    warehouse: Path,
+    warehouse: Warehouse,
     definition: ReportDefinition,
     period: ReportPeriod,
     config: PipelineConfig,
@@ -510,7 +470,7 @@ def load_report_data(
 ) -> ReportData:
     condition, params = filter_sql(definition.filter, "channel", "campaign_id")
     previous = period.previous()
-    with connect(warehouse) as connection:
+    with warehouse.snapshot(REPORT_TABLES) as connection:
         data_from, data_through = connection.execute(
             "select min(date_day), max(date_day) from fct_channel_daily"
         ).fetchone()

@@ -9,7 +9,6 @@ function takes plain values, so it runs and is tested without Airflow.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from core.paths import DataPaths, data_paths
-from core.settings import ConfigError, EmailTarget, ReportDefinition
+from core.settings import EmailTarget, ReportDefinition
+from nightly.dag_defaults import RunRequestError, fail_fast
 from reports.periods import ReportPeriod, due_period, period_starting
 from sources.config import PipelineConfig, load_config
 
@@ -27,23 +27,8 @@ SCHEDULED = "scheduled"
 RESEND = "resend"
 
 
-class ReportRequestError(ValueError):
+class ReportRequestError(RunRequestError):
     """The DAG params name a report or period that does not exist: retrying will not help."""
-
-
-def fail_fast(function):
-    """A bad request or configuration does not heal by retrying: fail the task at once."""
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except (ReportRequestError, ConfigError) as exc:
-            from airflow.sdk.exceptions import AirflowFailException
-
-            raise AirflowFailException(str(exc)) from exc
-
-    return wrapper
 
 
 def reports_root(paths: DataPaths) -> Path:
@@ -102,8 +87,9 @@ def plan(
     period was sent), `period_start` (a day inside the period to send; None or empty = the period
     the schedule last fired for): see `ReportRequest`."""
     from reports.deliveries import SKIPPED_NO_DATA, done, record_delivery
-    from reports.queries import WarehouseMissingError, data_range, period_totals
-    from warehouse.build import published_location
+    from reports.queries import data_range, period_totals
+    from warehouse import WarehouseMissingError
+    from warehouse.targets import warehouses
 
     config = config or load_config()
     paths = paths or data_paths()
@@ -111,8 +97,9 @@ def plan(
     resend = request.resend
     definitions = [definition_named(config, request.report)] if request.report else config.reports
     tz = config.organisation.tz
+    published = warehouses(paths).published
     try:
-        _, data_through = data_range(published_location(paths))
+        _, data_through = data_range(published)
     except WarehouseMissingError as exc:
         logger.warning("no report is due yet: %s", exc)
         return []
@@ -144,10 +131,7 @@ def plan(
                 data_through,
             )
             continue
-        if (
-            definition.skip_if_no_data
-            and not period_totals(published_location(paths), period, definition.filter).has_activity
-        ):
+        if definition.skip_if_no_data and not period_totals(published, period, definition.filter).has_activity:
             logger.info(
                 "report %s for %s: no data for its filter, skipped (skip_if_no_data)", definition.name, period.label
             )
@@ -174,13 +158,13 @@ def plan(
 @fail_fast
 def build(job: Mapping, paths: DataPaths | None = None, config: PipelineConfig | None = None) -> dict:
     from reports.build import build_report
-    from warehouse.build import published_location
+    from warehouse.targets import warehouses
 
     config = config or load_config()
     paths = paths or data_paths()
     definition = definition_named(config, job["report"])
     built = build_report(
-        definition, ReportPeriod.from_dict(job["period"]), published_location(paths), reports_root(paths), config
+        definition, ReportPeriod.from_dict(job["period"]), warehouses(paths).published, reports_root(paths), config
     )
     return {**built.as_dict(), "trigger": job["trigger"]}
 

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import registry
-from sandbox.base import LoopbackServer
+from sandbox.base import PlatformSandbox
+from sandbox.faults import SCHEDULE_OPTIONS
 
 
 def _aware(value: str) -> datetime:
@@ -36,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--now", type=_aware, help="fix the servers' clock (ISO 8601; UTC if no offset)")
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--scale", type=float, default=1.0, help="multiplies posts per day and audiences")
-    for fault in ("throttle", "transient", "server-error", "malformed"):
+    for option in SCHEDULE_OPTIONS:
+        fault = option.removesuffix("_every").replace("_", "-")
         serve.add_argument(f"--{fault}-every", type=int, default=0, help=f"{fault} fault on every Nth call")
     serve.add_argument("--paging-loop", action="store_true", help="every later page links back to itself")
     serve.add_argument("--regain-minutes", type=int, help="Graph: minutes to regain access after a throttle")
@@ -63,13 +65,8 @@ def _chosen(raw: str | None) -> list[str]:
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    options: dict[str, Any] = {
-        "throttle_every": args.throttle_every,
-        "transient_every": args.transient_every,
-        "server_error_every": args.server_error_every,
-        "malformed_every": args.malformed_every,
-        "paging_loop": args.paging_loop,
-    }
+    options: dict[str, Any] = {option: getattr(args, option) for option in SCHEDULE_OPTIONS}
+    options["paging_loop"] = args.paging_loop
     if args.regain_minutes is not None:
         options["regain_minutes"] = args.regain_minutes
     if args.token:
@@ -80,7 +77,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 def serve(args: argparse.Namespace) -> None:
     names = _chosen(args.platforms)
     options = _options(args)
-    servers: dict[str, LoopbackServer] = {
+    servers: dict[str, PlatformSandbox] = {
         name: registry.create(name, args.seed, args.scale, args.now, **options) for name in names
     }
     stopping = threading.Event()

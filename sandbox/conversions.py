@@ -55,13 +55,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from types import MappingProxyType
+from typing import Any
 
+from sandbox.facebook import FacebookWorld
 from sandbox.instagram import InstagramWorld
 from sandbox.linkedin import LinkedInWorld
 from sandbox.media_plan import DEFAULT_SEED as DEFAULT_PLAN_SEED
 from sandbox.media_plan import Placement, placements_between
 from sandbox.meta_ads import MetaAdsWorld
-from sandbox.world import WEEKDAY_FACTOR, WORLD_START, Campaign, SandboxWorld, SeededWorld
+from sandbox.world import WEEKDAY_FACTOR, SeededWorld
 from sandbox.x import XWorld
 from sandbox.youtube import YouTubeWorld
 
@@ -255,22 +257,16 @@ class ConversionsWorld(SeededWorld):
 
     rng_namespace = "conversions"
 
-    def __init__(
-        self,
-        seed: int = 42,
-        scale: float = 1.0,
-        plan_seed: int = DEFAULT_PLAN_SEED,
-        start: date = WORLD_START,
-        campaigns: list[Campaign] | None = None,
-    ) -> None:
-        super().__init__(seed, scale, start, campaigns)
+    def __init__(self, plan_seed: int = DEFAULT_PLAN_SEED, **world: Any) -> None:
+        super().__init__(**world)
         self.plan_seed = plan_seed
-        self.paid = MetaAdsWorld(seed, scale, campaigns=self.campaigns)
-        self.facebook = SandboxWorld(seed, scale, campaigns=self.campaigns)
-        self.instagram = InstagramWorld(seed, scale, campaigns=self.campaigns)
-        self.x = XWorld(seed, scale, campaigns=self.campaigns)
-        self.youtube = YouTubeWorld(seed, scale, campaigns=self.campaigns)
-        self.linkedin = LinkedInWorld(seed, scale, campaigns=self.campaigns)
+        platform = {"seed": self.seed, "scale": self.scale, "campaigns": self.campaigns}
+        self.paid = MetaAdsWorld(**platform)
+        self.facebook = FacebookWorld(**platform)
+        self.instagram = InstagramWorld(**platform)
+        self.x = XWorld(**platform)
+        self.youtube = YouTubeWorld(**platform)
+        self.linkedin = LinkedInWorld(**platform)
         self._placements: dict[str, Placement] = {}
         self._placements_lock = threading.Lock()
         # Per-instance caches: the world is immutable, so a value computed once stays right.
@@ -304,8 +300,8 @@ class ConversionsWorld(SeededWorld):
             "facebook": [p.campaign_id for page in self.facebook.pages for p in self.facebook.posts_on(page, day)],
             "instagram": [m.campaign_id for a in self.instagram.accounts for m in self.instagram.media_on(a, day)],
             "x": [p.campaign_id for user in self.x.accounts for p in self.x.posts_on(user, day)],
-            "youtube": [v.campaign_id for c in self.youtube.channels for v in self.youtube.videos_on(c, day)],
-            "linkedin": [p.campaign_id for o in self.linkedin.organizations for p in self.linkedin.posts_on(o, day)],
+            "youtube": [v.campaign_id for c in self.youtube.channels for v in self.youtube.posts_on(c, day)],
+            "linkedin": [p.campaign_id for o in self.linkedin.accounts for p in self.linkedin.posts_on(o, day)],
         }
         return {platform: [c for c in ids if c is not None] for platform, ids in posts.items()}
 

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from core.paths import PROJECT_ROOT, DataPaths, data_paths
 from core.windows import partition_date_for
+from nightly import DAG_ID
 from sources import API_SOURCES, ApiSource
 from sources.config import PipelineConfig, load_config
 
 AIRFLOW_HOME = PROJECT_ROOT / ".airflow"
-DAG_ID = "nightly_marketing"
 # The airflow command of the interpreter running the demo (the project virtualenv).
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
@@ -54,9 +54,7 @@ def sandbox_connection(source: ApiSource, base_url: str) -> dict:
     """The Airflow connection that points one source at its sandbox (each sandbox's default token)."""
     import importlib
 
-    module = importlib.import_module(
-        {"facebook": "sandbox.server"}.get(source.sandbox_platform, f"sandbox.{source.sandbox_platform}")
-    )
+    module = importlib.import_module(f"sandbox.{source.sandbox}")
     extra: dict[str, str] = {}
     if source.default_api_version:
         extra["api_version"] = source.default_api_version
@@ -74,7 +72,7 @@ def airflow_environment(
     env = airflow_base_environment(airflow_home)
     for source in API_SOURCES:
         for account in source.accounts(config):
-            connection = sandbox_connection(source, sandbox_urls[source.sandbox_platform])
+            connection = sandbox_connection(source, sandbox_urls[source.sandbox])
             env[f"AIRFLOW_CONN_{account.connection_id.upper()}"] = json.dumps(connection)
     return env
 

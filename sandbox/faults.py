@@ -15,16 +15,19 @@ matches the request and that still has calls left answers the call instead of th
   (Graph's `{"data": [], "paging": {"next": …}}` shape);
 - `expired_token`: the platform's answer to an expired token (Graph code 190; elsewhere HTTP 401).
 
-The scheduled faults each platform reads from its constructor (`throttle_every` and the like, every
-Nth call forever) and the paging loop (`LoopbackServer.paging_loop`) stay as they are: a plan adds
-faults by position (the first calls to an edge, or every call to it) that a schedule cannot say."""
+A `FaultSchedule` is the other way: faults by call number, every Nth API call forever, in the
+platform's own shape. Every platform takes the same schedule options (`SCHEDULE_OPTIONS`, from its
+constructor, the registry and `python -m sandbox serve`), and `LoopbackServer.scheduled_fault`
+applies them. A plan adds faults by position (the first calls to an edge, or every call to it) that
+a schedule cannot say. The paging loop (`LoopbackServer.paging_loop`) is the third kind: every page
+after the first links back to itself."""
 
 from __future__ import annotations
 
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 KINDS = frozenset({"throttle", "server_error", "timeout", "truncated", "malformed", "empty_page", "expired_token"})
 
@@ -84,3 +87,32 @@ class FaultPlan:
                 self.hits[fault.kind] += 1
                 return fault
             return None
+
+
+def every(n: int, number: int) -> bool:
+    """Whether call `number` is due on an every-`n`th schedule (`n` <= 0 never fires)."""
+    return n > 0 and number % n == 0
+
+
+@dataclass(frozen=True)
+class FaultSchedule:
+    """Faults by API call number, each every Nth call (0: never), in the platform's own shape:
+
+    - `throttle_every`: the platform's rate-limit answer;
+    - `transient_every`: its answer to a passing failure on its side (a 5xx in its error shape);
+    - `server_error_every`: a 5xx from in front of the API (most platforms: a proxy's HTML 502);
+    - `malformed_every`: HTTP 200 with a body cut short, so that it is not valid JSON.
+
+    When several are due on one call, the first in this order answers it."""
+
+    throttle_every: int = 0
+    transient_every: int = 0
+    server_error_every: int = 0
+    malformed_every: int = 0
+
+    def due(self, number: int) -> list[str]:
+        """The faults due on call `number`, by kind ("throttle", "transient", ...), in order."""
+        return [f.name.removesuffix("_every") for f in fields(self) if every(getattr(self, f.name), number)]
+
+
+SCHEDULE_OPTIONS: tuple[str, ...] = tuple(f.name for f in fields(FaultSchedule))

@@ -48,7 +48,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sandbox.base import LoopbackServer, Reply, every, json_reply
+from sandbox.base import ApiError, PlatformSandbox, Reply, json_reply
 from sandbox.conversions import KEY_EVENTS, ConversionsWorld
 from sandbox.media_plan import DEFAULT_SEED as DEFAULT_PLAN_SEED
 from sandbox.registry import register
@@ -120,15 +120,15 @@ class Property:
 DEFAULT_PROPERTIES = (Property(PROPERTY_ID, "cedarvalleyhealth.org"),)
 
 
-class GoogleApiError(Exception):
+class GoogleApiError(ApiError):
     """An error the sandbox answers with, in the Google API error body shape."""
 
     def __init__(self, code: int, status: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.status, self.message = code, status, message
+        super().__init__(code, message)
+        self.code, self.api_status, self.message = code, status, message
 
-    def reply(self) -> Reply:
-        return json_reply(self.code, {"error": {"code": self.code, "message": self.message, "status": self.status}})
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "status": self.api_status}}
 
 
 def _invalid(message: str) -> GoogleApiError:
@@ -152,78 +152,57 @@ class _Fact:
     metrics: Mapping[str, int]
 
 
-class Ga4Sandbox(LoopbackServer):
-    """The GA4 Data API for a `ConversionsWorld`; see the module docstring."""
+class Ga4Sandbox(PlatformSandbox[ConversionsWorld]):
+    """The GA4 Data API for a `ConversionsWorld`: `runReport` for `properties` (default: the
+    organisation's web property), with a standard property's `quota_limits` unless told otherwise;
+    `denied_tokens` are valid tokens of a user who cannot read the properties."""
 
     LABEL = "GA4 Data API sandbox"
+    WORLD = ConversionsWorld
+    TOKEN = DEFAULT_TOKEN
+    MALFORMED_BODY = b'{"dimensionHeaders":[{"name":"date"}],"metricHeaders":[{"name":"sess'
 
     def __init__(
         self,
-        world: ConversionsWorld | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        now: datetime | None = None,
+        *,
         properties: Iterable[Property] = DEFAULT_PROPERTIES,
-        valid_tokens: Iterable[str] = (DEFAULT_TOKEN,),
         denied_tokens: Iterable[str] = (),
         quota_limits: Mapping[str, int] | None = None,
-        throttle_every: int = 0,
-        transient_every: int = 0,
-        server_error_every: int = 0,
-        malformed_every: int = 0,
+        **sandbox: Any,
     ) -> None:
-        super().__init__(host, port, now)
-        self.world = world if world is not None else ConversionsWorld()
+        super().__init__(**sandbox)
         self.properties = {p.id: p for p in properties}
         self.denied_tokens = set(denied_tokens)
-        self.valid_tokens = set(valid_tokens) | self.denied_tokens
+        self.valid_tokens |= self.denied_tokens
         self.quota_limits = {**QUOTA_LIMITS, **(quota_limits or {})}
-        self.throttle_every = throttle_every
-        self.transient_every = transient_every
-        self.server_error_every = server_error_every
-        self.malformed_every = malformed_every
         self._tokens_used: dict[tuple[str, str], int] = {}  # (quota, period) -> tokens
         self._facts = lru_cache(maxsize=8192)(self._compute_facts)
-
-    def revoke_token(self, token: str) -> None:
-        """Invalidate a token, as expiry or a revoked grant would."""
-        self.valid_tokens.discard(token)
 
     # -- request handling ---------------------------------------------------------------------
 
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Reply:
         match = _PATH.match(path)
         number = self.next_call("run_report" if match else "unknown")
-        fault = self._fault(number)
+        fault = self.scheduled_fault(number)
         if fault is not None:
             return fault
-        try:
-            if match is None or method != "POST":
-                raise GoogleApiError(404, "NOT_FOUND", f"The requested URL {method} {path} was not found.")
-            token = self._authenticate(headers)
-            prop = self._property(match.group(1), token)
-            answer = self._run_report(prop, _json_object(body))
-        except GoogleApiError as error:
-            return error.reply()
-        return json_reply(200, answer)
+        if match is None or method != "POST":
+            raise GoogleApiError(404, "NOT_FOUND", f"The requested URL {method} {path} was not found.")
+        token = self._authenticate(headers)
+        prop = self._property(match.group(1), token)
+        return json_reply(200, self._run_report(prop, _json_object(body)))
 
     def internal_error(self) -> Reply:
         return GoogleApiError(500, "INTERNAL", "Internal error encountered.").reply()
 
-    def _fault(self, number: int) -> Reply | None:
-        if every(self.throttle_every, number):
-            self.count_fault("throttled")
+    def scheduled_answer(self, fault: str, number: int, **call: Any) -> Reply | None:
+        if fault == "throttle":
             return _tokens_exhausted().reply()
-        if every(self.transient_every, number):
-            self.count_fault()
+        if fault == "transient":
             return GoogleApiError(503, "UNAVAILABLE", "The service is currently unavailable.").reply()
-        if every(self.server_error_every, number):
-            self.count_fault()
+        if fault == "server_error":
             return self.internal_error()
-        if every(self.malformed_every, number):
-            self.count_fault()
-            return Reply(200, b'{"dimensionHeaders":[{"name":"date"}],"metricHeaders":[{"name":"sess')
-        return None
+        return super().scheduled_answer(fault, number)
 
     def _authenticate(self, headers: dict[str, str]) -> str:
         scheme, _, token = headers.get("authorization", "").partition(" ")
@@ -537,22 +516,12 @@ def _sort_key(name: str, headers: list[str], metrics: list[str]) -> Callable[[tu
 
 # -- registry ---------------------------------------------------------------------------------
 
-_OPTIONS = frozenset(
-    {
-        "valid_tokens",
-        "denied_tokens",
-        "quota_limits",
-        "throttle_every",
-        "transient_every",
-        "server_error_every",
-        "malformed_every",
-    }
-)
+
+def _from_registry(
+    world_seed: int, scale: float, now: datetime | None, plan_seed: int = DEFAULT_PLAN_SEED, **options: Any
+) -> Ga4Sandbox:
+    world = ConversionsWorld(seed=world_seed, scale=scale, plan_seed=plan_seed)
+    return Ga4Sandbox(world=world, now=now, **options)
 
 
-def _from_registry(world_seed: int, scale: float, now: datetime | None, **options: Any) -> Ga4Sandbox:
-    world = ConversionsWorld(world_seed, scale, plan_seed=options.get("plan_seed", DEFAULT_PLAN_SEED))
-    return Ga4Sandbox(world=world, now=now, **{k: v for k, v in options.items() if k in _OPTIONS})
-
-
-register("ga4", _from_registry)
+register("ga4", _from_registry, "valid_tokens", "denied_tokens", "quota_limits", "plan_seed")

@@ -1,9 +1,10 @@
-"""Cedar Valley Health on Instagram, as a seeded and deterministic model the Graph sandbox serves.
+"""Cedar Valley Health on Instagram: a seeded and deterministic model (`InstagramWorld`) and the
+Graph API's Instagram endpoints that answer from it (`InstagramGraph`).
 
-Instagram's Graph API lives on the same host as Facebook's, so `sandbox.server.SandboxServer`
-answers both: it holds an `InstagramWorld` next to the Facebook `SandboxWorld`. Every value is a
-pure function of (seed, account, day), computed on demand; tests use the same methods as ground
-truth.
+Instagram's Graph API lives on the same host as Facebook's, so `sandbox.facebook.GraphSandbox`
+serves both: it holds an `InstagramWorld` next to the `FacebookWorld` and routes Instagram objects'
+paths to `InstagramGraph`. Every value is a pure function of (seed, account, day), computed on
+demand; tests use the same methods as ground truth.
 
 Feed posts and reels grow along the Facebook world's `lifetime_fraction` curve; stories grow over
 their 24 hours and are gone after that (neither listed nor measurable). Account insights per
@@ -13,30 +14,49 @@ become available `INSIGHTS_LAG` after the day ends (before that the API answers 
 What the real API refuses is refused here too: media posted before the account became a business
 account (subcode 2108006), media with too few viewers (`(#10) Not enough viewers`), a metric its
 media product type does not support, and (optionally, as some accounts see) `views` for chosen
-product types."""
+product types.
+
+The endpoints: `GET /{version}/{ig-user-id}` (profile fields), `/{ig-user-id}/insights`
+(`metric_type=total_value`, at most 30 days a call), the `/media` and `/stories` edges (cursor
+paged, newest first) and `GET /{version}/{media-id}` and `/{media-id}/insights`. Calls are counted
+under "ig_*" kinds, and throttles answer with codes 4, 17 and 80002 in turn."""
 
 from __future__ import annotations
 
 import math
 import random
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlencode
 
-from core.settings import Instagram
 from core.windows import DateWindow
+from sandbox.base import PlatformSandbox
+from sandbox.graph import (
+    VERSION,
+    Field,
+    GraphError,
+    GraphRoute,
+    adjacent_windows,
+    cursor_page,
+    day_param,
+    decode_cursor,
+    graph_time,
+    lifetime_insights,
+    metric_list,
+    no_such_object,
+    nonexisting_field,
+    page_limit,
+    parse_fields,
+)
 from sandbox.world import (
-    MATURE_HOURS,
-    WORLD_START,
-    Campaign,
-    SeededWorld,
-    campaign_active,
+    PlatformWorld,
     campaign_templates,
     lifetime_fraction,
 )
+from sources.instagram import Instagram
 
 ACCOUNT_ID = "17841400000000501"
 # The media edge reaches only this many of the most recent items.
@@ -146,23 +166,6 @@ class Media:
         return self.media_product_type == "STORY"
 
 
-def default_accounts(scale: float = 1.0) -> list[InstagramAccount]:
-    return [
-        InstagramAccount(
-            id=ACCOUNT_ID,
-            username="cedarvalleyhealth",
-            name="Cedar Valley Health",
-            website="https://www.cedarvalleyhealth.org",
-            audience=round(9_500 * scale),
-            followers_at_start=round(11_200 * scale),
-            follows_count=312,
-            media_before_start=1_480,
-            daily_follows=9 * scale,
-            daily_unfollows=4 * scale,
-        )
-    ]
-
-
 def story_fraction(age: timedelta) -> float:
     """Share of a story's final values reached at `age`: fast at first, complete at 24 hours."""
     hours = min(age, STORY_LIFETIME).total_seconds() / 3600
@@ -172,7 +175,7 @@ def story_fraction(age: timedelta) -> float:
     return (1 - math.exp(-hours / _STORY_HALF_LIFE_HOURS)) / (1 - math.exp(-full / _STORY_HALF_LIFE_HOURS))
 
 
-class InstagramWorld(SeededWorld):
+class InstagramWorld(PlatformWorld[InstagramAccount, Media]):
     """The ground truth of the Instagram endpoints. `scale` multiplies media per day and audiences.
 
     `business_since`: media published before this instant were posted while the account was a
@@ -180,48 +183,44 @@ class InstagramWorld(SeededWorld):
     `views_refused_for`: media product types whose insights refuse `views` (code 100)."""
 
     rng_namespace = "instagram"
+    NOUN = "Instagram account"
+    STREAM = "media"
 
     def __init__(
         self,
-        seed: int = 42,
-        scale: float = 1.0,
-        start: date = WORLD_START,
-        campaigns: list[Campaign] | None = None,
-        accounts: list[InstagramAccount] | None = None,
         business_since: datetime | None = None,
         views_refused_for: Iterable[str] = (),
         media_reach: int = MEDIA_REACH,
+        **world: Any,
     ) -> None:
-        super().__init__(seed, scale, start, campaigns)
-        self.accounts = {a.id: a for a in (accounts if accounts is not None else default_accounts(scale))}
-        self.business_since = business_since if business_since is not None else self.day_start(start)
+        super().__init__(**world)
+        self.business_since = business_since if business_since is not None else self.day_start(self.start)
         self.views_refused_for = frozenset(views_refused_for)
         self.media_reach = media_reach
-        self._follows_lock = threading.Lock()
-        self._followers: dict[str, list[int]] = {}
-        # Per-instance caches: the world is immutable, so a value computed once stays right.
-        self.media_on = lru_cache(maxsize=8192)(self._media_on)
+        # Every media (feed, reels, stories) published on a local day, oldest first.
+        self.media_on = self.posts_on
         self._day_totals = lru_cache(maxsize=8192)(self._compute_day_totals)
 
-    # -- time helpers -------------------------------------------------------------------------
-
-    def day_end(self, day: date) -> datetime:
-        return self.day_start(day + timedelta(days=1))
-
-    def account(self, account_id: str) -> InstagramAccount:
-        try:
-            return self.accounts[account_id]
-        except KeyError:
-            raise KeyError(f"no Instagram account {account_id!r} in the sandbox world") from None
+    def default_accounts(self) -> list[InstagramAccount]:
+        scale = self.scale
+        return [
+            InstagramAccount(
+                id=ACCOUNT_ID,
+                username="cedarvalleyhealth",
+                name="Cedar Valley Health",
+                website="https://www.cedarvalleyhealth.org",
+                audience=round(9_500 * scale),
+                followers_at_start=round(11_200 * scale),
+                follows_count=312,
+                media_before_start=1_480,
+                daily_follows=9 * scale,
+                daily_unfollows=4 * scale,
+            )
+        ]
 
     # -- media --------------------------------------------------------------------------------
 
-    def _media_on(self, account_id: str, day: date) -> tuple[Media, ...]:
-        """Every media (feed, reels, stories) published on local `day`, oldest first."""
-        account = self.account(account_id)
-        if day < self.start:
-            return ()
-        rng = self._rng("media", account_id, day.isoformat())
+    def publish(self, account: InstagramAccount, day: date, rng: random.Random) -> tuple[Media, ...]:
         kinds = (
             ["FEED"] * round(rng.choices((0, 1, 2), weights=(25, 55, 20))[0] * self.scale)
             + ["REELS"] * round((1 if rng.random() < 0.4 else 0) * self.scale)
@@ -232,7 +231,7 @@ class InstagramWorld(SeededWorld):
             (datetime.combine(day, time(hour, rng.randrange(60)), tzinfo=self.tz), kind)
             for hour, kind in zip(hours, kinds, strict=True)
         )
-        serial = list(self.accounts).index(account_id) * _ACCOUNT_SLOTS + (day - self.start).days * _SLOTS_PER_DAY
+        serial = list(self.accounts).index(account.id) * _ACCOUNT_SLOTS + (day - self.start).days * _SLOTS_PER_DAY
         return tuple(
             self._make_media(account, day, serial + rank, local, kind, rng) for rank, (local, kind) in enumerate(timed)
         )
@@ -245,7 +244,7 @@ class InstagramWorld(SeededWorld):
             media_type = rng.choices([t for t, _ in _FEED_TYPES], weights=[w for _, w in _FEED_TYPES])[0]
         else:
             media_type = "VIDEO" if kind == "REELS" or rng.random() < 0.45 else "IMAGE"
-        campaign = self._pick_campaign(day, rng) if kind != "STORY" and rng.random() < 0.55 else None
+        campaign = self.pick_campaign(day, rng) if kind != "STORY" and rng.random() < 0.55 else None
         caption: str | None = None
         if campaign is not None:
             query = urlencode({"utm_source": "instagram", "utm_medium": "social", "utm_campaign": campaign.id})
@@ -269,10 +268,6 @@ class InstagramWorld(SeededWorld):
             campaign_id=campaign.id if campaign else None,
             final=self._final_values(account, kind, rng),
         )
-
-    def _pick_campaign(self, day: date, rng: random.Random) -> Campaign | None:
-        active = [c for c in self.campaigns if campaign_active(c, day)]
-        return rng.choice(active) if active else None
 
     @staticmethod
     def _final_values(account: InstagramAccount, kind: str, rng: random.Random) -> dict[str, int]:
@@ -306,14 +301,9 @@ class InstagramWorld(SeededWorld):
     ) -> Iterator[Media]:
         """Media created in [since, until) and not after `now`, newest first. `stories`: True for
         stories only, False for feed and reels only, None for both."""
-        until = min(until, now + timedelta(microseconds=1))
-        first = max(self.local_day(since), self.start)
-        day = self.local_day(until)
-        while day >= first:
-            for media in reversed(self.media_on(account_id, day)):
-                if since <= media.created_time < until and (stories is None or media.is_story == stories):
-                    yield media
-            day -= timedelta(days=1)
+        for media in self.newest_first(account_id, since, until, now):
+            if stories is None or media.is_story == stories:
+                yield media
 
     def media_listing(self, account_id: str, now: datetime) -> Iterator[Media]:
         """What the media edge can list at `now`: feed and reels, newest first, up to the reach limit."""
@@ -340,7 +330,7 @@ class InstagramWorld(SeededWorld):
         if not 0 <= account_index < len(self.accounts):
             return None
         day_index, rank = divmod(serial, _SLOTS_PER_DAY)
-        todays = self.media_on(list(self.accounts)[account_index], self.start + timedelta(days=day_index))
+        todays = self.posts_on(list(self.accounts)[account_index], self.start + timedelta(days=day_index))
         if rank < len(todays) and todays[rank].created_time <= now:
             return todays[rank]
         return None
@@ -371,12 +361,7 @@ class InstagramWorld(SeededWorld):
 
     def _compute_day_totals(self, account_id: str, day: date) -> dict[str, int]:
         account = self.account(account_id)
-        start, end = self.day_start(day), self.day_end(day)
-        growth = dict.fromkeys(MEDIA_LIFETIME_METRICS, 0)
-        for media in self.iter_media(account_id, start - timedelta(hours=MATURE_HOURS), end, end):
-            before, after = self.media_metrics(media, start), self.media_metrics(media, end)
-            for name in after:
-                growth[name] += after[name] - before[name]
+        growth = self.day_growth(account_id, day, self.media_metrics, MEDIA_LIFETIME_METRICS)
         rng = self._rng("account-day", account_id, day.isoformat())
         weekday = _WEEKDAY_FACTOR[day.weekday()]
         baseline = account.audience * 0.08 * weekday * rng.uniform(0.85, 1.15)
@@ -423,17 +408,11 @@ class InstagramWorld(SeededWorld):
         return day >= self.start and self.day_end(day) + INSIGHTS_LAG <= now
 
     def followers_at_end_of(self, account_id: str, day: date) -> int:
-        account = self.account(account_id)
-        if day < self.start:
-            return account.followers_at_start
-        index = (day - self.start).days
-        with self._follows_lock:
-            running = self._followers.setdefault(account_id, [])
-            while len(running) <= index:
-                follows, unfollows = self._follows_on(account_id, self.start + timedelta(days=len(running)))
-                previous = running[-1] if running else account.followers_at_start
-                running.append(previous + follows - unfollows)
-            return running[index]
+        def net_follows(on: date) -> int:
+            follows, unfollows = self._follows_on(account_id, on)
+            return follows - unfollows
+
+        return self.running_total(account_id, day, self.account(account_id).followers_at_start, net_follows)
 
     def account_fields(self, account_id: str, now: datetime) -> dict[str, int]:
         """followers_count (at the end of the last full day), follows_count and media_count at `now`."""
@@ -450,6 +429,226 @@ def _shortcode(number: int) -> str:
         number, digit = divmod(number, len(_SHORTCODE_ALPHABET))
         chars.append(_SHORTCODE_ALPHABET[digit])
     return "".join(reversed(chars))
+
+
+# -- the Graph API's Instagram endpoints ----------------------------------------------------------
+
+INSTAGRAM_KINDS = frozenset(
+    {"ig_user", "ig_user_insights", "ig_media", "ig_stories", "ig_media_fields", "ig_media_insights"}
+)
+# Graph's throttles on Instagram calls, answered in turn.
+INSTAGRAM_THROTTLES = (
+    (4, 400, "(#4) Application request limit reached"),
+    (17, 400, "(#17) User request limit reached"),
+    (80002, 403, "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again."),
+)
+_MEDIA_FIELDS = (
+    "id",
+    "timestamp",
+    "media_type",
+    "media_product_type",
+    "permalink",
+    "caption",
+    "like_count",
+    "comments_count",
+    "shortcode",
+    "username",
+    "insights",
+)
+_USER_FIELDS = ("id", "username", "name", "website", "followers_count", "follows_count", "media_count")
+
+
+class InstagramGraph:
+    """The Graph API's Instagram endpoints for one `InstagramWorld`, served by `server` (the Graph
+    sandbox, whose clock, URL and paging loop they use)."""
+
+    def __init__(self, world: InstagramWorld, server: PlatformSandbox) -> None:
+        self.world, self.server = world, server
+
+    def route(self, path: str) -> GraphRoute | None:
+        """Which Instagram endpoint a Graph path addresses, or None when it is not an Instagram object's."""
+        parts = [p for p in path.split("/") if p]
+        if len(parts) not in (2, 3) or not VERSION.match(parts[0]):
+            return None
+        version, object_id, edge = parts[0], parts[1], parts[2] if len(parts) == 3 else ""
+        if object_id in self.world.accounts:
+            kinds = {"": "ig_user", "insights": "ig_user_insights", "media": "ig_media", "stories": "ig_stories"}
+        elif self.world.media(object_id, self.server.now()) is not None:
+            kinds = {"": "ig_media_fields", "insights": "ig_media_insights"}
+        else:
+            return None
+        return GraphRoute(kinds[edge], version, object_id) if edge in kinds else None
+
+    def account_of(self, route: GraphRoute) -> str:
+        """The account a call is about, for the business-use-case usage header."""
+        media = self.world.media(route.object_id, self.server.now())
+        return media.account_id if media is not None else route.object_id
+
+    def answer(self, route: GraphRoute, params: dict[str, str], token: str) -> dict[str, Any]:
+        kind, now = route.kind, self.server.now()
+        if kind in ("ig_media_fields", "ig_media_insights"):
+            media = self.world.media(route.object_id, now)
+            if media is None:
+                raise no_such_object(route.object_id)
+            if kind == "ig_media_insights":
+                return {"data": self._media_insights(media, metric_list(params.get("metric", "")))}
+            return self.media_node(media, parse_fields(params.get("fields", "id")))
+        account_id = route.object_id
+        if kind == "ig_user":
+            return self._user_node(account_id, parse_fields(params.get("fields", "id")))
+        if kind == "ig_user_insights":
+            return self._user_insights(route, params, token)
+        fields = parse_fields(params.get("fields", "id"))
+        for f in fields:
+            _check_media_field(f.name)
+        if kind == "ig_stories":
+            listing: Iterable[Media] = self.world.live_stories(account_id, now)
+        else:
+            listing = self.world.media_listing(account_id, now)
+        return self._edge_page(route, listing, fields, params, token)
+
+    def _user_node(self, account_id: str, fields: list[Field]) -> dict[str, Any]:
+        account = self.world.account(account_id)
+        values: dict[str, Any] = {
+            "id": account.id,
+            "username": account.username,
+            "name": account.name,
+            "website": account.website,
+            **self.world.account_fields(account_id, self.server.now()),
+        }
+        node: dict[str, Any] = {}
+        for f in fields:
+            if f.name not in _USER_FIELDS:
+                raise nonexisting_field(f.name, "IGUser")
+            node[f.name] = values[f.name]
+        node.setdefault("id", account.id)  # Graph always returns the node's id
+        return node
+
+    def _user_insights(self, route: GraphRoute, params: dict[str, str], token: str) -> dict[str, Any]:
+        metrics = metric_list(params.get("metric", ""))
+        for index, metric in enumerate(metrics):
+            if metric in RETIRED_METRICS:
+                raise GraphError(
+                    f"(#100) Starting from version v22.0 and above, the {metric} metric is no longer supported for "
+                    "the queried user. Please refer to the documentation at https://developers.facebook.com/docs/"
+                    "instagram-api/reference/ig-user/insights for a list of supported metrics.",
+                    code=100,
+                )
+            if metric not in ACCOUNT_DAY_METRICS:
+                raise GraphError(
+                    f"(#100) metric[{index}] must be one of the following values: {', '.join(ACCOUNT_DAY_METRICS)}",
+                    code=100,
+                )
+        if params.get("period", "") != "day":
+            raise GraphError("(#100) The period parameter must be one of: day", code=100)
+        if params.get("metric_type") != "total_value":
+            raise GraphError(
+                f"(#100) The following metrics ({', '.join(metrics)}) should be specified with parameter "
+                "metric_type=total_value",
+                code=100,
+            )
+        world, now = self.world, self.server.now()
+        today = world.local_day(now)
+        since = day_param(world, params, "since") or today - timedelta(days=1)
+        until = day_param(world, params, "until") or today
+        if until <= since:
+            raise GraphError("(#100) The since parameter must be before the until parameter", code=100)
+        if (until - since).days > MAX_INSIGHTS_RANGE_DAYS:
+            raise GraphError(
+                f"(#100) There cannot be more than {MAX_INSIGHTS_RANGE_DAYS} days "
+                f"({MAX_INSIGHTS_RANGE_DAYS * 86400} s) between since and until",
+                code=100,
+            )
+        days = [since + timedelta(days=i) for i in range((until - since).days)]
+        # Not yet processed (or before the account's data): the API answers with no data, not zeros.
+        data = []
+        if all(world.insights_published(d, now) for d in days):
+            data = [
+                {
+                    "name": metric,
+                    "period": "day",
+                    "title": ACCOUNT_DAY_METRICS[metric][0],
+                    "description": ACCOUNT_DAY_METRICS[metric][1],
+                    "total_value": {"value": world.account_total(route.object_id, metric, days)},
+                    "id": f"{route.object_id}/insights/{metric}/day",
+                }
+                for metric in metrics
+            ]
+        path = f"/{route.version}/{route.object_id}/insights"
+        return {"data": data, "paging": adjacent_windows(self.server, world, path, params, since, until, token)}
+
+    def _edge_page(
+        self, route: GraphRoute, listing: Iterable[Media], fields: list[Field], params: dict[str, str], token: str
+    ) -> dict[str, Any]:
+        """One page of a cursor-paged media edge (newest first)."""
+        limit = page_limit(params)
+        after = decode_cursor(params["after"]) if "after" in params else None
+        remaining = (m for m in listing if after is None or m.number < after)
+        path = f"/{route.version}/{route.object_id}/{'stories' if route.kind == 'ig_stories' else 'media'}"
+        return cursor_page(self.server, remaining, lambda m: self.media_node(m, fields), limit, params, path, token)
+
+    def media_node(self, media: Media, fields: list[Field], always_id: bool = False) -> dict[str, Any]:
+        now = self.server.now()
+        counts = self.world.media_metrics(media, now)
+        values: dict[str, Any] = {
+            "id": media.id,
+            "timestamp": graph_time(media.created_time),
+            "media_type": media.media_type,
+            "media_product_type": media.media_product_type,
+            "permalink": media.permalink,
+            "shortcode": media.permalink.rstrip("/").rsplit("/", 1)[-1],
+            "username": self.world.account(media.account_id).username,
+            "caption": media.caption,
+            # Stories have no like or comment counts: the API leaves the fields out.
+            "like_count": None if media.is_story else counts["likes"],
+            "comments_count": None if media.is_story else counts["comments"],
+        }
+        node: dict[str, Any] = {}
+        for f in fields:
+            _check_media_field(f.name)
+            if f.name == "insights":
+                node["insights"] = {"data": self._media_insights(media, metric_list(f.modifiers.get("metric", "")))}
+            elif values[f.name] is not None:
+                node[f.name] = values[f.name]
+        if always_id:
+            node.setdefault("id", media.id)
+        return node
+
+    def _media_insights(self, media: Media, metrics: list[str]) -> list[dict[str, Any]]:
+        world, now = self.world, self.server.now()
+        supported = MEDIA_METRICS_BY_TYPE[media.media_product_type]
+        for index, metric in enumerate(metrics):
+            refused = metric == "views" and media.media_product_type in world.views_refused_for
+            if metric in MEDIA_LIFETIME_METRICS and (metric not in supported or refused):
+                raise GraphError(
+                    f"(#100) The Media Insights API does not support the {metric} metric for this media product type.",
+                    code=100,
+                )
+            if metric not in supported:
+                raise GraphError(
+                    f"(#100) metric[{index}] must be one of the following values: {', '.join(supported)}", code=100
+                )
+        refusal = world.insights_refusal(media, now)
+        if refusal == "before_business":
+            raise GraphError(
+                "Invalid parameter",
+                code=100,
+                subcode=2108006,
+                is_transient=False,
+                user_title="Media posted before business account conversion",
+                user_msg="The media was posted before the most recent time that the user's account was converted "
+                "to a business account from a personal account.",
+            )
+        if world.story_expired(media, now):
+            return []  # story insights live 24 hours: afterwards there is nothing to report
+        if refusal == "not_enough_viewers":
+            raise GraphError("(#10) Not enough viewers for the media to show insights", code=10)
+        return lifetime_insights(media.id, metrics, world.media_metrics(media, now), MEDIA_LIFETIME_METRICS)
+
+
+def _check_media_field(name: str) -> None:
+    if name not in _MEDIA_FIELDS:
+        raise nonexisting_field(name, "ShadowIGMedia")
 
 
 # -- the call budget ------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ import base64
 import math
 import random
 import re
-import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -43,20 +42,19 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
-from core.settings import LinkedIn, Windows
+from core.settings import Windows
 from core.windows import extraction_window
-from sandbox.base import LoopbackServer, Reply, every, json_reply
+from sandbox.base import ApiError, PlatformSandbox, Reply, int_param, json_reply
 from sandbox.registry import register
 from sandbox.world import (
     MATURE_HOURS,
     WEEKDAY_FACTOR,
-    WORLD_START,
-    Campaign,
-    SeededWorld,
-    campaign_active,
+    PlatformWorld,
     campaign_templates,
     lifetime_fraction,
+    lifetime_growth,
 )
+from sources.linkedin import LinkedIn
 
 DEFAULT_TOKEN = "sandbox-token-linkedin"
 # A year of monthly versions, the config's "202510" among them; LinkedIn sunsets a version after
@@ -146,20 +144,6 @@ class LinkedInPost:
         return self.published_at
 
 
-def default_organizations(scale: float = 1.0) -> list[Organization]:
-    return [
-        Organization(
-            id="90000501",
-            name="Cedar Valley Health",
-            vanity_name="cedar-valley-health",
-            website="https://www.cedarvalleyhealth.org",
-            followers_at_start=round(14_200 * scale),
-            daily_follows=7 * scale,
-            daily_unfollows=1.2 * scale,
-        )
-    ]
-
-
 def epoch_ms(instant: datetime) -> int:
     return (instant - _EPOCH) // timedelta(milliseconds=1)
 
@@ -176,7 +160,7 @@ def _ms_floor(instant: datetime) -> datetime:
     return from_epoch_ms(epoch_ms(instant))
 
 
-class LinkedInWorld(SeededWorld):
+class LinkedInWorld(PlatformWorld[Organization, LinkedInPost]):
     """Ground truth for the LinkedIn sandbox. `scale` multiplies posts per day and audience sizes.
 
     Posts are generated per local day (America/Chicago, like the rest of the world); LinkedIn's
@@ -185,40 +169,37 @@ class LinkedInWorld(SeededWorld):
     content; unique impressions are counted once per day, so they are not the sum of the posts'."""
 
     rng_namespace = "linkedin"
+    NOUN = "LinkedIn organization"
 
-    def __init__(
-        self,
-        seed: int = 42,
-        scale: float = 1.0,
-        start: date = WORLD_START,
-        campaigns: list[Campaign] | None = None,
-        organizations: list[Organization] | None = None,
-    ) -> None:
-        super().__init__(seed, scale, start, campaigns)
-        orgs = organizations if organizations is not None else default_organizations(scale)
-        self.organizations: dict[str, Organization] = {o.id: o for o in orgs}
-        self._followers_lock = threading.Lock()
-        self._followers: dict[str, list[int]] = {}
+    def __init__(self, **world: Any) -> None:
+        super().__init__(**world)
         # Per-instance caches: the world is immutable, so a value computed once stays right.
-        self.posts_on = lru_cache(maxsize=8192)(self._posts_on)
         self._share_day = lru_cache(maxsize=8192)(self._compute_share_day)
         self._follower_day = lru_cache(maxsize=8192)(self._compute_follower_day)
         self._listing = lru_cache(maxsize=16)(self._compute_listing)
 
+    def default_accounts(self) -> list[Organization]:
+        scale = self.scale
+        return [
+            Organization(
+                id="90000501",
+                name="Cedar Valley Health",
+                vanity_name="cedar-valley-health",
+                website="https://www.cedarvalleyhealth.org",
+                followers_at_start=round(14_200 * scale),
+                daily_follows=7 * scale,
+                daily_unfollows=1.2 * scale,
+            )
+        ]
+
     def organization(self, organization_id: str) -> Organization:
-        try:
-            return self.organizations[organization_id]
-        except KeyError:
-            raise KeyError(f"no organization {organization_id!r} in the LinkedIn sandbox world") from None
+        """The account behind an organisation URN's id (LinkedIn's accounts are organizations)."""
+        return self.account(organization_id)
 
     # -- posts --------------------------------------------------------------------------------
 
-    def _posts_on(self, organization_id: str, day: date) -> tuple[LinkedInPost, ...]:
+    def publish(self, org: Organization, day: date, rng: random.Random) -> tuple[LinkedInPost, ...]:
         """Posts published on local `day`, oldest first (some scheduled earlier, some edited later)."""
-        org = self.organization(organization_id)
-        if day < self.start:
-            return ()
-        rng = self._rng("posts", organization_id, day.isoformat())
         if day.weekday() < 5:
             base = rng.choices((0, 1, 2), weights=(25, 55, 20))[0]
         else:
@@ -239,7 +220,7 @@ class LinkedInWorld(SeededWorld):
         created = _ms_floor(published - timedelta(minutes=rng.uniform(90, 72 * 60))) if scheduled else published
         edited = _ms_floor(published + timedelta(minutes=rng.uniform(5, 36 * 60))) if rng.random() < 0.1 else None
         number = (epoch_ms(created) << 22) | rng.getrandbits(22)  # LinkedIn ids lead with their time
-        campaign = self._pick_campaign(org, day, rng) if rng.random() < 0.5 else None
+        campaign = self.pick_campaign(day, rng, org.service_line_weights) if rng.random() < 0.5 else None
         hashtag = f" {{hashtag|\\#|{rng.choice(_HASHTAGS)}}}" if rng.random() < 0.5 else ""
         if campaign is not None:
             query = urlencode({"utm_source": "linkedin", "utm_medium": "social", "utm_campaign": campaign.id})
@@ -266,13 +247,6 @@ class LinkedInWorld(SeededWorld):
             campaign_id=campaign.id if campaign else None,
             final=self._final_values(org, reach_factor, link is not None, rng),
         )
-
-    def _pick_campaign(self, org: Organization, day: date, rng: random.Random) -> Campaign | None:
-        active = [c for c in self.campaigns if campaign_active(c, day)]
-        if not active:
-            return None
-        weights = [org.service_line_weights.get(c.service_line, 1.0) for c in active]
-        return rng.choices(active, weights=weights)[0]
 
     @staticmethod
     def _final_values(org: Organization, reach_factor: float, has_link: bool, rng: random.Random) -> dict[str, int]:
@@ -327,11 +301,8 @@ class LinkedInWorld(SeededWorld):
     def _compute_share_day(self, organization_id: str, day: date) -> dict[str, int]:
         org = self.organization(organization_id)
         start, end = utc_midnight(day), utc_midnight(day + _DAY)
-        growth = dict.fromkeys(POST_METRICS, 0)
-        for post in self.iter_posts(organization_id, start - timedelta(hours=MATURE_HOURS), end):
-            before, after = self.post_metrics(post, start), self.post_metrics(post, end)
-            for name in growth:
-                growth[name] += after[name] - before[name]
+        growing = self.iter_posts(organization_id, start - timedelta(hours=MATURE_HOURS), end)
+        growth = lifetime_growth(growing, self.post_metrics, start, end, POST_METRICS)
         rng = self._rng("share-day", organization_id, day.isoformat())
         # Older posts keep drawing a trickle of views from feeds and the page itself.
         tail = org.followers_at_start * 0.004 * WEEKDAY_FACTOR[day.weekday()] * rng.uniform(0.7, 1.3)
@@ -363,28 +334,25 @@ class LinkedInWorld(SeededWorld):
 
     def follower_count(self, organization_id: str, now: datetime) -> int:
         """`firstDegreeSize`: followers at the end of the last complete UTC day before `now`."""
+
+        def net_follows(on: date) -> int:
+            organic, paid, lost = self._follower_day(organization_id, on)
+            return organic + paid - lost
+
         org = self.organization(organization_id)
         last_day = now.astimezone(UTC).date() - _DAY
-        if last_day < self.start:
-            return org.followers_at_start
-        index = (last_day - self.start).days
-        with self._followers_lock:
-            running = self._followers.setdefault(organization_id, [])
-            while len(running) <= index:
-                organic, paid, lost = self._follower_day(organization_id, self.start + timedelta(days=len(running)))
-                running.append((running[-1] if running else org.followers_at_start) + organic + paid - lost)
-            return running[index]
+        return self.running_total(organization_id, last_day, org.followers_at_start, net_follows)
 
 
 # -- the API --------------------------------------------------------------------------------
 
 
-class LinkedInError(Exception):
+class LinkedInError(ApiError):
     """An error the sandbox answers with, in LinkedIn's error body shape."""
 
     def __init__(self, status: int, code: str, message: str, service_error_code: int | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.service_error_code = status, code, message, service_error_code
+        super().__init__(status, message)
+        self.code, self.message, self.service_error_code = code, message, service_error_code
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"status": self.status}
@@ -430,34 +398,28 @@ def _route(path: str) -> _Route | None:
     return None
 
 
-class LinkedInSandbox(LoopbackServer):
-    """The LinkedIn Community Management API for one `LinkedInWorld`; see the module docstring."""
+class LinkedInSandbox(PlatformSandbox[LinkedInWorld]):
+    """The LinkedIn Community Management API for one `LinkedInWorld`, under the `/rest` prefix:
+    `active_versions` are the LinkedIn-Version months it serves, `statistics_lag_days` how long a
+    day's statistics take to be final, `denied_tokens` valid tokens of a member who does not
+    administer the page (see the module docstring for the rest)."""
 
     LABEL = "LinkedIn API sandbox"
+    WORLD = LinkedInWorld
+    TOKEN = DEFAULT_TOKEN
+    MALFORMED_BODY = b'{"paging":{"start":0,"count":10,"links":[]},"elements":[{"organizationalEnt'
 
     def __init__(
         self,
-        world: LinkedInWorld | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        now: datetime | None = None,
-        throttle_every: int = 0,
-        transient_every: int = 0,
-        server_error_every: int = 0,
-        malformed_every: int = 0,
-        valid_tokens: Iterable[str] = (DEFAULT_TOKEN,),
+        *,
         denied_tokens: Iterable[str] = (),
         active_versions: Iterable[str] = DEFAULT_ACTIVE_VERSIONS,
         statistics_lag_days: int = DEFAULT_STATISTICS_LAG_DAYS,
+        **sandbox: Any,
     ) -> None:
-        super().__init__(host, port, now)
-        self.world = world if world is not None else LinkedInWorld()
-        self.throttle_every = throttle_every
-        self.transient_every = transient_every
-        self.server_error_every = server_error_every
-        self.malformed_every = malformed_every
+        super().__init__(**sandbox)
         self.denied_tokens = set(denied_tokens)
-        self.valid_tokens = set(valid_tokens) | self.denied_tokens
+        self.valid_tokens |= self.denied_tokens
         self.expired_tokens: set[str] = set()
         self.active_versions = frozenset(active_versions)
         self.statistics_lag_days = statistics_lag_days
@@ -477,21 +439,17 @@ class LinkedInSandbox(LoopbackServer):
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Reply:
         route = _route(path)
         number = self.next_call(route.kind if route else "unknown")
-        fault = self._fault(number)
+        fault = self.scheduled_fault(number)
         if fault is not None:
             return fault
-        try:
-            token = self._authorise(headers)
-            version = self._version(headers)
-            if route is None:
-                raise LinkedInError(404, "RESOURCE_NOT_FOUND", f"No virtual resource found for {path}")
-            if method != "GET":
-                raise LinkedInError(405, "METHOD_NOT_ALLOWED", f"{method} is not supported on {route.resource}")
-            params = dict(parse_qsl(query, keep_blank_values=True))
-            answer = self._answer(route, params, token, version)
-        except LinkedInError as error:
-            return json_reply(error.status, error.body())
-        return json_reply(200, answer)
+        token = self._authorise(headers)
+        version = self._version(headers)
+        if route is None:
+            raise LinkedInError(404, "RESOURCE_NOT_FOUND", f"No virtual resource found for {path}")
+        if method != "GET":
+            raise LinkedInError(405, "METHOD_NOT_ALLOWED", f"{method} is not supported on {route.resource}")
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        return json_reply(200, self._answer(route, params, token, version))
 
     def internal_error(self) -> Reply:
         return json_reply(500, {"status": 500, "message": "Internal Server Error"})
@@ -499,26 +457,17 @@ class LinkedInSandbox(LoopbackServer):
     def common_headers(self) -> dict[str, str]:
         return {"x-restli-protocol-version": "2.0.0", "x-li-uuid": _request_id()}
 
-    def _fault(self, number: int) -> Reply | None:
-        if every(self.throttle_every, number):
-            self.count_fault("throttled")
+    def scheduled_answer(self, fault: str, number: int, **call: Any) -> Reply | None:
+        if fault == "throttle":
             # LinkedIn sends no Retry-After and no usage headers with a throttle.
-            error = LinkedInError(
+            return LinkedInError(
                 429,
                 "TOO_MANY_REQUESTS",
                 "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.",
-            )
-            return json_reply(429, error.body())
-        if every(self.transient_every, number):
-            self.count_fault()
+            ).reply()
+        if fault == "transient":
             return json_reply(503, {"status": 503, "message": "Service Unavailable"})
-        if every(self.server_error_every, number):
-            self.count_fault()
-            return Reply(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"})
-        if every(self.malformed_every, number):
-            self.count_fault()
-            return Reply(200, b'{"paging":{"start":0,"count":10,"links":[]},"elements":[{"organizationalEnt', {})
-        return None
+        return super().scheduled_answer(fault, number)
 
     def _authorise(self, headers: dict[str, str]) -> str:
         scheme, _, token = headers.get("authorization", "").partition(" ")
@@ -560,7 +509,7 @@ class LinkedInSandbox(LoopbackServer):
         match = _ORG_URN.match(urn or "")
         if match is None:
             raise _bad_request(f"Invalid {parameter} parameter: {urn!r} is not an organization URN")
-        org = self.world.organizations.get(match.group(1))
+        org = self.world.accounts.get(match.group(1))
         if org is None or token in self.denied_tokens:
             raise LinkedInError(403, "ACCESS_DENIED", f"Not enough permissions to access: {denied}", 100)
         return org
@@ -725,13 +674,12 @@ def _time_interval(params: dict[str, str]) -> _Interval | None:
 
 
 def _int_param(params: dict[str, str], name: str, default: int) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise _bad_request(f"Invalid value {raw!r} for parameter {name}: expected an integer") from None
+    return int_param(
+        params,
+        name,
+        default,
+        lambda raw: _bad_request(f"Invalid value {raw!r} for parameter {name}: expected an integer"),
+    )
 
 
 def _request_id() -> str:
@@ -774,21 +722,7 @@ def minimum_calls(
 
 
 def _from_registry(world_seed: int, scale: float, now: datetime | None, **options: Any) -> LinkedInSandbox:
-    known = {
-        "throttle_every",
-        "transient_every",
-        "server_error_every",
-        "malformed_every",
-        "valid_tokens",
-        "denied_tokens",
-        "active_versions",
-        "statistics_lag_days",
-    }
-    return LinkedInSandbox(
-        world=LinkedInWorld(seed=world_seed, scale=scale),
-        now=now,
-        **{k: v for k, v in options.items() if k in known},
-    )
+    return LinkedInSandbox(world=LinkedInWorld(seed=world_seed, scale=scale), now=now, **options)
 
 
-register("linkedin", _from_registry)
+register("linkedin", _from_registry, "valid_tokens", "denied_tokens", "active_versions", "statistics_lag_days")

@@ -28,12 +28,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from sandbox.world import Campaign
+from sandbox.world import Campaign, campaign_active, load_campaigns
 
-CAMPAIGNS_CSV = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "campaigns.csv"
 FILE_NAME = "cedar_valley_media_plan.csv"
 DEFAULT_SEED = 7
 HISTORY_DAYS = 120
@@ -227,8 +224,6 @@ def _format(value: int | float) -> str:
 @lru_cache(maxsize=8192)
 def _block_placement(seed: int, campaign_index: int, channel: str, block_days: int, block: int) -> Placement | None:
     """The placement a campaign buys on a channel in one block of the calendar, if any."""
-    from sandbox.world import campaign_active  # see _seed_campaigns
-
     campaign = _seed_campaigns()[campaign_index]
     rng = random.Random(f"{seed}:media-plan:{campaign.id}:{channel}:{block}")
     vendor = rng.choice(VENDORS[channel])
@@ -293,7 +288,4 @@ def _serial(campaign_index: int, channel: str, block: int, block_start: date) ->
 
 @lru_cache(maxsize=1)
 def _seed_campaigns() -> tuple[Campaign, ...]:
-    # Imported here: sandbox.world reads CAMPAIGNS_CSV from this module as it is imported.
-    from sandbox.world import load_campaigns
-
     return tuple(load_campaigns())

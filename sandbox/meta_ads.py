@@ -39,30 +39,32 @@ from __future__ import annotations
 
 import calendar
 import json
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
-from sandbox.base import LoopbackServer, Reply, every, json_reply
-from sandbox.registry import register
-from sandbox.server import (
+from sandbox.graph import (
+    UNEXPECTED_ERROR,
+    VERSION,
+    GraphApi,
     GraphError,
-    _decode_cursor,
-    _encode_cursor,
-    _expired_session,
-    _int_param,
-    _no_such_object,
-    _nonexisting_field,
-    _token,
-    _trace_id,
-    _unsupported,
+    GraphRoute,
+    absolute,
+    access_token,
+    decode_cursor,
+    encode_cursor,
+    expired_session,
+    no_such_object,
+    nonexisting_field,
+    page_limit,
+    unsupported,
 )
-from sandbox.world import WEEKDAY_FACTOR, WORLD_START, Campaign, SeededWorld, campaign_active
+from sandbox.registry import register
+from sandbox.world import WEEKDAY_FACTOR, Campaign, SeededWorld, campaign_active
 
 CENT = Decimal("0.01")
 AD_ACCOUNT_ID = "1200300400501"
@@ -138,14 +140,8 @@ class AdDay:
 class MetaAdsWorld(SeededWorld):
     rng_namespace = "meta_ads"
 
-    def __init__(
-        self,
-        seed: int = 42,
-        scale: float = 1.0,
-        start: date = WORLD_START,
-        campaigns: list[Campaign] | None = None,
-    ) -> None:
-        super().__init__(seed, scale, start, campaigns)
+    def __init__(self, **world: Any) -> None:
+        super().__init__(**world)
         self.accounts = {
             AD_ACCOUNT_ID: AdAccount(AD_ACCOUNT_ID, "Cedar Valley Health", "USD", "America/Chicago"),
         }
@@ -317,7 +313,6 @@ def _partial_day(row: AdDay, share: float) -> AdDay:
 # -- the Marketing API ----------------------------------------------------------------------
 
 DEFAULT_TOKEN = "sandbox-meta-ads-token"
-DEFAULT_LIMIT = 25
 # Ad-days (ads in the account x days in the range) a synchronous read may cover; more answers 1/99.
 DEFAULT_SYNC_ROW_LIMIT = 1000
 HISTORY_MONTHS = 37
@@ -364,7 +359,6 @@ JOB_COMPLETED = "Job Completed"
 JOB_FAILED = "Job Failed"
 JOB_SKIPPED = "Job Skipped"
 
-_VERSION = re.compile(r"^v\d+\.\d+$")
 _RUN_ID_BASE = 6_020_000_000_000_000
 _TOO_MANY_CALLS = "There have been too many calls from this ad-account. Please wait a bit and try again."
 # (code, subcode, message, user title) of the throttles, served in turn.
@@ -376,13 +370,6 @@ _THROTTLES = (
     (80000, 2446079, "(#80000) There have been too many calls from this ad-account. Wait a bit and try again.", ""),
     (80004, 2446079, "(#80004) There have been too many calls to this ad-account. Wait a bit and try again.", ""),
 )
-
-
-@dataclass(frozen=True)
-class _Route:
-    kind: str  # the endpoint kind calls are counted under
-    version: str
-    object_id: str  # the ad account number (no act_ prefix) or the report run id
 
 
 @dataclass(frozen=True)
@@ -412,82 +399,43 @@ class _ReportRun:
     completed: datetime | None = None
 
 
-class MetaAdsSandbox(LoopbackServer):
-    """The Marketing API's ads insights for one `MetaAdsWorld`; see the module docstring."""
+class MetaAdsSandbox(GraphApi[MetaAdsWorld]):
+    """The Marketing API's ads insights for one `MetaAdsWorld`, synchronous and as report runs;
+    its limits, report-run knobs and faults are described in the module docstring."""
 
     LABEL = "Meta Marketing API sandbox"
+    WORLD = MetaAdsWorld
+    TOKEN = DEFAULT_TOKEN
+    MALFORMED_BODY = b'{"data":[{"date_start":"2026-11-01","spend":"14.'
 
     def __init__(
         self,
-        world: MetaAdsWorld | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        now: datetime | None = None,
-        throttle_every: int = 0,
-        transient_every: int = 0,
-        server_error_every: int = 0,
-        malformed_every: int = 0,
+        *,
         regain_minutes: int = 0,
-        valid_tokens: Iterable[str] = (DEFAULT_TOKEN,),
         async_polls_before_done: int = 0,
         fail_async_jobs: int = 0,
         sync_row_limit: int = DEFAULT_SYNC_ROW_LIMIT,
         data_per_call_limit: int = 0,
+        **sandbox: Any,
     ) -> None:
-        super().__init__(host, port, now)
-        self.world = world if world is not None else MetaAdsWorld()
-        self.throttle_every = throttle_every
-        self.transient_every = transient_every
-        self.server_error_every = server_error_every
-        self.malformed_every = malformed_every
+        super().__init__(**sandbox)
         self.regain_minutes = regain_minutes
-        self.valid_tokens = set(valid_tokens)
         self.async_polls_before_done = async_polls_before_done
         self.fail_async_jobs = fail_async_jobs
         self.sync_row_limit = sync_row_limit
         self.data_per_call_limit = data_per_call_limit
         self.report_runs: dict[str, _ReportRun] = {}
-        self._throttle_number = 0
-
-    def revoke_token(self, token: str) -> None:
-        """Invalidate a token, as an expired or revoked session would."""
-        self.valid_tokens.discard(token)
 
     # -- request handling ---------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Reply:
+    def route(self, method: str, path: str) -> GraphRoute | None:
         route = _route(path)
         if route is not None and method == "POST" and route.kind == "insights":
-            route = replace(route, kind="report_runs")
-        number = self.next_call(route.kind if route else "unknown")
-        account_id = self._account_of(route)
-        fault = self._fault(number)
-        if fault is not None:
-            return fault if isinstance(fault, Reply) else self._error_reply(fault, number, account_id, throttled=True)
-        try:
-            params = _request_params(query, headers, body)
-            token = _token(params, headers)
-            if token not in self.valid_tokens:
-                raise _expired_session(self.now())
-            if route is None:
-                raise GraphError("Unknown path components: " + path, code=2500)
-            if method == "POST" and route.kind != "report_runs":
-                raise _unsupported(method, route.object_id)
-            answer = self._answer(route, params, token)
-        except GraphError as error:
-            return self._error_reply(error, number, account_id)
-        reply = json_reply(200, answer)
-        reply.headers.update(self._usage_headers(number, account_id, throttled=False))
-        return reply
+            return replace(route, kind="report_runs")
+        return route
 
-    def internal_error(self) -> Reply:
-        return json_reply(500, GraphError("An unknown error occurred", code=1, status=500).body())
-
-    def common_headers(self) -> dict[str, str]:
-        return {"x-fb-trace-id": _trace_id()}
-
-    def _account_of(self, route: _Route | None) -> str | None:
-        """The ad account a call is about, for the business-use-case usage header."""
+    def usage_subject(self, route: GraphRoute | None, query: str) -> str | None:
+        """The ad account a call is about."""
         if route is None:
             return None
         if route.kind in ("insights", "report_runs"):
@@ -496,53 +444,44 @@ class MetaAdsSandbox(LoopbackServer):
             run = self.report_runs.get(route.object_id)
         return run.query.account_id if run is not None else None
 
-    def _fault(self, number: int) -> GraphError | Reply | None:
-        if every(self.throttle_every, number):
-            with self.lock:
-                code, subcode, message, title = _THROTTLES[self._throttle_number % len(_THROTTLES)]
-                self._throttle_number += 1
-                self.calls["throttled"] += 1
-            return GraphError(
-                message,
-                code=code,
-                subcode=subcode,
-                status=400,
-                is_transient=True,
-                user_title=title or None,
-                user_msg=_TOO_MANY_CALLS if title else None,
-            )
-        if every(self.transient_every, number):
-            self.count_fault()
-            return GraphError(
-                "An unexpected error has occurred. Please retry your request later.",
-                code=2,
-                subcode=1504043,
-                status=500,
-                is_transient=True,
-                user_title="Intermittent error",
-                user_msg="There was an intermittent issue with the request. Please retry.",
-            )
-        if every(self.server_error_every, number):
-            self.count_fault()
-            return Reply(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"})
-        if every(self.malformed_every, number):
-            self.count_fault()
-            return Reply(200, b'{"data":[{"date_start":"2026-11-01","spend":"14.', {})
-        return None
+    def answer(
+        self, method: str, path: str, route: GraphRoute | None, query: str, headers: dict[str, str], body: bytes
+    ) -> dict[str, Any]:
+        params = _request_params(query, headers, body)
+        caller = access_token(params, headers)
+        if caller not in self.valid_tokens:
+            raise expired_session(self.now())
+        if route is None:
+            raise GraphError("Unknown path components: " + path, code=2500)
+        if method == "POST" and route.kind != "report_runs":
+            raise unsupported(method, route.object_id)
+        return self._answer(route, params, caller)
 
-    def _error_reply(self, error: GraphError, number: int, account_id: str | None, throttled: bool = False) -> Reply:
-        reply = json_reply(error.status, error.body())
-        reply.headers.update(self._usage_headers(number, account_id, throttled))
-        return reply
+    def throttle_error(self, route: GraphRoute | None) -> GraphError:
+        code, subcode, message, title = self.in_turn(_THROTTLES)
+        return GraphError(
+            message,
+            code=code,
+            subcode=subcode,
+            status=400,
+            is_transient=True,
+            user_title=title or None,
+            user_msg=_TOO_MANY_CALLS if title else None,
+        )
 
-    def _usage_headers(self, number: int, account_id: str | None, throttled: bool) -> dict[str, str]:
-        """Usage percents rise towards 100 as the next scheduled throttle nears."""
-        if throttled:
-            percent = 100
-        elif self.throttle_every > 0:
-            percent = 100 * (number % self.throttle_every) // self.throttle_every
-        else:
-            percent = min(10, 1 + number // 200)
+    def transient_error(self) -> GraphError:
+        return GraphError(
+            UNEXPECTED_ERROR,
+            code=2,
+            subcode=1504043,
+            status=500,
+            is_transient=True,
+            user_title="Intermittent error",
+            user_msg="There was an intermittent issue with the request. Please retry.",
+        )
+
+    def usage_headers(self, number: int, account_id: str | None, throttled: bool) -> dict[str, str]:
+        percent = self.usage_percent(number, throttled)
         regain = self.regain_minutes if throttled else 0
         tier = "standard_access"
         headers = {
@@ -567,7 +506,7 @@ class MetaAdsSandbox(LoopbackServer):
 
     # -- endpoints ----------------------------------------------------------------------------
 
-    def _answer(self, route: _Route, params: dict[str, str], token: str) -> dict[str, Any]:
+    def _answer(self, route: GraphRoute, params: dict[str, str], token: str) -> dict[str, Any]:
         if route.kind == "insights":
             return self._sync_insights(route, params, token)
         if route.kind == "report_runs":
@@ -576,7 +515,7 @@ class MetaAdsSandbox(LoopbackServer):
             return self._report_status(self._report_run(route.object_id), params)
         return self._report_insights(route, self._report_run(route.object_id), params, token)
 
-    def _sync_insights(self, route: _Route, params: dict[str, str], token: str) -> dict[str, Any]:
+    def _sync_insights(self, route: GraphRoute, params: dict[str, str], token: str) -> dict[str, Any]:
         query = self._query(route.object_id, params)
         ad_days = len(self.world.ads(query.account_id)) * query.days
         if self.data_per_call_limit > 0 and ad_days > self.data_per_call_limit:
@@ -600,7 +539,7 @@ class MetaAdsSandbox(LoopbackServer):
         rows = self._rows(query, self.now())
         return self._page(rows, params, f"/{route.version}/act_{query.account_id}/insights", token)
 
-    def _create_report_run(self, route: _Route, params: dict[str, str]) -> dict[str, Any]:
+    def _create_report_run(self, route: GraphRoute, params: dict[str, str]) -> dict[str, Any]:
         # A bad request is refused at once, not as a failed job.
         query = self._query(route.object_id, params)
         with self.lock:
@@ -613,14 +552,14 @@ class MetaAdsSandbox(LoopbackServer):
         with self.lock:
             run = self.report_runs.get(run_id)
         if run is None:
-            raise _no_such_object(run_id)
+            raise no_such_object(run_id)
         return run
 
     def _report_status(self, run: _ReportRun, params: dict[str, str]) -> dict[str, Any]:
         fields = _field_list(params, _DEFAULT_REPORT_RUN_FIELDS)
         for name in fields:
             if name not in REPORT_RUN_FIELDS:
-                raise _nonexisting_field(name, "AdReportRun")
+                raise nonexisting_field(name, "AdReportRun")
         with self.lock:
             self._advance(run)
             values = {
@@ -649,7 +588,9 @@ class MetaAdsSandbox(LoopbackServer):
         run.percent = 100 * (steps - 1) // steps if run.fails else 100
         run.completed = self.now()
 
-    def _report_insights(self, route: _Route, run: _ReportRun, params: dict[str, str], token: str) -> dict[str, Any]:
+    def _report_insights(
+        self, route: GraphRoute, run: _ReportRun, params: dict[str, str], token: str
+    ) -> dict[str, Any]:
         with self.lock:
             status = run.status
         if status == JOB_FAILED:
@@ -672,7 +613,7 @@ class MetaAdsSandbox(LoopbackServer):
 
     def _query(self, account_id: str, params: dict[str, str]) -> _Query:
         if account_id not in self.world.accounts:
-            raise _no_such_object(f"act_{account_id}")
+            raise no_such_object(f"act_{account_id}")
         level = params.get("level", "account")
         if level not in ("account", "campaign", "adset", "ad"):
             raise GraphError("(#100) level must be one of the following values: ad, adset, campaign, account", code=100)
@@ -788,41 +729,39 @@ class MetaAdsSandbox(LoopbackServer):
 
     def _page(self, rows: list[dict[str, Any]], params: dict[str, str], path: str, token: str) -> dict[str, Any]:
         """One page of cursor-paged rows; `paging.next` only while rows remain."""
-        limit = _int_param(params, "limit", DEFAULT_LIMIT)
-        if limit < 1:
-            raise GraphError("(#100) The limit parameter must be positive", code=100)
+        limit = page_limit(params, most=None)
         if "after" in params:
-            start = _decode_cursor(params["after"]) + 1
+            start = decode_cursor(params["after"]) + 1
         elif "before" in params:
-            start = max(0, _decode_cursor(params["before"]) - limit)
+            start = max(0, decode_cursor(params["before"]) - limit)
         else:
             start = 0
         chunk = rows[start : start + limit]
         body: dict[str, Any] = {"data": chunk}
         if chunk:
-            cursors = {"before": _encode_cursor(start), "after": _encode_cursor(start + len(chunk) - 1)}
+            cursors = {"before": encode_cursor(start), "after": encode_cursor(start + len(chunk) - 1)}
             paging: dict[str, Any] = {"cursors": cursors}
             link_params = {k: v for k, v in params.items() if k not in ("after", "before")}
             link_params.update(limit=str(limit), access_token=token)
             if start + len(chunk) < len(rows):
                 after = self.next_cursor(params.get("after"), cursors["after"])
-                paging["next"] = f"{self.url}{path}?{urlencode({**link_params, 'after': after})}"
+                paging["next"] = absolute(self, path, {**link_params, "after": after})
             if start > 0:
-                paging["previous"] = f"{self.url}{path}?{urlencode({**link_params, 'before': cursors['before']})}"
+                paging["previous"] = absolute(self, path, {**link_params, "before": cursors["before"]})
             body["paging"] = paging
         return body
 
 
-def _route(path: str) -> _Route | None:
+def _route(path: str) -> GraphRoute | None:
     """Which endpoint a GET to a Graph path addresses, or None when none does."""
     parts = [p for p in path.split("/") if p]
-    if len(parts) not in (2, 3) or not _VERSION.match(parts[0]):
+    if len(parts) not in (2, 3) or not VERSION.match(parts[0]):
         return None
     version, object_id, edge = parts[0], parts[1], parts[2] if len(parts) == 3 else ""
     if object_id.startswith("act_") and object_id[4:].isdigit() and edge == "insights":
-        return _Route("insights", version, object_id[4:])
+        return GraphRoute("insights", version, object_id[4:])
     if object_id.isdigit() and edge in ("", "insights"):
-        return _Route("report_insights" if edge else "report_status", version, object_id)
+        return GraphRoute("report_insights" if edge else "report_status", version, object_id)
     return None
 
 
@@ -875,23 +814,16 @@ def _months_before(day: date, months: int) -> date:
 
 
 def _from_registry(world_seed: int, scale: float, now: datetime | None, **options: Any) -> MetaAdsSandbox:
-    known = {
-        "throttle_every",
-        "transient_every",
-        "server_error_every",
-        "malformed_every",
-        "regain_minutes",
-        "valid_tokens",
-        "async_polls_before_done",
-        "fail_async_jobs",
-        "sync_row_limit",
-        "data_per_call_limit",
-    }
-    return MetaAdsSandbox(
-        world=MetaAdsWorld(seed=world_seed, scale=scale),
-        now=now,
-        **{k: v for k, v in options.items() if k in known},
-    )
+    return MetaAdsSandbox(world=MetaAdsWorld(seed=world_seed, scale=scale), now=now, **options)
 
 
-register("meta_ads", _from_registry)
+register(
+    "meta_ads",
+    _from_registry,
+    "regain_minutes",
+    "valid_tokens",
+    "async_polls_before_done",
+    "fail_async_jobs",
+    "sync_row_limit",
+    "data_per_call_limit",
+)

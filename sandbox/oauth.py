@@ -41,7 +41,7 @@ from urllib.parse import parse_qsl
 
 import jwt
 
-from sandbox.base import LoopbackServer, Reply, json_reply
+from sandbox.base import PlatformSandbox, Reply, json_reply
 
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TOKEN_PATHS = {"google": "/token", "linkedin": "/oauth/v2/accessToken"}
@@ -80,9 +80,9 @@ class TokenAuthority:
         self.scopes: list[str] = []  # the scope of every jwt-bearer grant, in order
         self._issued: dict[str, _Issued] = {}
         self._lock = threading.Lock()
-        self.server: LoopbackServer | None = None
+        self.server: PlatformSandbox | None = None
 
-    def attach(self, server: LoopbackServer) -> LoopbackServer:
+    def attach(self, server: PlatformSandbox) -> PlatformSandbox:
         server.oauth = self
         self.server = server
         return server
@@ -228,9 +228,9 @@ class GraphTokenInfo:
     def __init__(self, expiries: Mapping[str, tuple[int, int]] | None = None) -> None:
         self.expiries = dict(expiries or {})  # token -> (expires_at, data_access_expires_at)
         self.calls: Counter[str] = Counter()
-        self.server: LoopbackServer | None = None
+        self.server: PlatformSandbox | None = None
 
-    def attach(self, server: LoopbackServer) -> LoopbackServer:
+    def attach(self, server: PlatformSandbox) -> PlatformSandbox:
         server.oauth = self
         self.server = server
         return server

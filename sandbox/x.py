@@ -32,22 +32,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from core.settings import X
-from sandbox.base import LoopbackServer, Reply, every, json_reply
+from sandbox.base import ApiError, PlatformSandbox, Reply, json_reply
 from sandbox.registry import register
 from sandbox.world import (
-    _UNTAGGED,
-    WORLD_START,
-    Campaign,
-    SeededWorld,
-    campaign_active,
+    UNTAGGED_MESSAGES,
+    PlatformWorld,
     campaign_templates,
     lifetime_fraction,
 )
+from sources.x import X
 
 DEFAULT_TOKEN = "sandbox-token-x"
 USER_ID = "1500000000000000501"
@@ -167,24 +163,6 @@ class XPost:
     final: Mapping[str, int]  # public metrics once the post is mature
 
 
-def default_accounts(scale: float = 1.0) -> list[XAccount]:
-    return [
-        XAccount(
-            id=USER_ID,
-            username="CedarValleyHlth",
-            name="Cedar Valley Health",
-            website="https://www.cedarvalleyhealth.org",
-            audience=round(9_000 * scale),
-            followers_at_start=round(11_200 * scale),
-            daily_follows=4.5 * scale,
-            daily_unfollows=2.6 * scale,
-            following_at_start=612,
-            posts_before_start=7_845,
-            listed_per_follower=0.011,
-        )
-    ]
-
-
 def snowflake_time(post_id: str) -> datetime | None:
     """When the post with this id was created (to the millisecond), or None for a malformed id."""
     if not _ID.match(post_id):
@@ -192,7 +170,7 @@ def snowflake_time(post_id: str) -> datetime | None:
     return datetime.fromtimestamp(((int(post_id) >> 22) + _X_EPOCH_MS) / 1000, UTC)
 
 
-class XWorld(SeededWorld):
+class XWorld(PlatformWorld[XAccount, XPost]):
     """Cedar Valley Health on X: every value a pure function of (seed, account, day), computed on
     demand, except the deletions a test makes with `delete_post`.
 
@@ -201,36 +179,35 @@ class XWorld(SeededWorld):
     (`sandbox.world.lifetime_fraction`), so a later read is never lower than an earlier one."""
 
     rng_namespace = "x"
+    NOUN = "X account"
 
-    def __init__(
-        self,
-        seed: int = 42,
-        scale: float = 1.0,
-        start: date = WORLD_START,
-        campaigns: list[Campaign] | None = None,
-        accounts: list[XAccount] | None = None,
-    ) -> None:
-        super().__init__(seed, scale, start, campaigns)
-        self.accounts = {a.id: a for a in (accounts if accounts is not None else default_accounts(scale))}
+    def __init__(self, **world: Any) -> None:
+        super().__init__(**world)
         self._lock = threading.Lock()
         self._deleted: dict[str, datetime] = {}
-        self._followers: dict[str, list[int]] = {}
-        self.posts_on = lru_cache(maxsize=8192)(self._posts_on)
 
-    def account(self, user_id: str) -> XAccount:
-        try:
-            return self.accounts[user_id]
-        except KeyError:
-            raise KeyError(f"no X account {user_id!r} in the sandbox world") from None
+    def default_accounts(self) -> list[XAccount]:
+        scale = self.scale
+        return [
+            XAccount(
+                id=USER_ID,
+                username="CedarValleyHlth",
+                name="Cedar Valley Health",
+                website="https://www.cedarvalleyhealth.org",
+                audience=round(9_000 * scale),
+                followers_at_start=round(11_200 * scale),
+                daily_follows=4.5 * scale,
+                daily_unfollows=2.6 * scale,
+                following_at_start=612,
+                posts_before_start=7_845,
+                listed_per_follower=0.011,
+            )
+        ]
 
     # -- posts ----------------------------------------------------------------------------------
 
-    def _posts_on(self, user_id: str, day: date) -> tuple[XPost, ...]:
+    def publish(self, account: XAccount, day: date, rng: random.Random) -> tuple[XPost, ...]:
         """Every post created on local `day`, deleted ones included, oldest first."""
-        account = self.account(user_id)
-        if day < self.start:
-            return ()
-        rng = self._rng("posts", user_id, day.isoformat())
         weights = (30, 40, 20, 8, 2) if day.weekday() >= 5 else (6, 26, 36, 22, 10)
         count = round(rng.choices((0, 1, 2, 3, 4), weights=weights)[0] * self.scale)
         hours = rng.choices(list(_POSTING_HOURS), weights=list(_POSTING_HOURS.values()), k=count)
@@ -243,14 +220,14 @@ class XWorld(SeededWorld):
         created = local.astimezone(UTC)
         millis = int(created.timestamp()) * 1000 + rng.randrange(1000)
         post_id = str(((millis - _X_EPOCH_MS) << 22) | (_WORKER << 12) | rank)
-        active = [c for c in self.campaigns if campaign_active(c, day)]
+        active = self.active_campaigns(day)
         campaign = rng.choice(active) if active and rng.random() < 0.45 else None
         hashtag = rng.choice(_HASHTAGS)
         if campaign is not None:
             query = urlencode({"utm_source": "x", "utm_medium": "social", "utm_campaign": campaign.id})
             text = f"{rng.choice(campaign_templates(campaign))} {account.website}/{campaign.id}?{query}"
         else:
-            text = rng.choice(_UNTAGGED)
+            text = rng.choice(UNTAGGED_MESSAGES)
             if rng.random() < 0.3:
                 text += f" {account.website}/news/{day.isoformat()}"
         if hashtag:
@@ -340,18 +317,14 @@ class XWorld(SeededWorld):
 
     def _followers_at_end_of(self, user_id: str, day: date) -> int:
         account = self.account(user_id)
-        if day < self.start:
-            return account.followers_at_start
-        index = (day - self.start).days
-        with self._lock:
-            running = self._followers.setdefault(user_id, [])
-            while len(running) <= index:
-                rng = self._rng("follows", user_id, (self.start + timedelta(days=len(running))).isoformat())
-                net = round(account.daily_follows * rng.uniform(0.4, 1.6)) - round(
-                    account.daily_unfollows * rng.uniform(0.4, 1.6)
-                )
-                running.append((running[-1] if running else account.followers_at_start) + net)
-            return running[index]
+
+        def net_follows(on: date) -> int:
+            rng = self._rng("follows", user_id, on.isoformat())
+            return round(account.daily_follows * rng.uniform(0.4, 1.6)) - round(
+                account.daily_unfollows * rng.uniform(0.4, 1.6)
+            )
+
+        return self.running_total(user_id, day, account.followers_at_start, net_follows)
 
     def user_metrics(self, user_id: str, now: datetime) -> dict[str, int]:
         """The account's public metrics at `now`; followers as of the end of the last full local day."""
@@ -374,13 +347,12 @@ class XWorld(SeededWorld):
 # -- the API --------------------------------------------------------------------------------------
 
 
-class XProblem(Exception):
+class XProblem(ApiError):
     """An error the sandbox answers with, as an X problem-JSON body."""
 
     def __init__(self, status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.type, self.extra = status, title, detail, type_, extra
-        self.headers: dict[str, str] = {}
+        super().__init__(status, detail)
+        self.title, self.detail, self.type, self.extra = title, detail, type_, extra
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"title": self.title, "detail": self.detail, "type": self.type, **self.extra}
@@ -465,7 +437,7 @@ class _Route:
     object_id: str = ""
 
 
-class XSandbox(LoopbackServer):
+class XSandbox(PlatformSandbox[XWorld]):
     """The X API v2 for one `XWorld` on a loopback port (see the module docstring for the faults).
 
     `calls` counts every call per endpoint kind ("users", "user_tweets", "tweets_lookup", "tweet"),
@@ -473,49 +445,35 @@ class XSandbox(LoopbackServer):
     rate-limit windows' clock (epoch seconds), for tests that step over a reset without waiting."""
 
     LABEL = "X API sandbox"
+    WORLD = XWorld
+    TOKEN = DEFAULT_TOKEN
+    MALFORMED_BODY = b'{"data":[{"id":"1","text":"Flu shots are'
 
     def __init__(
         self,
-        world: XWorld | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        now: datetime | None = None,
-        throttle_every: int = 0,
+        *,
         reset_seconds: int = 2,
-        valid_tokens: Iterable[str] = (DEFAULT_TOKEN,),
         unenrolled_tokens: Iterable[str] = (),
-        transient_every: int = 0,
-        server_error_every: int = 0,
-        malformed_every: int = 0,
         monthly_post_cap: int = 0,
         wall_clock: Callable[[], float] = time.time,
+        **sandbox: Any,
     ) -> None:
-        super().__init__(host, port, now)
+        super().__init__(**sandbox)
         if reset_seconds < 0:
             raise ValueError("reset_seconds must not be negative")
-        self.world = world if world is not None else XWorld()
-        self.throttle_every = throttle_every
         self.reset_seconds = reset_seconds
-        self.valid_tokens = set(valid_tokens)
         self.unenrolled_tokens = set(unenrolled_tokens)
-        self.transient_every = transient_every
-        self.server_error_every = server_error_every
-        self.malformed_every = malformed_every
         self.monthly_post_cap = monthly_post_cap
         self.posts_served = 0
         self._wall_clock = wall_clock
         self._windows: dict[str, _Window] = {}
-
-    def revoke_token(self, token: str) -> None:
-        """Invalidate a token, as regenerating an App's Bearer token does."""
-        self.valid_tokens.discard(token)
 
     # -- request handling ---------------------------------------------------------------------
 
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Reply:
         route = _route(path) if method == "GET" else None
         number = self.next_call(route.kind if route else "unknown")
-        fault = self._fault(number)
+        fault = self.scheduled_fault(number)
         if fault is not None:
             return fault
         rate_headers: dict[str, str] = {}
@@ -527,26 +485,21 @@ class XSandbox(LoopbackServer):
             params = parse_qsl(query, keep_blank_values=True)
             answer = self._answer(route, _params(route.kind, params))
         except XProblem as problem:
-            return json_reply(problem.status, problem.body(), {**rate_headers, **problem.headers})
+            return problem.reply(rate_headers)
         return json_reply(200, answer, rate_headers)
 
     def internal_error(self) -> Reply:
-        return json_reply(500, XProblem(500, "Internal Server Error", "Internal Server Error").body())
+        return XProblem(500, "Internal Server Error", "Internal Server Error").reply()
 
     def common_headers(self) -> dict[str, str]:
         return {"x-transaction-id": uuid.uuid4().hex[:16]}
 
-    def _fault(self, number: int) -> Reply | None:
-        if every(self.transient_every, number):
-            self.count_fault()
-            return json_reply(503, XProblem(503, "Service Unavailable", "Service Unavailable").body())
-        if every(self.server_error_every, number):
-            self.count_fault()
-            return Reply(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"})
-        if every(self.malformed_every, number):
-            self.count_fault()
-            return Reply(200, b'{"data":[{"id":"1","text":"Flu shots are', {})
-        return None
+    def scheduled_answer(self, fault: str, number: int, **call: Any) -> Reply | None:
+        if fault == "throttle":
+            return None  # the rate-limit windows throttle: see _spend
+        if fault == "transient":
+            return XProblem(503, "Service Unavailable", "Service Unavailable").reply()
+        return super().scheduled_answer(fault, number)
 
     def _authenticate(self, headers: dict[str, str]) -> None:
         scheme, _, token = headers.get("authorization", "").partition(" ")
@@ -811,19 +764,7 @@ def minimum_calls(
 
 
 def _from_registry(world_seed: int, scale: float, now: datetime | None, **options: Any) -> XSandbox:
-    known = {
-        "throttle_every",
-        "reset_seconds",
-        "transient_every",
-        "server_error_every",
-        "malformed_every",
-        "valid_tokens",
-        "unenrolled_tokens",
-        "monthly_post_cap",
-    }
-    return XSandbox(
-        world=XWorld(seed=world_seed, scale=scale), now=now, **{k: v for k, v in options.items() if k in known}
-    )
+    return XSandbox(world=XWorld(seed=world_seed, scale=scale), now=now, **options)
 
 
-register("x", _from_registry)
+register("x", _from_registry, "reset_seconds", "valid_tokens", "unenrolled_tokens", "monthly_post_cap")

@@ -28,7 +28,6 @@ import random
 import string
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -36,18 +35,18 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
-from core.settings import Windows, YouTube
-from core.windows import DateWindow
-from sandbox.base import LoopbackServer, Reply, every, json_reply
+from core.settings import Windows
+from sandbox.base import ApiError, PlatformSandbox, Reply, json_reply
+from sandbox.faults import every
 from sandbox.registry import register
 from sandbox.world import (
     MATURE_HOURS,
-    Campaign,
-    SeededWorld,
-    campaign_active,
+    PlatformWorld,
     campaign_templates,
     lifetime_fraction,
+    posts_window,
 )
+from sources.youtube import YouTube
 
 DEFAULT_TOKEN = "sandbox-token-youtube"
 DEFAULT_QUOTA_UNITS = 10_000
@@ -129,6 +128,8 @@ class Channel:
 
 @dataclass(frozen=True, eq=False)
 class Video:
+    """One upload: what the Data API lists, and the parameters its views and engagement follow."""
+
     id: str
     channel_id: str
     published_at: datetime  # UTC, whole seconds
@@ -163,21 +164,6 @@ class Video:
         return (1.0, self.like_rate, self.dislike_rate, comments, self.share_rate, minutes)
 
 
-def default_channels(scale: float = 1.0) -> list[Channel]:
-    return [
-        Channel(
-            id="UCcedarValleyHealth000001",
-            title="Cedar Valley Health",
-            handle="@cedarvalleyhealth",
-            website="https://www.cedarvalleyhealth.org",
-            description="Health tips, patient stories and news from Cedar Valley Health, your regional health system.",
-            subscribers_at_start=round(900 * scale),
-            videos_per_day=0.3 * scale,
-            audience=scale,
-        )
-    ]
-
-
 class _Catalogue:
     """One channel's videos in publishing order, with prefix sums of their evergreen growth."""
 
@@ -189,41 +175,44 @@ class _Catalogue:
         self.through: date | None = None
 
 
-class YouTubeWorld(SeededWorld):
-    """The ground truth the YouTube sandbox serves; pure functions of (seed, channel, day)."""
+class YouTubeWorld(PlatformWorld[Channel, Video]):
+    """The ground truth the YouTube sandbox serves; pure functions of (seed, channel, day). The
+    channel team publishes on Central time, the world's timezone."""
 
-    def __init__(
-        self,
-        seed: int = 42,
-        scale: float = 1.0,
-        channels: list[Channel] | None = None,
-        campaigns: list[Campaign] | None = None,
-    ) -> None:
-        super().__init__(seed, scale, CHANNEL_START, campaigns)  # the channel team publishes on Central time
-        self.channels = {c.id: c for c in (channels if channels is not None else default_channels(scale))}
-        self._lock = threading.RLock()
+    NOUN = "channel"
+    STREAM = "videos"
+    FIRST_DAY = CHANNEL_START
+
+    def __init__(self, **world: Any) -> None:
+        super().__init__(**world)
+        # YouTube's accounts are channels.
+        self.channels = self.accounts
+        self._lock = threading.Lock()
         self._catalogues: dict[str, _Catalogue] = {}
-        self._subscribers: dict[str, list[int]] = {}
-        self.videos_on = lru_cache(maxsize=4096)(self._videos_on)
         self.channel_day = lru_cache(maxsize=8192)(self._channel_day)
 
-    def channel(self, channel_id: str) -> Channel:
-        try:
-            return self.channels[channel_id]
-        except KeyError:
-            raise KeyError(f"no channel {channel_id!r} in the sandbox world") from None
+    def default_accounts(self) -> list[Channel]:
+        scale = self.scale
+        return [
+            Channel(
+                id="UCcedarValleyHealth000001",
+                title="Cedar Valley Health",
+                handle="@cedarvalleyhealth",
+                website="https://www.cedarvalleyhealth.org",
+                description="Health tips, patient stories and news from Cedar Valley Health, your regional health system.",
+                subscribers_at_start=round(900 * scale),
+                videos_per_day=0.3 * scale,
+                audience=scale,
+            )
+        ]
 
-    def day_start(self, day: date, tz: ZoneInfo | None = None) -> datetime:
-        return datetime.combine(day, time(), tzinfo=tz or self.tz)
+    def channel(self, channel_id: str) -> Channel:
+        return self.account(channel_id)
 
     # -- videos ---------------------------------------------------------------------------------
 
-    def _videos_on(self, channel_id: str, day: date) -> tuple[Video, ...]:
+    def publish(self, channel: Channel, day: date, rng: random.Random) -> tuple[Video, ...]:
         """Videos published on local (Central) `day`, oldest first."""
-        channel = self.channel(channel_id)
-        if day < self.start:
-            return ()
-        rng = self._rng("videos", channel_id, day.isoformat())
         expected = channel.videos_per_day * _WEEKDAY_UPLOADS[day.weekday()]
         count = int(expected) + (rng.random() < expected - int(expected))
         hours = rng.choices(list(_PUBLISH_HOURS), weights=list(_PUBLISH_HOURS.values()), k=count)
@@ -235,7 +224,7 @@ class YouTubeWorld(SeededWorld):
     def _make_video(self, channel: Channel, day: date, published_at: datetime, rng: random.Random) -> Video:
         video_id = "".join(rng.choice(_ID_CHARS) for _ in range(10)) + rng.choice(_ID_LAST_CHARS)
         is_short = rng.random() < 0.35
-        campaign = self._pick_campaign(day, rng) if rng.random() < 0.5 else None
+        campaign = self.pick_campaign(day, rng) if rng.random() < 0.5 else None
         if campaign is not None:
             title = rng.choice(_CAMPAIGN_TITLES.get(campaign.objective, [campaign.name]))
             query = urlencode({"utm_source": "youtube", "utm_medium": "social", "utm_campaign": campaign.id})
@@ -276,17 +265,13 @@ class YouTubeWorld(SeededWorld):
             comments_disabled=rng.random() < 0.2,
         )
 
-    def _pick_campaign(self, day: date, rng: random.Random) -> Campaign | None:
-        active = [c for c in self.campaigns if campaign_active(c, day)]
-        return rng.choice(active) if active else None
-
     def _catalogue(self, channel_id: str, through: date) -> _Catalogue:
         """The channel's catalogue, generated at least through local day `through`."""
         with self._lock:
             catalogue = self._catalogues.setdefault(channel_id, _Catalogue())
             day = self.start if catalogue.through is None else catalogue.through + timedelta(days=1)
             while day <= through:
-                for video in self.videos_on(channel_id, day):
+                for video in self.posts_on(channel_id, day):
                     catalogue.videos.append(video)
                     catalogue.published.append(video.published_at.timestamp())
                     catalogue.by_id[video.id] = video
@@ -344,17 +329,12 @@ class YouTubeWorld(SeededWorld):
 
     def subscribers(self, channel_id: str, day: date) -> int:
         """Exact subscribers at the end of Pacific `day`."""
-        channel = self.channel(channel_id)
-        if day < self.start:
-            return channel.subscribers_at_start
-        index = (day - self.start).days
-        with self._lock:
-            running = self._subscribers.setdefault(channel_id, [])
-            while len(running) <= index:
-                totals = self.channel_day(channel_id, self.start + timedelta(days=len(running)))
-                previous = running[-1] if running else channel.subscribers_at_start
-                running.append(previous + totals["subscribersGained"] - totals["subscribersLost"])
-            return running[index]
+
+        def net_subscribers(on: date) -> int:
+            totals = self.channel_day(channel_id, on)
+            return totals["subscribersGained"] - totals["subscribersLost"]
+
+        return self.running_total(channel_id, day, self.channel(channel_id).subscribers_at_start, net_subscribers)
 
     def _channel_day(self, channel_id: str, day: date) -> dict[str, int]:
         """Every analytics metric of the channel for Pacific `day`."""
@@ -449,7 +429,7 @@ _UNTAGGED_DESCRIPTIONS = [
 # -- the API -----------------------------------------------------------------------------------
 
 
-class GoogleError(Exception):
+class GoogleError(ApiError):
     """An error the sandbox answers with, in the Google API error body shape."""
 
     def __init__(
@@ -462,8 +442,8 @@ class GoogleError(Exception):
         api_status: str | None = None,
         location_type: str = "parameter",
     ) -> None:
-        super().__init__(message)
-        self.status, self.reason, self.message, self.domain = status, reason, message, domain
+        super().__init__(status, message)
+        self.reason, self.message, self.domain = reason, message, domain
         self.location, self.location_type, self.api_status = location, location_type, api_status
 
     def body(self) -> dict[str, Any]:
@@ -474,9 +454,6 @@ class GoogleError(Exception):
         if self.api_status is not None:
             error["status"] = self.api_status
         return {"error": error}
-
-    def reply(self) -> Reply:
-        return json_reply(self.status, self.body())
 
 
 def _unauthenticated() -> GoogleError:
@@ -512,46 +489,27 @@ def _not_supported() -> GoogleError:
     )
 
 
-class YouTubeSandbox(LoopbackServer):
+class YouTubeSandbox(PlatformSandbox[YouTubeWorld]):
     """The YouTube Data API v3 and Analytics API v2 for one `YouTubeWorld` on a loopback port.
 
     Calls are counted per endpoint kind (channels, playlist_items, videos, reports); "throttled"
     and "faults" count the faulted ones. Every valid token owns every channel of the world."""
 
     LABEL = "YouTube API sandbox"
+    WORLD = YouTubeWorld
+    TOKEN = DEFAULT_TOKEN
+    MALFORMED_BODY = b'{"kind":"youtube#videoListResponse","items":[{"kind":"youtube#vid'
 
     def __init__(
-        self,
-        world: YouTubeWorld | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        now: datetime | None = None,
-        valid_tokens: Iterable[str] = (DEFAULT_TOKEN,),
-        quota_units: int = DEFAULT_QUOTA_UNITS,
-        throttle_every: int = 0,
-        transient_every: int = 0,
-        server_error_every: int = 0,
-        malformed_every: int = 0,
-        quota_exceeded_every: int = 0,
+        self, *, quota_units: int = DEFAULT_QUOTA_UNITS, quota_exceeded_every: int = 0, **sandbox: Any
     ) -> None:
-        super().__init__(host, port, now)
-        self.world = world if world is not None else YouTubeWorld()
-        self.valid_tokens = set(valid_tokens)
+        super().__init__(**sandbox)
         self.quota_units = quota_units
-        self.throttle_every = throttle_every
-        self.transient_every = transient_every
-        self.server_error_every = server_error_every
-        self.malformed_every = malformed_every
         self.quota_exceeded_every = quota_exceeded_every
         self._quota_day: date | None = None
         self._quota_used = 0
-        self._fault_number = 0
 
     # -- state ------------------------------------------------------------------------------
-
-    def revoke_token(self, token: str) -> None:
-        """Invalidate a token, as expiry or a revoked grant would."""
-        self.valid_tokens.discard(token)
 
     @property
     def quota_used(self) -> int:
@@ -576,51 +534,38 @@ class YouTubeSandbox(LoopbackServer):
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Reply:
         kind = _route(path)
         number = self.next_call(kind or "unknown")
-        fault = self._fault(number)
+        fault = self.scheduled_fault(number)
+        if fault is None and every(self.quota_exceeded_every, number):
+            self.count_fault()
+            fault = _quota_exceeded().reply()
         if fault is not None:
             return fault
         params = dict(parse_qsl(query, keep_blank_values=True))
-        try:
-            if kind is None:
-                raise GoogleError(404, "notFound", "Not Found")
-            if _token(params, headers) not in self.valid_tokens:
-                raise _unauthenticated()
-            if method != "GET":
-                raise GoogleError(405, "httpMethodNotAllowed", f"HTTP method {method} is not supported by this URL")
-            if kind == "reports":
-                answer = self._reports(params)
-            else:
-                self._charge(1)  # every list call costs one unit, whatever it returns
-                answer = getattr(self, f"_{kind}")(params)
-        except GoogleError as error:
-            return error.reply()
-        return json_reply(200, answer)
+        if kind is None:
+            raise GoogleError(404, "notFound", "Not Found")
+        if _token(params, headers) not in self.valid_tokens:
+            raise _unauthenticated()
+        if method != "GET":
+            raise GoogleError(405, "httpMethodNotAllowed", f"HTTP method {method} is not supported by this URL")
+        if kind == "reports":
+            return json_reply(200, self._reports(params))
+        self._charge(1)  # every list call costs one unit, whatever it returns
+        return json_reply(200, getattr(self, f"_{kind}")(params))
 
     def internal_error(self) -> Reply:
         return GoogleError(500, "backendError", "Backend Error").reply()
 
-    def _fault(self, number: int) -> Reply | None:
-        if every(self.throttle_every, number):
-            with self.lock:
-                status, domain, reason, message = _THROTTLES[self._fault_number % len(_THROTTLES)]
-                self._fault_number += 1
-                self.calls["throttled"] += 1
+    def scheduled_answer(self, fault: str, number: int, **call: Any) -> Reply | None:
+        if fault == "throttle":
+            status, domain, reason, message = self.in_turn(_THROTTLES)
             api_status = "RESOURCE_EXHAUSTED" if status == 429 else None
             return GoogleError(status, reason, message, domain=domain, api_status=api_status).reply()
-        if every(self.transient_every, number):
-            self.count_fault()
-            return GoogleError(500, "backendError", "Backend Error").reply()
-        if every(self.server_error_every, number):
-            self.count_fault()
+        if fault == "transient":
+            return self.internal_error()
+        if fault == "server_error":
             html = b"<!DOCTYPE html><html lang=en><title>Error 502 (Server Error)!!1</title><p><b>502.</b> That's an error."
             return Reply(502, html, {"Content-Type": "text/html; charset=UTF-8"})
-        if every(self.malformed_every, number):
-            self.count_fault()
-            return Reply(200, b'{"kind":"youtube#videoListResponse","items":[{"kind":"youtube#vid')
-        if every(self.quota_exceeded_every, number):
-            self.count_fault()
-            return _quota_exceeded().reply()
-        return None
+        return super().scheduled_answer(fault, number)
 
     # -- Data API ---------------------------------------------------------------------------
 
@@ -690,19 +635,15 @@ class YouTubeSandbox(LoopbackServer):
         item_id = base64.b64encode(f"{channel.uploads_playlist_id}.{video.id}".encode()).decode().rstrip("=")
         resource: dict[str, Any] = {"kind": "youtube#playlistItem", "etag": _etag(item_id), "id": item_id}
         if "snippet" in parts:
-            resource["snippet"] = {
-                "publishedAt": _google_time(video.published_at),
-                "channelId": channel.id,
-                "title": video.title,
-                "description": video.description,
-                "thumbnails": _thumbnails(video.id),
-                "channelTitle": channel.title,
-                "playlistId": channel.uploads_playlist_id,
-                "position": position,
-                "resourceId": {"kind": "youtube#video", "videoId": video.id},
-                "videoOwnerChannelTitle": channel.title,
-                "videoOwnerChannelId": channel.id,
-            }
+            resource["snippet"] = _video_snippet(
+                video,
+                channel,
+                playlistId=channel.uploads_playlist_id,
+                position=position,
+                resourceId={"kind": "youtube#video", "videoId": video.id},
+                videoOwnerChannelTitle=channel.title,
+                videoOwnerChannelId=channel.id,
+            )
         if "contentDetails" in parts:
             resource["contentDetails"] = {"videoId": video.id, "videoPublishedAt": _google_time(video.published_at)}
         if "status" in parts:
@@ -730,16 +671,12 @@ class YouTubeSandbox(LoopbackServer):
     def _video_resource(self, video: Video, parts: set[str], now: datetime) -> dict[str, Any]:
         resource: dict[str, Any] = {"kind": "youtube#video", "etag": _etag(video.id), "id": video.id}
         if "snippet" in parts:
-            resource["snippet"] = {
-                "publishedAt": _google_time(video.published_at),
-                "channelId": video.channel_id,
-                "title": video.title,
-                "description": video.description,
-                "thumbnails": _thumbnails(video.id),
-                "channelTitle": self.world.channel(video.channel_id).title,
-                "categoryId": "27" if video.campaign_id is None else "26",  # Education, Howto & Style
-                "liveBroadcastContent": "none",
-            }
+            resource["snippet"] = _video_snippet(
+                video,
+                self.world.channel(video.channel_id),
+                categoryId="27" if video.campaign_id is None else "26",  # Education, Howto & Style
+                liveBroadcastContent="none",
+            )
         if "contentDetails" in parts:
             minutes, seconds = divmod(video.duration_seconds, 60)
             duration = f"PT{minutes}M{seconds}S" if minutes else f"PT{seconds}S"
@@ -902,6 +839,19 @@ def _google_time(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _video_snippet(video: Video, channel: Channel, **more: Any) -> dict[str, Any]:
+    """A video's snippet (in a videos or a playlistItems answer), `more` after what both have."""
+    return {
+        "publishedAt": _google_time(video.published_at),
+        "channelId": channel.id,
+        "title": video.title,
+        "description": video.description,
+        "thumbnails": _thumbnails(video.id),
+        "channelTitle": channel.title,
+        **more,
+    }
+
+
 def _thumbnails(video_id: str) -> dict[str, Any]:
     sizes = {"default": (120, 90), "medium": (320, 180), "high": (480, 360)}
     name = {"default": "default", "medium": "mqdefault", "high": "hqdefault"}
@@ -912,12 +862,6 @@ def _thumbnails(video_id: str) -> dict[str, Any]:
 
 
 # -- call budget -------------------------------------------------------------------------------
-
-
-def videos_window(windows: Windows, has_history: bool, partition_date: date) -> DateWindow:
-    """Videos are listed over the longer of the extraction window and the snapshot window."""
-    days = max(windows.lookback_days if has_history else windows.backfill_days, windows.post_snapshot_days)
-    return DateWindow(partition_date - timedelta(days=days - 1), partition_date)
 
 
 def minimum_calls(
@@ -931,7 +875,7 @@ def minimum_calls(
     """The fewest calls one run over every configured channel needs: one channels call, the upload
     pages up to the first video older than the window (newest first, 50 a page), the window's
     videos in batches of `video_batch_size`, and one report (any date range fits one call)."""
-    window = videos_window(windows, has_history, partition_date)
+    window = posts_window(windows, has_history, partition_date)
     since = world.day_start(window.start)
     calls = {"channels": 0, "playlist_items": 0, "videos": 0, "reports": 0}
     for account in source.accounts:
@@ -950,25 +894,9 @@ def minimum_calls(
 
 # -- registry ----------------------------------------------------------------------------------
 
-_OPTIONS = frozenset(
-    {
-        "valid_tokens",
-        "quota_units",
-        "throttle_every",
-        "transient_every",
-        "server_error_every",
-        "malformed_every",
-        "quota_exceeded_every",
-    }
-)
-
 
 def _from_registry(world_seed: int, scale: float, now: datetime | None, **options: Any) -> YouTubeSandbox:
-    return YouTubeSandbox(
-        world=YouTubeWorld(seed=world_seed, scale=scale),
-        now=now,
-        **{k: v for k, v in options.items() if k in _OPTIONS},
-    )
+    return YouTubeSandbox(world=YouTubeWorld(seed=world_seed, scale=scale), now=now, **options)
 
 
-register("youtube", _from_registry)
+register("youtube", _from_registry, "valid_tokens", "quota_units", "quota_exceeded_every")

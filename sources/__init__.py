@@ -1,105 +1,45 @@
-"""The API sources (organic social, paid social, web analytics): one entry per platform, the one
-place that ties a config section to its extractor module, its landing source name, its Airflow
-connection's meaning and its sandbox."""
+"""The registry: every source's spec (`extractors.spec`), the API sources (organic social, paid
+social, web analytics) and the inbox sources, each declared by its module's `SPEC`. A spec ties a
+config section to its fetch or inbox, its landed entities, its suites, its Airflow connection's
+meaning and its sandbox."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from core.settings import Account
-from sources.config import PipelineConfig
+from core.contract import PIPELINE_TABLES
+from extractors.spec import ApiSource, InboxSource
+from sources import call_tracking, facebook_pages, ga4, instagram, linkedin, meta_ads, traditional_media, x, youtube
 
-
-@dataclass(frozen=True)
-class ApiSource:
-    name: str  # config key under `sources`, landing source name and sandbox platform
-    module: str  # extractor module with `extract_account(...)` (or `extract_page` for Facebook)
-    entry_point: str
-    platform: str  # named in error messages
-    token_kind: str
-    default_api_version: str = ""
-    sandbox_platform: str = ""
-
-    def settings(self, config: PipelineConfig):
-        return getattr(config.sources, self.name)
-
-    def accounts(self, config: PipelineConfig) -> list[Account]:
-        settings = self.settings(config)
-        return list(settings.accounts) if settings is not None and settings.enabled else []
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 API_SOURCES = (
-    ApiSource(
-        "facebook_pages",
-        "sources.facebook_pages",
-        "extract_page",
-        "Facebook Graph API",
-        "Page access token",
-        "v24.0",
-        "facebook",
-    ),
-    ApiSource(
-        "instagram",
-        "sources.instagram",
-        "extract_account",
-        "Instagram Graph API",
-        "Instagram access token",
-        "v24.0",
-        "facebook",
-    ),
-    ApiSource("x", "sources.x", "extract_account", "X API v2", "app-only Bearer token", "2", "x"),
-    ApiSource("youtube", "sources.youtube", "extract_account", "YouTube Data API", "OAuth access token", "", "youtube"),
-    ApiSource("linkedin", "sources.linkedin", "extract_account", "LinkedIn API", "access token", "", "linkedin"),
-    ApiSource(
-        "meta_ads",
-        "sources.meta_ads",
-        "extract_account",
-        "Meta Marketing API",
-        "system-user access token with ads_read",
-        "v24.0",
-        "meta_ads",
-    ),
-    ApiSource(
-        "ga4", "sources.ga4", "extract_account", "GA4 Data API", "OAuth access token (analytics.readonly)", "", "ga4"
-    ),
+    facebook_pages.SPEC,
+    instagram.SPEC,
+    x.SPEC,
+    youtube.SPEC,
+    linkedin.SPEC,
+    meta_ads.SPEC,
+    ga4.SPEC,
 )
 SOURCES_BY_NAME = {source.name: source for source in API_SOURCES}
 
 
-@dataclass(frozen=True)
-class InboxSource:
-    """A source that marketing ops feed by dropping files (CSV or XLSX) in an inbox folder. The
-    inbox is the current state: each run lands one account-less snapshot, named `part` in the
-    landing zone and in the extraction log."""
-
-    name: str  # config key under `sources` and landing source name
-    module: str  # extractor module with `land_inbox(inbox, quarantine_root, ctx, landing_root)`
-    entity: str
-    part: str
-
-    def settings(self, config: PipelineConfig):
-        return getattr(config.sources, self.name)
-
-    def enabled(self, config: PipelineConfig) -> bool:
-        return self.settings(config).enabled
-
-
-INBOX_SOURCES = (
-    InboxSource("traditional_media", "sources.traditional_media", "placements", "media_plan"),
-    InboxSource("call_tracking", "sources.call_tracking", "calls", "call_log"),
-)
+INBOX_SOURCES = (traditional_media.SPEC, call_tracking.SPEC)
 INBOXES_BY_NAME = {source.name: source for source in INBOX_SOURCES}
 
 
-def enabled_api_sources(config: PipelineConfig) -> list[ApiSource]:
+def enabled_api_sources(config) -> list[ApiSource]:
     return [source for source in API_SOURCES if source.accounts(config)]
 
 
-def enabled_inbox_sources(config: PipelineConfig) -> list[InboxSource]:
+def enabled_inbox_sources(config) -> list[InboxSource]:
     return [source for source in INBOX_SOURCES if source.enabled(config)]
 
 
-def expected_accounts(config: PipelineConfig) -> list[dict[str, str]]:
+def expected_accounts(config) -> list[dict[str, str]]:
     """Every source x account the nightly run should land (the rows of source_freshness)."""
     expected = [
         {"source": source.name, "account_id": account.id}
@@ -108,3 +48,13 @@ def expected_accounts(config: PipelineConfig) -> list[dict[str, str]]:
     ]
     expected += [{"source": source.name, "account_id": source.part} for source in enabled_inbox_sources(config)]
     return expected
+
+
+ALL_SOURCES: tuple[ApiSource | InboxSource, ...] = (*API_SOURCES, *INBOX_SOURCES)
+
+# Every landed entity, by (source, entity): the dbt sources (dbt/models/staging/<source>/) declare
+# exactly these columns, which tests/unit/test_landing_contract.py checks.
+LANDING_CONTRACT: dict[tuple[str, str], pa.Schema] = {
+    **{(source.name, entity): schema for source in ALL_SOURCES for entity, schema in source.entities.items()},
+    **PIPELINE_TABLES,
+}

@@ -29,8 +29,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.contract import CALL_TRACKING_CALLS
+from core.settings import Identifier, InboxSourceSettings
+from core.severity import critical
 from extractors.inbox import (
+    E164,
     Inbox,
     InboxFileError,
     Row,
@@ -42,12 +44,34 @@ from extractors.inbox import (
     plain_dates,
     plain_phones,
 )
+from extractors.spec import InboxSource
+from extractors.suites import entity_suites
 
 SOURCE = "call_tracking"
 ENTITY = "calls"
 PART = "call_log"
 
 REQUIRED_COLUMNS = ("date", "tracking_number", "calls", "qualified_calls")
+
+
+class CallTracking(InboxSourceSettings):
+    # Folder under the data directory's inbox/ where the call-tracking exports are dropped (CSV or XLSX).
+    inbox: Identifier = "call_tracking"
+
+
+# Call tracking: the vendor's export of calls per tracking number and day, dropped in an inbox
+# (every file of the inbox is the current call log, landed as one snapshot like the media plan).
+# The number ties the calls to a placement of the media plan (its tracking_number column).
+CALL_TRACKING_CALLS = pa.schema(
+    [
+        pa.field("tracking_number", pa.string(), nullable=False),  # E.164, e.g. +13195550101
+        pa.field("date", pa.date32(), nullable=False),
+        pa.field("calls", pa.int64(), nullable=False),
+        pa.field("qualified_calls", pa.int64(), nullable=False),  # calls the vendor rates as a real lead
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_row", pa.int64(), nullable=False),
+    ]
+)
 
 
 class CallLogError(InboxFileError):
@@ -102,7 +126,7 @@ CALL_LOG = Inbox(
     check_row=_check_call_count,
     error=CallLogError,
     unique=(UniqueKey(("tracking_number", "date"), "a tracking number has one row per day"),),
-    # The landing gate's rule (expectations/landing_call_tracking.py), caught here with the file and row.
+    # The landing suite's rule (calls_checks below), caught here with the file and row.
     not_after_run_day=("date",),
     not_after_reason="calls are counted after they happen, so a later day is a typo",
     check_plain_rows=_check_plain_call_counts,
@@ -118,3 +142,28 @@ def validate_file(path: Path, run_day: date | None = None) -> list[dict[str, Any
 # Land a snapshot of the valid files; quarantine the others, then raise CallLogError if any
 # (InboxNotReady when nothing could land tonight). See Inbox.land.
 land_inbox = CALL_LOG.land
+
+
+# The landing suite: the inbox already rejects bad files row by row; the gate guards the landed
+# snapshot as a whole. GX is imported when the gate builds it.
+def calls_checks(partition_date: date) -> list:
+    import great_expectations.expectations as gxe
+
+    return [
+        critical(gxe.ExpectColumnValuesToNotBeNull(column="tracking_number")),
+        critical(gxe.ExpectColumnValuesToMatchRegex(column="tracking_number", regex=E164)),
+        critical(gxe.ExpectCompoundColumnsToBeUnique(column_list=["tracking_number", "date"])),
+        critical(gxe.ExpectColumnValuesToBeBetween(column="calls", min_value=0)),
+        critical(gxe.ExpectColumnValuesToBeBetween(column="qualified_calls", min_value=0)),
+        critical(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="calls", column_B="qualified_calls", or_equal=True)
+        ),
+        # A call dated after the day its file was taken is refused at the inbox, with the file and
+        # row (Inbox.not_after_run_day): the one place for that rule. Checked here against the
+        # partition's day, it refused every rerun of a past day, whose export holds the days since.
+    ]
+
+
+SUITES = entity_suites(SOURCE, {ENTITY: calls_checks})
+
+SPEC = InboxSource(settings_model=CallTracking, inbox=CALL_LOG, suites=SUITES)

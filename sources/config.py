@@ -10,42 +10,36 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import AfterValidator, ValidationError
+from pydantic import AfterValidator, ValidationError, create_model
 
 from core.paths import config_path
 from core.settings import (
-    CallTracking,
     ConfigError,
-    FacebookPages,
-    GoogleAnalytics,
     HttpSettings,
     InboxSettle,
-    Instagram,
-    LinkedIn,
-    MetaAds,
     Organisation,
     Quality,
     ReportDefinition,
     Schedule,
-    TraditionalMedia,
     Windows,
-    X,
-    YouTube,
     _Strict,
     _unique_report_names,
 )
+from extractors.spec import ApiSource, InboxSource
+from sources import ALL_SOURCES
 
 
-class Sources(_Strict):
-    facebook_pages: FacebookPages
-    instagram: Instagram | None = None
-    x: X | None = None
-    youtube: YouTube | None = None
-    linkedin: LinkedIn | None = None
-    meta_ads: MetaAds | None = None
-    ga4: GoogleAnalytics | None = None
-    traditional_media: TraditionalMedia = TraditionalMedia()
-    call_tracking: CallTracking = CallTracking()
+def _section(source: ApiSource | InboxSource) -> tuple[type, object]:
+    """A source's config section: inboxes are on unless turned off, API sources are configured
+    with their accounts (a required one must be)."""
+    model = source.settings_model
+    if isinstance(source, InboxSource):
+        return model, model()
+    return (model, ...) if source.required else (model | None, None)
+
+
+# One section per source of the registry, under its name.
+Sources = create_model("Sources", __base__=_Strict, **{source.name: _section(source) for source in ALL_SOURCES})
 
 
 class PipelineConfig(_Strict):

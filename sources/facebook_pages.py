@@ -1,8 +1,9 @@
 """Facebook Pages: daily page insights, published posts, and nightly snapshots of post lifetime metrics.
 
-Each entity is a generator of records in the shape of `core.contract`. `extract_page` runs
-all three for one page and lands them only once every call has succeeded, so a failed run (an
-expired token, say) leaves the previous partitions as they were.
+Each entity is a generator of records in the shape of the schemas below; `fetch` reads all three for
+one page and the extract runner (`nightly.extract`) lands them only once every call has succeeded, so
+a failed run (an expired token, say) leaves the previous partitions as they were. `SPEC` declares the
+source: its config section, entities, suites and sandbox.
 
 Calls are kept to the minimum the API's paging allows: page metrics in groups per call and up to
 90 days per call, posts 100 per page, post insights for 50 posts per call through the multi-id
@@ -24,21 +25,25 @@ as last seen."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from functools import partial
-from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from core.contract import FACEBOOK_PAGE_INSIGHTS, FACEBOOK_POST_SNAPSHOTS, FACEBOOK_POSTS
-from core.landing import RunContext, land_entities, landed_before
-from core.settings import Account, FacebookPages, HttpSettings, Windows
-from core.windows import DateWindow, extraction_window
+import pyarrow as pa
+from pydantic import Field
+
+from core.contract import post_snapshot_schema
+from core.settings import ApiSourceSettings, Identifier
+from core.severity import critical
+from core.windows import DateWindow
+from extractors.answers import reported_count
 from extractors.graph_days import graph_time, insights_midnight, measured_day
-from extractors.http import ApiEndpoint, GraphClient, GraphInvalidParameterError
+from extractors.http import GraphClient, GraphInvalidParameterError
+from extractors.spec import ApiSource, Connection, Extraction
+from extractors.suites import entity_suites, exact_columns
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +65,41 @@ POST_FIELDS = ",".join(
     ]
 )
 
+
+class FacebookPages(ApiSourceSettings):
+    page_metrics: list[Identifier] = Field(min_length=1)
+    post_metrics: list[Identifier] = Field(min_length=1)
+    metrics_per_request: int = Field(default=3, ge=1, le=25)
+
+
+FACEBOOK_PAGE_INSIGHTS = pa.schema(
+    [
+        pa.field("page_id", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("period", pa.string(), nullable=False),
+        pa.field("date", pa.date32(), nullable=False),  # the day the value measures (a Pacific day, as the API counts)
+        pa.field("value", pa.int64()),
+    ]
+)
+
+FACEBOOK_POSTS = pa.schema(
+    [
+        pa.field("page_id", pa.string(), nullable=False),
+        pa.field("post_id", pa.string(), nullable=False),
+        pa.field("created_time", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("message", pa.string()),
+        pa.field("permalink_url", pa.string()),
+        pa.field("reactions", pa.int64()),
+        pa.field("comments", pa.int64()),
+        pa.field("shares", pa.int64()),
+    ]
+)
+
+# Long format (one row per post x metric) so that a metric the platform drops or renames is a
+# missing row, not a schema change.
+FACEBOOK_POST_SNAPSHOTS = post_snapshot_schema("page_id", "post_id")
+
+
 T = TypeVar("T")
 
 
@@ -73,12 +113,7 @@ def _local_midnight(day: date, tz: ZoneInfo) -> int:
     return int(datetime.combine(day, clock_time(), tzinfo=tz).timestamp())
 
 
-def _count(value: Any, what: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{what}: expected a number, got {value!r} (breakdown metrics are not supported)")
-    return int(value)
+_count = partial(reported_count, note="breakdown metrics are not supported")
 
 
 def _is_invalid_metric(error: GraphInvalidParameterError) -> bool:
@@ -265,58 +300,93 @@ def _snapshot(post: dict[str, Any], as_of: date, metric: str, value: int | None)
     }
 
 
-def extract_page(
-    account: Account,
-    endpoint: ApiEndpoint,
-    source_cfg: FacebookPages,
-    windows: Windows,
-    http: HttpSettings,
-    ctx: RunContext,
-    tz: ZoneInfo,
-    landing_root: Path | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, int]:
-    """Extract one page for `ctx.partition_date` and land its three entities; return rows per entity.
+def fetch(night: Extraction) -> dict[str, list[dict[str, Any]]]:
+    """Fetch one page's three entities for `night.day`.
 
     The first run for a page backfills `windows.backfill_days`; later runs re-read
     `windows.lookback_days`. Posts are listed (and snapshotted) over the longer of that window and
     the last `windows.post_snapshot_days` days, so lifetime metrics are re-read while they grow."""
-    page_id = account.id
-    has_history = landed_before(SOURCE, "page_insights", page_id, ctx.partition_date, landing_root)
-    window = extraction_window(ctx.partition_date, has_history, windows.backfill_days, windows.lookback_days)
-    snapshot_start = ctx.partition_date - timedelta(days=windows.post_snapshot_days - 1)
-    posts_window = DateWindow(min(window.start, snapshot_start), ctx.partition_date)
+    page_id, settings, day = night.account.id, night.settings, night.day
+    window = night.window()
+    snapshot_start = day - timedelta(days=night.windows.post_snapshot_days - 1)
+    posts_window = DateWindow(min(window.start, snapshot_start), day)
     logger.info(
         "Facebook page %s (%s): insights %s..%s, posts %s..%s",
         page_id,
-        account.name,
+        night.account.name,
         window.start,
         window.end,
         posts_window.start,
         posts_window.end,
     )
     page_metrics = MetricRequests(
-        source_cfg.page_metrics, source_cfg.metrics_per_request, "sources.facebook_pages.page_metrics", page_id
+        settings.page_metrics, settings.metrics_per_request, "sources.facebook_pages.page_metrics", page_id
     )
     post_metrics = MetricRequests(
-        source_cfg.post_metrics, source_cfg.metrics_per_request, "sources.facebook_pages.post_metrics", page_id
+        settings.post_metrics, settings.metrics_per_request, "sources.facebook_pages.post_metrics", page_id
     )
-    # Everything is fetched before anything is landed: a failure leaves earlier partitions intact.
-    with GraphClient(endpoint, http, sleep=sleep) as client:
+    with GraphClient(night.endpoint, night.http, sleep=night.sleep) as client:
         insight_rows = list(page_insights(client, page_id, page_metrics, window))
-        post_rows = last_seen(posts(client, page_id, posts_window, tz), "post_id")
-        snapshot_rows = list(post_snapshots(client, post_rows, post_metrics, ctx.partition_date))
+        post_rows = last_seen(posts(client, page_id, posts_window, night.tz), "post_id")
+        snapshot_rows = list(post_snapshots(client, post_rows, post_metrics, day))
+    return {"page_insights": insight_rows, "posts": post_rows, "post_snapshots": snapshot_rows}
 
-    landed = land_entities(
-        SOURCE,
-        page_id,
-        (
-            ("page_insights", insight_rows, FACEBOOK_PAGE_INSIGHTS),
-            ("posts", post_rows, FACEBOOK_POSTS),
-            ("post_snapshots", snapshot_rows, FACEBOOK_POST_SNAPSHOTS),
+
+# Landing suites (one partition = one extraction day). GX is imported when a gate builds them,
+# never when the DAG file is parsed.
+
+
+def page_insights_checks(partition_date: date) -> list:
+    import great_expectations.expectations as gxe
+
+    return [
+        exact_columns(FACEBOOK_PAGE_INSIGHTS),
+        *(critical(gxe.ExpectColumnValuesToNotBeNull(column=column)) for column in ("page_id", "metric", "date")),
+        critical(gxe.ExpectCompoundColumnsToBeUnique(column_list=["page_id", "metric", "date"])),
+        critical(gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0)),
+        # A day after the partition's day has not happened yet.
+        critical(gxe.ExpectColumnValuesToBeBetween(column="date", max_value=partition_date)),
+    ]
+
+
+def posts_checks(partition_date: date) -> list:
+    import great_expectations.expectations as gxe
+
+    return [
+        exact_columns(FACEBOOK_POSTS),
+        critical(gxe.ExpectColumnValuesToNotBeNull(column="post_id")),
+        critical(gxe.ExpectColumnValuesToBeUnique(column="post_id")),
+        critical(gxe.ExpectColumnValuesToNotBeNull(column="created_time")),
+        *(critical(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0)) for column in LISTING_COUNTS),
+    ]
+
+
+def post_snapshots_checks(partition_date: date) -> list:
+    import great_expectations.expectations as gxe
+
+    return [
+        exact_columns(FACEBOOK_POST_SNAPSHOTS),
+        critical(gxe.ExpectColumnValuesToNotBeNull(column="post_id")),
+        critical(gxe.ExpectCompoundColumnsToBeUnique(column_list=["post_id", "metric", "as_of_date"])),
+        critical(gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0)),
+        # Every snapshot of a partition is read on the partition's day.
+        critical(
+            gxe.ExpectColumnValuesToBeBetween(column="as_of_date", min_value=partition_date, max_value=partition_date)
         ),
-        ctx,
-        landing_root,
-    )
-    logger.info("Facebook page %s: landed %s", page_id, landed)
-    return landed
+    ]
+
+
+SPEC = ApiSource(
+    SOURCE,
+    FacebookPages,
+    {"page_insights": FACEBOOK_PAGE_INSIGHTS, "posts": FACEBOOK_POSTS, "post_snapshots": FACEBOOK_POST_SNAPSHOTS},
+    fetch,
+    history_entity="page_insights",
+    connection=Connection("Facebook Graph API", "Page access token", "v24.0"),
+    sandbox="facebook",
+    suites=entity_suites(
+        SOURCE,
+        {"page_insights": page_insights_checks, "posts": posts_checks, "post_snapshots": post_snapshots_checks},
+    ),
+    required=True,
+)

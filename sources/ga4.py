@@ -23,25 +23,29 @@ rows a call until `rowCount` rows are read.
 Errors are Google's `{"error": {"code", "message", "status"}}`: 401 fails at once with a
 re-authorise message naming the Airflow connection, 403 (no access to the property) and 400 (a
 bad request) fail at once, 429 RESOURCE_EXHAUSTED (property tokens spent) and 5xx are retried with
-backoff by the shared loop. Everything is fetched before anything is landed."""
+backoff by the shared loop. `fetch` reads everything before the extract runner (`nightly.extract`)
+lands anything; `SPEC` declares the source.
+
+The landing suites check every landed event is one of the configured key events, which the
+extractor filters on: anything else means the filter or the property changed under the pipeline."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 import requests
+from pydantic import Field
 
-from core.contract import GA4_KEY_EVENTS, GA4_SESSIONS
-from core.landing import RunContext, land_entities, landed_before
-from core.settings import Account, GoogleAnalytics, HttpSettings, Windows
-from core.windows import DateWindow, extraction_window
+from core.settings import ApiSourceSettings, HttpSettings, Identifier
+from core.severity import critical
+from core.windows import DateWindow
 from extractors.http import (
     ApiClient,
     ApiEndpoint,
@@ -53,6 +57,8 @@ from extractors.http import (
     TokenExpiredError,
     TransientError,
 )
+from extractors.spec import ApiSource, Connection, Extraction
+from extractors.suites import entity_suites, grain_expectations
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +74,39 @@ SESSION_COLUMNS = {
     "session_medium": "sessionMedium",
     "session_campaign_name": "sessionCampaignName",
 }
+
+
+class GoogleAnalytics(ApiSourceSettings):
+    """GA4 Data API runReport: sessions and key events by day and session source/medium/campaign.
+    Account ids are GA4 property ids."""
+
+    # The key events (GA4 "conversions") that count as outcomes, e.g. appointment_request.
+    key_events: list[Identifier] = Field(min_length=1)
+    # GA4 keeps processing a day's data for up to two days: re-read this many days every night.
+    lookback_days: int = Field(default=3, ge=1, le=90)
+    page_size: int = Field(default=10_000, ge=1, le=250_000)
+
+
+# First-party web analytics: GA4 Data API runReport, aggregated by day and session
+# source / medium / campaign. Aggregates only: no user, client or session id ever lands.
+# Both reports are broken down by the same dimensions: the grain of `sessions`.
+_DIMENSIONS = [
+    pa.field("property_id", pa.string(), nullable=False),
+    pa.field("date", pa.date32(), nullable=False),  # in the property's reporting timezone
+    pa.field("session_source", pa.string(), nullable=False),
+    pa.field("session_medium", pa.string(), nullable=False),
+    pa.field("session_campaign_name", pa.string(), nullable=False),
+]
+GA4_SESSIONS = pa.schema(
+    [*_DIMENSIONS, pa.field("sessions", pa.int64(), nullable=False), pa.field("engaged_sessions", pa.int64())]
+)
+GA4_KEY_EVENTS = pa.schema(
+    [
+        *_DIMENSIONS,
+        pa.field("event_name", pa.string(), nullable=False),  # one of the configured key events
+        pa.field("key_events", pa.int64(), nullable=False),
+    ]
+)
 
 
 class Ga4Client(ApiClient):
@@ -232,33 +271,63 @@ def key_events(
         }
 
 
-def extract_account(
-    account: Account,
-    endpoint: ApiEndpoint,
-    settings: GoogleAnalytics,
-    windows: Windows,
-    http: HttpSettings,
-    ctx: RunContext,
-    tz: ZoneInfo,
-    landing_root: Path | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, int]:
-    """Extract one GA4 property for `ctx.partition_date` and land both entities; return rows per entity."""
-    property_id = account.id
-    has_history = landed_before(SOURCE, "sessions", property_id, ctx.partition_date, landing_root)
-    window = extraction_window(ctx.partition_date, has_history, windows.backfill_days, settings.lookback_days)
-    logger.info("GA4 property %s (%s): %s..%s", property_id, account.name, window.start, window.end)
-    # Everything is fetched before anything is landed: a failure leaves earlier partitions intact.
-    with Ga4Client(endpoint, http, sleep=sleep) as client:
-        session_rows = list(sessions(client, property_id, window, settings.page_size, tz))
-        event_rows = list(key_events(client, property_id, window, list(settings.key_events), settings.page_size, tz))
+def fetch(night: Extraction) -> dict[str, list[dict[str, Any]]]:
+    """Fetch one GA4 property's two entities for `night.day`."""
+    property_id, settings = night.account.id, night.settings
+    window = night.window(settings.lookback_days)
+    logger.info("GA4 property %s (%s): %s..%s", property_id, night.account.name, window.start, window.end)
+    with Ga4Client(night.endpoint, night.http, sleep=night.sleep) as client:
+        session_rows = list(sessions(client, property_id, window, settings.page_size, night.tz))
+        event_rows = list(
+            key_events(client, property_id, window, list(settings.key_events), settings.page_size, night.tz)
+        )
+    return {"sessions": session_rows, "key_events": event_rows}
 
-    landed = land_entities(
-        SOURCE,
-        property_id,
-        (("sessions", session_rows, GA4_SESSIONS), ("key_events", event_rows, GA4_KEY_EVENTS)),
-        ctx,
-        landing_root,
+
+# Landing suites. GX is imported when a gate builds them, never when the DAG file is parsed.
+_GRAIN = [field.name for field in _DIMENSIONS]
+
+
+def sessions_checks(partition_date: date) -> list:
+    import great_expectations.expectations as gxe
+
+    return [
+        *grain_expectations(GA4_SESSIONS, _GRAIN, partition_date, ["sessions", "engaged_sessions"]),
+        critical(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="sessions",
+                column_B="engaged_sessions",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            )
+        ),
+    ]
+
+
+def key_events_checks(partition_date: date, key_events: Iterable[str]) -> list:
+    """Also checks that every landed event is one of `key_events` (the configured ones)."""
+    import great_expectations.expectations as gxe
+
+    checks = grain_expectations(GA4_KEY_EVENTS, [*_GRAIN, "event_name"], partition_date, ["key_events"])
+    checks.append(critical(gxe.ExpectColumnValuesToBeInSet(column="event_name", value_set=sorted(key_events))))
+    return checks
+
+
+def suites(settings: GoogleAnalytics) -> dict:
+    """The suites with the configured key events as the only allowed event names."""
+    allowed = tuple(settings.key_events)
+    return entity_suites(
+        SOURCE, {"sessions": sessions_checks, "key_events": lambda day: key_events_checks(day, allowed)}
     )
-    logger.info("GA4 property %s: landed %s", property_id, landed)
-    return landed
+
+
+SPEC = ApiSource(
+    SOURCE,
+    GoogleAnalytics,
+    {"sessions": GA4_SESSIONS, "key_events": GA4_KEY_EVENTS},
+    fetch,
+    history_entity="sessions",
+    connection=Connection("GA4 Data API", "OAuth access token (analytics.readonly)"),
+    sandbox="ga4",
+    suites=suites,
+)

@@ -1,11 +1,12 @@
 """Instagram (Graph API): the account's profile counts, daily account insights, its media, and
 nightly snapshots of media lifetime insights.
 
-Each entity is a generator of records in the shape of `core.contract`. `extract_account` runs
-them for one Instagram professional account and lands them only once every call has succeeded, so a
-failed run (an expired token, say) leaves the previous partitions as they were. Instagram is served
-by the Graph API host, so the shared `GraphClient` does the HTTP (Graph error codes, usage headers,
-`paging.next`).
+Each entity is a generator of records in the shape of the schemas below; `fetch` reads all four for
+one Instagram professional account and the extract runner (`nightly.extract`) lands them only once
+every call has succeeded, so a failed run (an expired token, say) leaves the previous partitions as
+they were. `SPEC` declares the source: its config section, entities, suites and sandbox. Instagram
+is served by the Graph API host, so the shared `GraphClient` does the HTTP (Graph error codes,
+usage headers, `paging.next`).
 
 Calls, and why:
 - account insights with `metric_type=total_value` return ONE total for the whole since..until
@@ -38,31 +39,23 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
+from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from core.contract import (
-    INSTAGRAM_ACCOUNT_INSIGHTS,
-    INSTAGRAM_ACCOUNTS,
-    INSTAGRAM_MEDIA,
-    INSTAGRAM_MEDIA_SNAPSHOTS,
-)
-from core.landing import RunContext, land_entities, landed_before
-from core.settings import Account, HttpSettings, Instagram, Windows
-from core.windows import DateWindow, extraction_window
+import pyarrow as pa
+from pydantic import Field
+
+from core.contract import account_daily_schema, account_snapshot_schema, post_snapshot_schema
+from core.settings import ApiSourceSettings, Identifier
+from core.windows import DateWindow
+from extractors.answers import reported_count
 from extractors.graph_days import graph_time, insights_midnight, measured_day
-from extractors.http import (
-    ApiEndpoint,
-    GraphClient,
-    GraphInvalidParameterError,
-    GraphPermissionError,
-)
+from extractors.http import GraphClient, GraphInvalidParameterError, GraphPermissionError
+from extractors.spec import ApiSource, Connection, Extraction
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +78,40 @@ _REFUSED_BY_NAME = (
 )
 
 
-def _count(value: Any, what: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{what}: expected a number, got {value!r} (breakdowns are not supported)")
-    return int(value)
+class Instagram(ApiSourceSettings):
+    # Daily account insights, read with metric_type=total_value.
+    account_metrics: list[Identifier] = Field(min_length=1)
+    # Lifetime media insights per media_product_type: `views` is refused for some types.
+    media_metrics: dict[Identifier, list[Identifier]] = Field(min_length=1)
+    metrics_per_request: int = Field(default=5, ge=1, le=25)
+
+
+INSTAGRAM_ACCOUNTS = account_snapshot_schema("account_id", list(ACCOUNT_FIELDS))
+INSTAGRAM_ACCOUNT_INSIGHTS = account_daily_schema("account_id")
+INSTAGRAM_MEDIA = pa.schema(
+    [
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("media_id", pa.string(), nullable=False),
+        pa.field("created_time", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("media_type", pa.string()),  # IMAGE, VIDEO, CAROUSEL_ALBUM
+        pa.field("media_product_type", pa.string()),  # FEED, REELS, STORY
+        pa.field("caption", pa.string()),
+        pa.field("permalink", pa.string()),
+        pa.field("like_count", pa.int64()),
+        pa.field("comments_count", pa.int64()),
+    ]
+)
+INSTAGRAM_MEDIA_SNAPSHOTS = post_snapshot_schema("account_id", "media_id")
+# What the source lands, in landing order.
+ENTITIES = {
+    "accounts": INSTAGRAM_ACCOUNTS,
+    "account_insights": INSTAGRAM_ACCOUNT_INSIGHTS,
+    "media": INSTAGRAM_MEDIA,
+    "media_snapshots": INSTAGRAM_MEDIA_SNAPSHOTS,
+}
+
+
+_count = partial(reported_count, note="breakdowns are not supported")
 
 
 def refused_metric(error: GraphInvalidParameterError, requested: Sequence[str]) -> str | None:
@@ -358,64 +379,52 @@ def _unavailable_reason(error: GraphInvalidParameterError | GraphPermissionError
     return None
 
 
-def extract_account(
-    account: Account,
-    endpoint: ApiEndpoint,
-    source_cfg: Instagram,
-    windows: Windows,
-    http: HttpSettings,
-    ctx: RunContext,
-    tz: ZoneInfo,
-    landing_root: Path | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, int]:
-    """Extract one Instagram account for `ctx.partition_date` and land `accounts`,
-    `account_insights`, `media` and `media_snapshots`; return rows per entity.
+def fetch(night: Extraction) -> dict[str, list[dict[str, Any]]]:
+    """Fetch one Instagram account's `accounts`, `account_insights`, `media` and `media_snapshots`
+    for `night.day`.
 
     The first run for an account backfills `windows.backfill_days` of media (account insights: at
     most ACCOUNT_INSIGHTS_BACKFILL_DAYS); later runs re-read `windows.lookback_days`. Media are listed
     (and snapshotted) over the longer of that window and the last `windows.post_snapshot_days` days,
     so lifetime metrics are re-read while they grow; live stories are landed and snapshotted too."""
-    account_id, today = account.id, ctx.partition_date
-    has_history = landed_before(SOURCE, "account_insights", account_id, today, landing_root)
-    window = extraction_window(today, has_history, windows.backfill_days, windows.lookback_days)
+    account_id, settings, today, tz = night.account.id, night.settings, night.day, night.tz
+    window = night.window()
     insights_window = DateWindow(max(window.start, today - timedelta(days=ACCOUNT_INSIGHTS_BACKFILL_DAYS - 1)), today)
-    media_window = DateWindow(min(window.start, today - timedelta(days=windows.post_snapshot_days - 1)), today)
+    media_window = DateWindow(min(window.start, today - timedelta(days=night.windows.post_snapshot_days - 1)), today)
     logger.info(
         "Instagram account %s (%s): insights %s..%s, media %s..%s",
         account_id,
-        account.name,
+        night.account.name,
         insights_window.start,
         insights_window.end,
         media_window.start,
         media_window.end,
     )
-    account_metrics = MetricSets(
-        account_id, {"account": source_cfg.account_metrics}, "sources.instagram.account_metrics"
-    )
-    media_metrics = MetricSets(account_id, source_cfg.media_metrics, "sources.instagram.media_metrics")
+    account_metrics = MetricSets(account_id, {"account": settings.account_metrics}, "sources.instagram.account_metrics")
+    media_metrics = MetricSets(account_id, settings.media_metrics, "sources.instagram.media_metrics")
     since = datetime.combine(media_window.start, clock_time(), tzinfo=tz)
     until = datetime.combine(today + timedelta(days=1), clock_time(), tzinfo=tz)
-    # Everything is fetched before anything is landed: a failure leaves earlier partitions intact.
-    with GraphClient(endpoint, http, sleep=sleep) as client:
+    with GraphClient(night.endpoint, night.http, sleep=night.sleep) as client:
         account_rows = list(account_fields(client, account_id, today))
         insight_rows = list(
-            account_insights(client, account_id, account_metrics, source_cfg.metrics_per_request, insights_window)
+            account_insights(client, account_id, account_metrics, settings.metrics_per_request, insights_window)
         )
         media_rows = [*media(client, account_id, since, until), *stories(client, account_id)]
         snapshot_rows = list(media_snapshots(client, media_rows, media_metrics, today))
+    return {
+        "accounts": account_rows,
+        "account_insights": insight_rows,
+        "media": media_rows,
+        "media_snapshots": snapshot_rows,
+    }
 
-    landed = land_entities(
-        SOURCE,
-        account_id,
-        (
-            ("accounts", account_rows, INSTAGRAM_ACCOUNTS),
-            ("account_insights", insight_rows, INSTAGRAM_ACCOUNT_INSIGHTS),
-            ("media", media_rows, INSTAGRAM_MEDIA),
-            ("media_snapshots", snapshot_rows, INSTAGRAM_MEDIA_SNAPSHOTS),
-        ),
-        ctx,
-        landing_root,
-    )
-    logger.info("Instagram account %s: landed %s", account_id, landed)
-    return landed
+
+SPEC = ApiSource(
+    SOURCE,
+    Instagram,
+    ENTITIES,
+    fetch,
+    history_entity="account_insights",
+    connection=Connection("Instagram Graph API", "Instagram access token", "v24.0"),
+    sandbox="facebook",
+)

@@ -1,7 +1,7 @@
 """LinkedIn company pages (Community Management API): daily organisation statistics, follower count,
 and the page's posts.
 
-Entities (shapes in `core.contract`), all keyed by the organisation id (the number in
+Entities (shapes below), all keyed by the organisation id (the number in
 `urn:li:organization:<id>`):
 - `organization_daily`: one row per metric and day. From the share statistics finder:
   impressionCount, uniqueImpressionsCount, clickCount, likeCount, commentCount, shareCount (the
@@ -24,7 +24,8 @@ at the first post last modified before the window.
 
 Rate limits are not published: a throttle is a bare HTTP 429 with no wait advice, so it is retried
 with exponential backoff by the shared loop instead of failing the run. A sunset API version (426)
-fails at once with the config key to bump. Everything is fetched before anything is landed."""
+fails at once with the config key to bump. `fetch` reads everything before the extract runner
+(`nightly.extract`) lands anything; `SPEC` declares the source."""
 
 from __future__ import annotations
 
@@ -34,17 +35,19 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
-from typing import Any
+from functools import partial
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 import requests
+from pydantic import Field
 
-from core.contract import LINKEDIN_NETWORK_SIZES, LINKEDIN_ORGANIZATION_DAILY, LINKEDIN_POSTS
-from core.landing import RunContext, land_entities, landed_before
-from core.settings import Account, ConfigError, HttpSettings, LinkedIn, Windows
-from core.windows import DateWindow, extraction_window
+from core.contract import account_daily_schema, account_snapshot_schema
+from core.settings import ApiSourceSettings, ConfigError, HttpSettings
+from core.windows import DateWindow
+from extractors.answers import reported_count
 from extractors.http import (
     ApiClient,
     ApiEndpoint,
@@ -56,6 +59,7 @@ from extractors.http import (
     TokenExpiredError,
     TransientError,
 )
+from extractors.spec import ApiSource, Connection, Extraction
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +79,33 @@ EDGE_TYPE = "COMPANY_FOLLOWED_BY_MEMBER"
 # 65600 invalid, 65601 revoked, 65602 expired, 65604 empty token.
 _TOKEN_CODES = frozenset({"INVALID_ACCESS_TOKEN", "REVOKED_ACCESS_TOKEN", "EXPIRED_ACCESS_TOKEN", "EMPTY_ACCESS_TOKEN"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class LinkedIn(ApiSourceSettings):
+    # The LinkedIn-Version header (YYYYMM). Versions are sunset after about a year: bump it here.
+    api_version: Annotated[str, Field(pattern=r"^\d{6}$")]
+    # Statistics are complete only up to two days ago (end <= now - 2 days).
+    statistics_lag_days: int = Field(default=2, ge=2, le=30)
+
+
+# metric: impressionCount, uniqueImpressionsCount, clickCount, likeCount, commentCount, shareCount,
+# organicFollowerGain, paidFollowerGain
+LINKEDIN_ORGANIZATION_DAILY = account_daily_schema("organization_id")
+LINKEDIN_NETWORK_SIZES = account_snapshot_schema("organization_id", ["follower_count"])
+LINKEDIN_POSTS = pa.schema(
+    [
+        pa.field("organization_id", pa.string(), nullable=False),
+        pa.field("post_id", pa.string(), nullable=False),  # urn:li:share:… or urn:li:ugcPost:…
+        pa.field("created_time", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("commentary", pa.string()),
+    ]
+)
+# In landing order.
+ENTITIES = {
+    "organization_daily": LINKEDIN_ORGANIZATION_DAILY,
+    "network_sizes": LINKEDIN_NETWORK_SIZES,
+    "posts": LINKEDIN_POSTS,
+}
 
 
 class ApiVersionNotActiveError(ApiError, ConfigError):
@@ -178,12 +209,7 @@ def _instant(ms: Any, what: str) -> datetime:
     return _EPOCH + timedelta(seconds=ms // 1000)  # the landing schema keeps whole seconds
 
 
-def _count(value: Any, what: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{what}: expected a count, got {value!r}")
-    return int(value)
+_count = partial(reported_count, expected="a count")
 
 
 def statistics_window(window: DateWindow, lag_days: int, now: datetime) -> DateWindow | None:
@@ -303,54 +329,39 @@ def _next_start(page: dict[str, Any], start: Cursor | None) -> int | None:
     return next_start if len(elements) >= POSTS_PER_PAGE else None
 
 
-def extract_account(
-    account: Account,
-    endpoint: ApiEndpoint,
-    source_cfg: LinkedIn,
-    windows: Windows,
-    http: HttpSettings,
-    ctx: RunContext,
-    tz: ZoneInfo,
-    landing_root: Path | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, int]:
-    """Extract one LinkedIn page for `ctx.partition_date` and land its three entities; return rows
-    per entity.
+def fetch(night: Extraction) -> dict[str, list[dict[str, Any]]]:
+    """Fetch one LinkedIn page's three entities for `night.day`.
 
     The first run for a page backfills `windows.backfill_days`; later runs re-read
     `windows.lookback_days`. Posts cover the local days of that window; statistics the UTC days of
     it moved back by `statistics_lag_days` (see `statistics_window`)."""
-    organization_id = account.id
-    has_history = landed_before(SOURCE, "organization_daily", organization_id, ctx.partition_date, landing_root)
-    window = extraction_window(ctx.partition_date, has_history, windows.backfill_days, windows.lookback_days)
-    stats_window = statistics_window(window, source_cfg.statistics_lag_days, ctx.extracted_at)
+    organization_id, settings = night.account.id, night.settings
+    window = night.window()
+    stats_window = statistics_window(window, settings.statistics_lag_days, night.ctx.extracted_at)
     logger.info(
         "LinkedIn page %s (%s): statistics %s (UTC days), posts %s..%s",
         organization_id,
-        account.name,
+        night.account.name,
         f"{stats_window.start}..{stats_window.end}" if stats_window else "none",
         window.start,
         window.end,
     )
-    # Everything is fetched before anything is landed: a failure leaves earlier partitions intact.
-    with LinkedInClient(endpoint, http, source_cfg.api_version, sleep=sleep) as client:
+    with LinkedInClient(night.endpoint, night.http, settings.api_version, sleep=night.sleep) as client:
         daily_rows = []
         if stats_window is not None:
             daily_rows += share_statistics(client, organization_id, stats_window)
             daily_rows += follower_statistics(client, organization_id, stats_window)
-        size_rows = [network_size(client, organization_id, ctx.partition_date)]
-        post_rows = list(posts(client, organization_id, window, tz))
+        size_rows = [network_size(client, organization_id, night.day)]
+        post_rows = list(posts(client, organization_id, window, night.tz))
+    return {"organization_daily": daily_rows, "network_sizes": size_rows, "posts": post_rows}
 
-    landed = land_entities(
-        SOURCE,
-        organization_id,
-        (
-            ("organization_daily", daily_rows, LINKEDIN_ORGANIZATION_DAILY),
-            ("network_sizes", size_rows, LINKEDIN_NETWORK_SIZES),
-            ("posts", post_rows, LINKEDIN_POSTS),
-        ),
-        ctx,
-        landing_root,
-    )
-    logger.info("LinkedIn page %s: landed %s", organization_id, landed)
-    return landed
+
+SPEC = ApiSource(
+    SOURCE,
+    LinkedIn,
+    ENTITIES,
+    fetch,
+    history_entity="organization_daily",
+    connection=Connection("LinkedIn API", "access token"),
+    sandbox="linkedin",
+)

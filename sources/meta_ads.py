@@ -1,6 +1,6 @@
 """Paid social: the Meta Marketing API's ads insights (Facebook and Instagram ads), per ad and day.
 
-Entities (shapes in `core.contract`), one partition part per ad account (its number, without
+Entities (shapes below), one partition part per ad account (its number, without
 the `act_` prefix):
 - `ads_insights`: one row per ad and day (`level=ad&time_increment=1`): campaign, ad set and ad
   ids and names, the account currency, spend, impressions, reach, clicks, inline link clicks.
@@ -29,10 +29,11 @@ times. When the API asks to "reduce the amount of data" (1/99) or hits its data-
 Throttles (4/1504022, 4/1504039, 17/2446079, 613/1487742, 80000-80004) and intermittent errors
 (2/1504043) are retried by the shared loop (`extractors.http`), which waits for Meta's
 `estimated_time_to_regain_access`; an expired token (190) fails at once, asking to re-authorise the
-connection. Everything is fetched before anything is landed.
+connection. `fetch` reads everything before the extract runner (`nightly.extract`) lands anything;
+`SPEC` declares the source.
 
 Other paid sources (LinkedIn Ads, Google Ads) are meant to be modules of their own beside this one,
-with the same `extract_account` entry point and landing contract."""
+each declaring its `SPEC` (a `fetch` and its landed entities) the same way."""
 
 from __future__ import annotations
 
@@ -43,22 +44,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, Literal
 
+import pyarrow as pa
 import requests
+from pydantic import Field, field_validator
 
-from core.contract import META_ADS_ACTIONS, META_ADS_INSIGHTS
-from core.landing import RunContext, land_entities, landed_before
-from core.settings import Account, HttpSettings, MetaAds, Windows
-from core.windows import DateWindow, extraction_window
-from extractors.http import (
-    ApiEndpoint,
-    ApiError,
-    GraphClient,
-    ResponseError,
-)
+from core.contract import MONEY
+from core.settings import Account, ApiSourceSettings, HttpSettings
+from core.severity import critical
+from core.windows import DateWindow
+from extractors.http import ApiEndpoint, ApiError, GraphClient, ResponseError
+from extractors.spec import ApiSource, Connection, Extraction
+from extractors.suites import entity_suites, grain_expectations
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +91,67 @@ _JOB_ENDED_BADLY = frozenset({"Job Failed", "Job Skipped"})
 # "Please reduce the amount of data you're asking for" and the data-per-call limit.
 _TOO_MUCH_DATA = frozenset({(1, 99), (100, 1487534)})
 _REPORT_RUN_FAILED = (-2, 2490547)
+
+
+class MetaAds(ApiSourceSettings):
+    """Meta Marketing API ads insights (paid social on Facebook and Instagram). Account ids are
+    the ad account numbers without the `act_` prefix."""
+
+    # Conversions keep changing within the attribution window: re-read this many days every night.
+    lookback_days: int = Field(default=28, ge=1, le=90)
+    attribution_windows: list[Literal["1d_click", "7d_click", "28d_click", "1d_view", "7d_view"]] = Field(
+        default=["7d_click", "1d_view"], min_length=1
+    )
+    # A date range longer than this is read through an async report run instead of a plain GET.
+    async_threshold_days: int = Field(default=7, ge=1, le=1100)
+    # Async report polling: the first wait, doubled after each poll up to the cap, until the timeout.
+    poll_initial_seconds: float = Field(default=2, ge=0)
+    poll_max_seconds: float = Field(default=60, gt=0)
+    poll_timeout_seconds: float = Field(default=1800, gt=0)
+    page_size: int = Field(default=500, ge=1, le=5000)
+
+    @field_validator("accounts")
+    @classmethod
+    def _numeric_ad_accounts(cls, accounts: list[Account]) -> list[Account]:
+        for account in accounts:
+            if not account.id.isdigit():
+                raise ValueError(f"ad account id {account.id!r} must be digits only (leave out the act_ prefix)")
+        return accounts
+
+
+# Paid social: Meta Marketing API ads insights, level=ad, time_increment=1. One row per ad and day
+# as the API reports it (numbers arrive as strings and are parsed); each night re-reads a lookback,
+# so staging keeps the latest landing of each (ad, date).
+META_ADS_INSIGHTS = pa.schema(
+    [
+        pa.field("ad_account_id", pa.string(), nullable=False),  # without the act_ prefix
+        pa.field("date", pa.date32(), nullable=False),  # date_start (= date_stop) in the ad account's timezone
+        pa.field("campaign_id", pa.string(), nullable=False),
+        pa.field("campaign_name", pa.string()),
+        pa.field("adset_id", pa.string(), nullable=False),
+        pa.field("ad_id", pa.string(), nullable=False),
+        pa.field("ad_name", pa.string()),
+        pa.field("account_currency", pa.string()),
+        pa.field("spend", MONEY, nullable=False),
+        pa.field("impressions", pa.int64()),
+        pa.field("reach", pa.int64()),  # unique people for this ad and day only: never summed
+        pa.field("clicks", pa.int64()),
+        pa.field("inline_link_clicks", pa.int64()),
+    ]
+)
+# The `actions` and `action_values` lists of the same rows, long: one row per ad x day x action
+# type. Values are the platform's own attribution (per the configured windows): shown per platform,
+# never summed with first-party conversions.
+META_ADS_ACTIONS = pa.schema(
+    [
+        pa.field("ad_account_id", pa.string(), nullable=False),
+        pa.field("date", pa.date32(), nullable=False),
+        pa.field("ad_id", pa.string(), nullable=False),
+        pa.field("action_type", pa.string(), nullable=False),
+        pa.field("value", pa.float64()),  # count of actions (`actions[].value`)
+        pa.field("action_value", MONEY),  # `action_values[].value` for the same type, if any
+    ]
+)
 
 
 class TooMuchDataError(ApiError):
@@ -192,11 +251,7 @@ def wait_for_report(
 
 
 def report_rows(
-    client: MetaAdsClient,
-    account_id: str,
-    window: DateWindow,
-    settings: MetaAds,
-    sleep: Callable[[float], None],
+    client: MetaAdsClient, account_id: str, window: DateWindow, settings: MetaAds, sleep: Callable[[float], None]
 ) -> list[dict[str, Any]]:
     """The raw insights rows of `window`, read through an async report run (submitted again when
     one fails, up to `MAX_REPORT_ATTEMPTS` runs)."""
@@ -213,15 +268,10 @@ def report_rows(
             return _paged_rows(client, f"/{run_id}/insights", {"limit": settings.page_size}, f"report run {run_id}")
         except ReportRunFailedError as exc:
             if attempt == MAX_REPORT_ATTEMPTS:
-                raise ReportRunFailedError(
+                raise exc.again(
                     f"{PLATFORM}: the async report for ad account act_{account_id}, {window.start}..{window.end}, "
                     f"failed {MAX_REPORT_ATTEMPTS} times in a row (last: report run {run_id}, {exc.message}). "
-                    "Meta's report runs fail now and then: retry the task later.",
-                    message=exc.message,
-                    code=exc.code,
-                    subcode=exc.subcode,
-                    trace_id=exc.trace_id,
-                    path=exc.path,
+                    "Meta's report runs fail now and then: retry the task later."
                 ) from exc
             logger.warning(
                 "act_%s %s..%s: report run %s failed (%s); submitting it again",
@@ -235,11 +285,7 @@ def report_rows(
 
 
 def read_window(
-    client: MetaAdsClient,
-    account_id: str,
-    window: DateWindow,
-    settings: MetaAds,
-    sleep: Callable[[float], None],
+    client: MetaAdsClient, account_id: str, window: DateWindow, settings: MetaAds, sleep: Callable[[float], None]
 ) -> list[dict[str, Any]]:
     """The raw insights rows of `window`; a window the API finds too big is read in halves."""
     try:
@@ -248,16 +294,10 @@ def read_window(
         return sync_rows(client, account_id, window, settings)
     except TooMuchDataError as exc:
         if window.days == 1:
-            raise TooMuchDataError(
+            raise exc.again(
                 f"{PLATFORM}: ad account act_{account_id} refuses even the single day {window.start} as too much "
                 f"data ({exc.message}, code {exc.code}/{exc.subcode}, fbtrace_id {exc.trace_id}). Retry later; if "
-                "it persists, the account has more ads than one call can return: ask Meta support.",
-                message=exc.message,
-                code=exc.code,
-                subcode=exc.subcode,
-                trace_id=exc.trace_id,
-                path=exc.path,
-                http_status=exc.http_status,
+                "it persists, the account has more ads than one call can return: ask Meta support."
             ) from exc
         middle = window.start + timedelta(days=window.days // 2 - 1)
         halves = (DateWindow(window.start, middle), DateWindow(middle + timedelta(days=1), window.end))
@@ -393,46 +433,69 @@ def _action_rows(account_id: str, ad_id: str, day: date, raw: Mapping[str, Any],
         }
 
 
-def extract_account(
-    account: Account,
-    endpoint: ApiEndpoint,
-    settings: MetaAds,
-    windows: Windows,
-    http: HttpSettings,
-    ctx: RunContext,
-    tz: ZoneInfo,
-    landing_root: Path | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, int]:
-    """Extract one ad account for `ctx.partition_date` and land its two entities; return rows per
-    entity. `tz` is the organisation's timezone, which the ad account is expected to report in."""
-    account_id = account.id
-    has_history = landed_before(SOURCE, "ads_insights", account_id, ctx.partition_date, landing_root)
-    window = extraction_window(ctx.partition_date, has_history, windows.backfill_days, settings.lookback_days)
+def fetch(night: Extraction) -> dict[str, list[dict[str, Any]]]:
+    """Fetch one ad account's two entities for `night.day`. `night.tz` is the organisation's
+    timezone, which the ad account is expected to report in."""
+    account_id, settings = night.account.id, night.settings
+    window = night.window(settings.lookback_days)
     logger.info(
         "Meta ad account act_%s (%s): insights %s..%s (%s days, %s; days in %s)",
         account_id,
-        account.name,
+        night.account.name,
         window.start,
         window.end,
         window.days,
         "async report run" if window.days > settings.async_threshold_days else "one GET",
-        tz.key,
+        night.tz.key,
     )
-    # Everything is fetched before anything is landed: a failure leaves earlier partitions intact.
-    with MetaAdsClient(endpoint, http, sleep=sleep) as client:
-        raw_rows = read_window(client, account_id, window, settings, sleep)
+    with MetaAdsClient(night.endpoint, night.http, sleep=night.sleep) as client:
+        raw_rows = read_window(client, account_id, window, settings, night.sleep)
     insights_rows, action_rows = parse_rows(account_id, raw_rows)
+    return {"ads_insights": insights_rows, "ads_actions": action_rows}
 
-    landed = land_entities(
-        SOURCE,
-        account_id,
-        (
-            ("ads_insights", insights_rows, META_ADS_INSIGHTS),
-            ("ads_actions", action_rows, META_ADS_ACTIONS),
+
+# Landing suites: the extractor already rejects rows it cannot parse; these guard each landed
+# partition as a whole before dbt reads it. GX is imported when a gate builds them.
+
+
+def ads_insights_checks(partition_date: date) -> list:
+    import great_expectations.expectations as gxe
+
+    return [
+        *grain_expectations(META_ADS_INSIGHTS, ["ad_id", "date"], partition_date),
+        *[
+            critical(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0))
+            for column in ("spend", "impressions", "clicks")
+        ],
+        # Reach counts people, impressions views: never more people than views.
+        critical(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="impressions", column_B="reach", or_equal=True, ignore_row_if="either_value_is_missing"
+            )
         ),
-        ctx,
-        landing_root,
-    )
-    logger.info("Meta ad account act_%s: landed %s", account_id, landed)
-    return landed
+    ]
+
+
+def ads_actions_checks(partition_date: date) -> list:
+    import great_expectations.expectations as gxe
+
+    return [
+        *grain_expectations(META_ADS_ACTIONS, ["ad_id", "date", "action_type"], partition_date),
+        critical(gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0)),
+        critical(gxe.ExpectColumnValuesToBeBetween(column="action_value", min_value=0)),
+    ]
+
+
+SUITES = entity_suites(SOURCE, {"ads_insights": ads_insights_checks, "ads_actions": ads_actions_checks})
+
+
+SPEC = ApiSource(
+    SOURCE,
+    MetaAds,
+    {"ads_insights": META_ADS_INSIGHTS, "ads_actions": META_ADS_ACTIONS},
+    fetch,
+    history_entity="ads_insights",
+    connection=Connection("Meta Marketing API", "system-user access token with ads_read", "v24.0"),
+    sandbox="meta_ads",
+    suites=SUITES,
+)

@@ -23,11 +23,17 @@ data silently); in a workbook, a sheet named "Media plan" or the only sheet:
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from core.contract import TRADITIONAL_MEDIA_PLACEMENTS
+import pyarrow as pa
+
+from core.contract import MONEY
+from core.settings import Identifier, InboxSourceSettings
+from core.severity import critical
 from extractors.inbox import (
+    E164,
     CellError,
     Inbox,
     InboxFileError,
@@ -40,6 +46,8 @@ from extractors.inbox import (
     parse_ratio,
     parse_text,
 )
+from extractors.spec import InboxSource
+from extractors.suites import entity_suites
 
 SOURCE = "traditional_media"
 ENTITY = "placements"
@@ -68,6 +76,37 @@ OPTIONAL_COLUMNS = (
 )
 COUNT_COLUMNS = ("impressions", "universe", "circulation", "pieces_mailed", "responses")
 RATIO_COLUMNS = ("grps", "readers_per_copy")
+
+
+class TraditionalMedia(InboxSourceSettings):
+    # Folder under the data directory's inbox/ where marketing ops drop media-plan files (CSV or XLSX).
+    inbox: Identifier = "traditional_media"
+
+
+TRADITIONAL_MEDIA_PLACEMENTS = pa.schema(
+    [
+        pa.field("placement_id", pa.string(), nullable=False),
+        pa.field("channel", pa.string(), nullable=False),  # tv, radio, print, ooh, direct_mail
+        pa.field("vendor", pa.string(), nullable=False),
+        pa.field("campaign", pa.string(), nullable=False),
+        pa.field("start_date", pa.date32(), nullable=False),
+        pa.field("end_date", pa.date32(), nullable=False),  # = start_date for a single-day placement
+        pa.field("spend", MONEY, nullable=False),
+        pa.field("impressions", pa.int64()),  # audited impressions (out-of-home)
+        pa.field("grps", pa.float64()),  # tv / radio gross rating points
+        pa.field("universe", pa.int64()),  # tv / radio: people in the market
+        pa.field("circulation", pa.int64()),  # print
+        pa.field("readers_per_copy", pa.float64()),  # print
+        pa.field("pieces_mailed", pa.int64()),  # direct mail
+        # Responses the vendor or ops count themselves (reply cards, QR scans). Calls come from call
+        # tracking and vanity-URL visits from web analytics, so they are not counted here.
+        pa.field("responses", pa.int64()),
+        pa.field("tracking_number", pa.string()),  # the placement's call-tracking number (E.164)
+        pa.field("vanity_url", pa.string()),  # the placement's vanity URL (redirects with UTM tags)
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_row", pa.int64(), nullable=False),
+    ]
+)
 
 
 class MediaPlanError(InboxFileError):
@@ -152,3 +191,27 @@ def validate_file(path: Path) -> list[dict[str, Any]]:
 # Land a snapshot of the valid files; quarantine the others, then raise MediaPlanError if any
 # (InboxNotReady when nothing could land tonight). See Inbox.land.
 land_inbox = MEDIA_PLAN.land
+
+
+# The landing suite: the inbox already rejects bad files row by row; the gate guards the landed
+# snapshot as a whole. GX is imported when the gate builds it.
+def placements_checks(partition_date: date) -> list:
+    import great_expectations.expectations as gxe
+
+    return [
+        critical(gxe.ExpectColumnValuesToNotBeNull(column="placement_id")),
+        critical(gxe.ExpectColumnValuesToBeUnique(column="placement_id")),
+        critical(gxe.ExpectColumnValuesToBeInSet(column="channel", value_set=list(CHANNEL_REQUIREMENTS))),
+        critical(gxe.ExpectColumnValuesToBeBetween(column="spend", min_value=0)),
+        critical(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="end_date", column_B="start_date", or_equal=True)
+        ),
+        # Calls to a tracking number are credited to one placement (placements without one have none).
+        critical(gxe.ExpectColumnValuesToBeUnique(column="tracking_number")),
+        critical(gxe.ExpectColumnValuesToMatchRegex(column="tracking_number", regex=E164)),
+    ]
+
+
+SUITES = entity_suites(SOURCE, {ENTITY: placements_checks})
+
+SPEC = InboxSource(settings_model=TraditionalMedia, inbox=MEDIA_PLAN, suites=SUITES)

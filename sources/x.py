@@ -1,8 +1,9 @@
 """X (API v2): the account's public metrics, its posts, and nightly snapshots of post public metrics.
 
-Each entity is a generator of records in the shape of `core.contract`. `extract_account` runs
-them for one account and lands them only once every call has succeeded, so a failed run (a revoked
-token, say) leaves the previous partitions as they were.
+Each entity is a generator of records in the shape of the schemas below; `fetch` reads all three for
+one account and the extract runner (`nightly.extract`) lands them only once every call has
+succeeded, so a failed run (a revoked token, say) leaves the previous partitions as they were.
+`SPEC` declares the source: its config section, entities, suites and sandbox.
 
 Calls are kept to the minimum the API allows. The owned timeline is read only over the extraction
 window, 100 posts a page, and its posts come with their public metrics; the younger posts landed on
@@ -25,28 +26,32 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 import requests
+from pydantic import Field
 
 from core import storage
-from core.contract import X_POST_SNAPSHOTS, X_POSTS, X_USERS
-from core.landing import RunContext, land_entities, landed_dates, partition_dir
-from core.settings import Account, HttpSettings, Windows, X
+from core.contract import account_snapshot_schema, post_snapshot_schema
+from core.landing import partition_dir
+from core.settings import ApiSourceSettings, HttpSettings, Windows
 from core.windows import DateWindow, extraction_window
+from extractors.answers import reported_count
 from extractors.http import (
     ApiClient,
     ApiEndpoint,
     ApiError,
     InvalidParameterError,
-    PermissionDeniedError,
     QuotaExceededError,
     ThrottledError,
-    TokenExpiredError,
-    TransientError,
+    status_error,
 )
+from extractors.spec import ApiSource, Connection, Extraction
+
+if TYPE_CHECKING:
+    from core.landing import Root
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +66,27 @@ POST_METRICS = ("retweet_count", "reply_count", "like_count", "quote_count", "im
 TWEET_FIELDS = "created_at,public_metrics"
 # The lookup also asks for the author, so that an answer about another account's post is caught.
 LOOKUP_FIELDS = f"{TWEET_FIELDS},author_id"
+
+
+class X(ApiSourceSettings):
+    # GET /2/tweets?ids= takes at most 100 ids; the timeline at most 100 posts a page.
+    refresh_batch_size: int = Field(default=100, ge=1, le=100)
+    page_size: int = Field(default=100, ge=5, le=100)
+
+
+X_USERS = account_snapshot_schema("user_id", list(USER_METRICS))
+X_POSTS = pa.schema(
+    [
+        pa.field("user_id", pa.string(), nullable=False),
+        pa.field("post_id", pa.string(), nullable=False),
+        pa.field("created_time", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("text", pa.string()),
+    ]
+)
+# metric: one of POST_METRICS
+X_POST_SNAPSHOTS = post_snapshot_schema("user_id", "post_id")
+# What the source lands, in landing order.
+ENTITIES = {"users": X_USERS, "posts": X_POSTS, "post_snapshots": X_POST_SNAPSHOTS}
 
 
 def _header_number(headers: Mapping[str, str], name: str) -> int | None:
@@ -128,22 +154,12 @@ class XClient(ApiClient):
         message = problem_text(body) or f"HTTP {status}"
         problem_type = str(body.get("type") or "") if isinstance(body, dict) else ""
         reason = body.get("reason") if isinstance(body, dict) else None
-        wait = 0.0
-        if status == 401:
-            cls: type[ApiError] = TokenExpiredError
-        elif status == 403:
-            cls = PermissionDeniedError
-        elif status == 429 and problem_type.endswith("/usage-capped"):
-            cls = QuotaExceededError  # the monthly post cap: nothing more until it renews
-        elif status == 429:
-            cls = ThrottledError
-            wait = self.seconds_until(_header_number(response.headers, "x-rate-limit-reset"))
-        elif status == 400:
-            cls = InvalidParameterError
-        elif status >= 500:
-            cls = TransientError
-        else:
-            cls = ApiError
+        # A 429 of the usage-capped type is the monthly post cap: nothing more until it renews.
+        capped = status == 429 and problem_type.endswith("/usage-capped")
+        cls = QuotaExceededError if capped else status_error(status)
+        wait = (
+            self.seconds_until(_header_number(response.headers, "x-rate-limit-reset")) if cls is ThrottledError else 0.0
+        )
         details = ", ".join(str(x) for x in (f"HTTP {status}", reason or problem_type) if x)
         return cls(
             f"{response.request.method} {path}: {message} ({details})",
@@ -197,15 +213,6 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).replace(microsecond=0)
 
 
-def _count(value: Any, what: str) -> int | None:
-    # Absent means not reported, which lands as NULL, never as 0.
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{what}: expected a number, got {value!r}")
-    return int(value)
-
-
 def user_metrics(client: XClient, user_id: str, as_of: date) -> Iterator[dict[str, Any]]:
     """The account's public metrics as read tonight: one record."""
     body = client.get(f"/users/{user_id}", {"user.fields": "public_metrics"})
@@ -220,7 +227,7 @@ def user_metrics(client: XClient, user_id: str, as_of: date) -> Iterator[dict[st
     yield {
         "user_id": user_id,
         "as_of_date": as_of,
-        **{name: _count(metrics.get(name), f"X user {user_id} {name}") for name in USER_METRICS},
+        **{name: reported_count(metrics.get(name), f"X user {user_id} {name}") for name in USER_METRICS},
     }
 
 
@@ -306,12 +313,12 @@ def post_snapshots(user_id: str, posts: Iterable[Mapping[str, Any]], as_of: date
                 "created_time": created,
                 "as_of_date": as_of,
                 "metric": name,
-                "value": _count(metrics.get(name), f"X post {post['id']} {name}"),
+                "value": reported_count(metrics.get(name), f"X post {post['id']} {name}"),
             }
 
 
 def landed_posts(
-    user_id: str, days: Iterable[date], since: datetime, until: datetime, landing_root: Path | None = None
+    user_id: str, days: Iterable[date], since: datetime, until: datetime, landing_root: Root | None = None
 ) -> list[dict[str, Any]]:
     """The account's posts created in [since, until) that the `posts` partitions of `days` hold."""
     found: dict[str, dict[str, Any]] = {}
@@ -342,26 +349,15 @@ def timeline_window(partition_date: date, earlier: Sequence[date], windows: Wind
     return DateWindow(min(window.start, catch_up), partition_date)
 
 
-def extract_account(
-    account: Account,
-    endpoint: ApiEndpoint,
-    source_cfg: X,
-    windows: Windows,
-    http: HttpSettings,
-    ctx: RunContext,
-    tz: ZoneInfo,
-    landing_root: Path | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, int]:
-    """Extract one X account for `ctx.partition_date` and land `users`, `posts` and `post_snapshots`;
-    return rows per entity.
+def fetch(night: Extraction) -> dict[str, list[dict[str, Any]]]:
+    """Fetch one X account's `users`, `posts` and `post_snapshots` for `night.day`.
 
-    `endpoint` names PLATFORM and TOKEN_KIND, so a rejected token is explained in X's terms."""
-    user_id, today = account.id, ctx.partition_date
-    earlier = [d for d in landed_dates(SOURCE, "posts", part=user_id, landing_root=landing_root) if d < today]
-    window = timeline_window(today, earlier, windows)
+    `night.endpoint` names PLATFORM and TOKEN_KIND, so a rejected token is explained in X's terms."""
+    user_id, settings, today, tz = night.account.id, night.settings, night.day, night.tz
+    earlier = night.earlier_days("posts")
+    window = timeline_window(today, earlier, night.windows)
     listed_from, listed_until = _local_midnight(window.start, tz), _local_midnight(today + timedelta(days=1), tz)
-    snapshot_start = today - timedelta(days=windows.post_snapshot_days - 1)
+    snapshot_start = today - timedelta(days=night.windows.post_snapshot_days - 1)
     # Young posts older than the timeline read were landed on nights whose partitions are no older
     # than the posts themselves.
     known = landed_posts(
@@ -369,23 +365,22 @@ def extract_account(
         (d for d in earlier if d >= snapshot_start),
         _local_midnight(snapshot_start, tz),
         listed_from,
-        landing_root,
+        night.landing_root,
     )
     logger.info(
         "X user %s (%s): timeline %s..%s, %d earlier posts to refresh (posts since %s)",
         user_id,
-        account.name,
+        night.account.name,
         window.start,
         window.end,
         len(known),
         snapshot_start,
     )
-    # Everything is fetched before anything is landed: a failure leaves earlier partitions intact.
-    with XClient(endpoint, http, sleep=sleep) as client:
+    with XClient(night.endpoint, night.http, sleep=night.sleep) as client:
         user_rows = list(user_metrics(client, user_id, today))
-        listed = list(timeline(client, user_id, listed_from, listed_until, source_cfg.page_size))
-        refreshed = list(lookup(client, user_id, [p["post_id"] for p in known], source_cfg.refresh_batch_size))
-    if len(listed) > TIMELINE_REACH - source_cfg.page_size:
+        listed = list(timeline(client, user_id, listed_from, listed_until, settings.page_size))
+        refreshed = list(lookup(client, user_id, [p["post_id"] for p in known], settings.refresh_batch_size))
+    if len(listed) > TIMELINE_REACH - settings.page_size:
         logger.warning(
             "X user %s: read %d posts back to %s; the timeline reaches only the %d most recent posts, so "
             "posts older than that are missing from this backfill",
@@ -394,17 +389,19 @@ def extract_account(
             window.start,
             TIMELINE_REACH,
         )
+    return {
+        "users": user_rows,
+        "posts": [post_record(user_id, p) for p in listed],
+        "post_snapshots": list(post_snapshots(user_id, [*listed, *refreshed], today)),
+    }
 
-    landed = land_entities(
-        SOURCE,
-        user_id,
-        (
-            ("users", user_rows, X_USERS),
-            ("posts", [post_record(user_id, p) for p in listed], X_POSTS),
-            ("post_snapshots", list(post_snapshots(user_id, [*listed, *refreshed], today)), X_POST_SNAPSHOTS),
-        ),
-        ctx,
-        landing_root,
-    )
-    logger.info("X user %s: landed %s", user_id, landed)
-    return landed
+
+SPEC = ApiSource(
+    SOURCE,
+    X,
+    ENTITIES,
+    fetch,
+    history_entity="posts",
+    connection=Connection(PLATFORM, TOKEN_KIND, API_VERSION),
+    sandbox="x",
+)

@@ -1,9 +1,10 @@
 """YouTube: channel statistics, the uploads playlist, nightly video statistics, and the Analytics
 API's daily channel report.
 
-Each entity is a generator of records in the shape of `core.contract`. `extract_account`
-runs all four for one channel and lands them only once every call has succeeded, so a failed run
-(an expired token, a spent quota) leaves the previous partitions as they were.
+Each entity is a generator of records in the shape of the schemas below; `fetch` reads all four for
+one channel and the extract runner (`nightly.extract`) lands them only once every call has
+succeeded, so a failed run (an expired token, a spent quota) leaves the previous partitions as they
+were. `SPEC` declares the source: its config section, entities, suites and sandbox.
 
 The Data API has a daily quota (10,000 units, 1 per list call), so calls are kept to the minimum
 the API allows: videos are enumerated from the uploads playlist, 50 a page, newest first, and the
@@ -20,32 +21,31 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 import requests
+from pydantic import Field
 
-from core.contract import YOUTUBE_CHANNEL_DAILY, YOUTUBE_CHANNELS, YOUTUBE_VIDEO_SNAPSHOTS, YOUTUBE_VIDEOS
-from core.landing import RunContext, land_entities, landed_before
-from core.settings import Account, HttpSettings, Windows, YouTube
-from core.windows import DateWindow, extraction_window
+from core.contract import account_daily_schema, account_snapshot_schema, post_snapshot_schema
+from core.settings import ApiSourceSettings, Identifier
+from core.windows import DateWindow
 from extractors.http import (
     ApiClient,
-    ApiEndpoint,
     ApiError,
     InvalidParameterError,
-    PermissionDeniedError,
     QuotaExceededError,
     ThrottledError,
     TokenExpiredError,
     TransientError,
+    status_error,
 )
+from extractors.spec import ApiSource, Connection, Extraction
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,35 @@ _QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 _THROTTLE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 _TRANSIENT_REASONS = frozenset({"backendError", "internalError"})
 _UNKNOWN_METRIC = re.compile(r"Unknown identifier \(([^)]+)\) given in field parameters\.metrics")
+
+
+class YouTube(ApiSourceSettings):
+    # videos.list takes at most 50 ids; playlistItems at most 50 a page.
+    video_batch_size: int = Field(default=50, ge=1, le=50)
+    analytics_metrics: list[Identifier] = Field(min_length=1)
+
+
+YOUTUBE_CHANNELS = account_snapshot_schema("channel_id", list(CHANNEL_STATISTICS))
+YOUTUBE_VIDEOS = pa.schema(
+    [
+        pa.field("channel_id", pa.string(), nullable=False),
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("created_time", pa.timestamp("s", tz="UTC"), nullable=False),  # publishedAt
+        pa.field("title", pa.string()),
+        pa.field("description", pa.string()),
+    ]
+)
+# metric: one of VIDEO_STATISTICS (videos.list statistics)
+YOUTUBE_VIDEO_SNAPSHOTS = post_snapshot_schema("channel_id", "video_id")
+# metric: the Analytics API report's columns (views, likes, shares, comments, subscribersGained, ...)
+YOUTUBE_CHANNEL_DAILY = account_daily_schema("channel_id")
+# What the source lands, in landing order.
+ENTITIES = {
+    "channels": YOUTUBE_CHANNELS,
+    "videos": YOUTUBE_VIDEOS,
+    "video_snapshots": YOUTUBE_VIDEO_SNAPSHOTS,
+    "channel_daily": YOUTUBE_CHANNEL_DAILY,
+}
 
 
 class YouTubeClient(ApiClient):
@@ -97,14 +126,10 @@ class YouTubeClient(ApiClient):
             cls, text = QuotaExceededError, self._quota_message(message)
         elif reasons & _THROTTLE_REASONS or status == 429:
             cls = ThrottledError
-        elif status >= 500 or reasons & _TRANSIENT_REASONS:
+        elif reasons & _TRANSIENT_REASONS:
             cls = TransientError
-        elif status == 403:
-            cls = PermissionDeniedError
-        elif status == 400:
-            cls = InvalidParameterError
         else:
-            cls = ApiError
+            cls = status_error(status)
         return cls(text, message=message, code=reason, path=path, http_status=status)
 
     def _quota_message(self, message: str) -> str:
@@ -277,33 +302,21 @@ def channel_daily(
             }
 
 
-def extract_account(
-    account: Account,
-    endpoint: ApiEndpoint,
-    source_cfg: YouTube,
-    windows: Windows,
-    http: HttpSettings,
-    ctx: RunContext,
-    tz: ZoneInfo,
-    landing_root: Path | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, int]:
-    """Extract one channel for `ctx.partition_date` and land its four entities; return rows per entity.
+def fetch(night: Extraction) -> dict[str, list[dict[str, Any]]]:
+    """Fetch one channel's four entities for `night.day`.
 
     The first run for a channel backfills `windows.backfill_days`; later runs re-read
     `windows.lookback_days` (the daily report `ANALYTICS_LAG_DAYS` more). Videos are listed, and
     snapshotted, over the longer of that window and the last `windows.post_snapshot_days` days."""
-    channel_id = account.id
-    day = ctx.partition_date
-    has_history = landed_before(SOURCE, "channel_daily", channel_id, day, landing_root)
-    window = extraction_window(day, has_history, windows.backfill_days, windows.lookback_days)
-    videos_window = DateWindow(min(window.start, day - timedelta(days=windows.post_snapshot_days - 1)), day)
-    report_start = window.start - timedelta(days=ANALYTICS_LAG_DAYS) if has_history else window.start
+    channel_id, settings, day, endpoint = night.account.id, night.settings, night.day, night.endpoint
+    window = night.window()
+    videos_window = DateWindow(min(window.start, day - timedelta(days=night.windows.post_snapshot_days - 1)), day)
+    report_start = window.start - timedelta(days=ANALYTICS_LAG_DAYS) if night.has_history else window.start
     report_window = DateWindow(report_start, day)
     logger.info(
         "YouTube channel %s (%s): videos %s..%s, daily report %s..%s",
         channel_id,
-        account.name,
+        night.account.name,
         videos_window.start,
         videos_window.end,
         report_window.start,
@@ -315,27 +328,28 @@ def extract_account(
         base_url=str(endpoint.extra.get("analytics_base_url") or ANALYTICS_BASE_URL),
         platform="YouTube Analytics API",
     )
-    # Everything is fetched before anything is landed: a failure leaves earlier partitions intact.
     with (
-        YouTubeClient(data_endpoint, http, sleep=sleep) as data,
-        YouTubeClient(analytics_endpoint, http, sleep=sleep) as analytics,
+        YouTubeClient(data_endpoint, night.http, sleep=night.sleep) as data,
+        YouTubeClient(analytics_endpoint, night.http, sleep=night.sleep) as analytics,
     ):
         channel_row, uploads = channel(data, channel_id, day)
-        video_rows = list(videos(data, channel_id, uploads, videos_window, tz))
-        snapshot_rows = list(video_snapshots(data, video_rows, source_cfg.video_batch_size, day))
-        daily_rows = list(channel_daily(analytics, channel_id, list(source_cfg.analytics_metrics), report_window))
+        video_rows = list(videos(data, channel_id, uploads, videos_window, night.tz))
+        snapshot_rows = list(video_snapshots(data, video_rows, settings.video_batch_size, day))
+        daily_rows = list(channel_daily(analytics, channel_id, list(settings.analytics_metrics), report_window))
+    return {
+        "channels": [channel_row],
+        "videos": video_rows,
+        "video_snapshots": snapshot_rows,
+        "channel_daily": daily_rows,
+    }
 
-    landed = land_entities(
-        SOURCE,
-        channel_id,
-        (
-            ("channels", [channel_row], YOUTUBE_CHANNELS),
-            ("videos", video_rows, YOUTUBE_VIDEOS),
-            ("video_snapshots", snapshot_rows, YOUTUBE_VIDEO_SNAPSHOTS),
-            ("channel_daily", daily_rows, YOUTUBE_CHANNEL_DAILY),
-        ),
-        ctx,
-        landing_root,
-    )
-    logger.info("YouTube channel %s: landed %s", channel_id, landed)
-    return landed
+
+SPEC = ApiSource(
+    SOURCE,
+    YouTube,
+    ENTITIES,
+    fetch,
+    history_entity="channel_daily",
+    connection=Connection("YouTube Data API", "OAuth access token"),
+    sandbox="youtube",
+)

@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
@@ -17,7 +18,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 from core.paths import DataPaths, data_paths
-from sandbox.server import SandboxServer
+from nightly.extract import extract
+from sandbox.facebook import GraphSandbox as SandboxServer
 
 # The sandbox clock in tests: a fixed instant, so that ground truth and landed data agree exactly.
 SANDBOX_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -83,16 +85,28 @@ def roi_env(tmp_path_factory):
         ctx = RunContext.now(partition_date_for(ROI_LOGICAL_DATE, config.organisation.tz), "manual__roi")
         sources = config.sources
         api = [
-            (facebook_pages.extract_page, "facebook_pages", sources.facebook_pages, graph.url, "sandbox-page-token"),
-            (meta_ads.extract_account, "meta_ads", sources.meta_ads, ads_sandbox.url, _sandbox_token("meta_ads")),
-            (ga4.extract_account, "ga4", sources.ga4, ga4_sandbox.url, _sandbox_token("ga4")),
+            (
+                partial(extract, facebook_pages.SPEC),
+                "facebook_pages",
+                sources.facebook_pages,
+                graph.url,
+                "sandbox-page-token",
+            ),
+            (
+                partial(extract, meta_ads.SPEC),
+                "meta_ads",
+                sources.meta_ads,
+                ads_sandbox.url,
+                _sandbox_token("meta_ads"),
+            ),
+            (partial(extract, ga4.SPEC), "ga4", sources.ga4, ga4_sandbox.url, _sandbox_token("ga4")),
         ]
-        for extract, name, settings, url, token in api:
+        for extract_one, name, settings, url, token in api:
             for account in settings.accounts:
                 endpoint = ApiEndpoint(url, token, "v24.0" if name != "ga4" else "", account.connection_id)
                 with logged_extraction(name, account.id, ctx, paths.landing) as outcome:
                     outcome.record(
-                        extract(
+                        extract_one(
                             account,
                             endpoint,
                             settings,

@@ -33,16 +33,21 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from core import storage
-from core.contract import LANDING_CONTRACT
 from core.landing import LINEAGE_FIELDS
+from sources import LANDING_CONTRACT
+from warehouse import BUILD_INFO, WarehouseMissingError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import duckdb
+
     from core.landing import Root
 
 logger = logging.getLogger(__name__)
@@ -60,10 +65,16 @@ ENVIRONMENT_DEFAULTS = {
     "DBT_POSTGRES_READER_ROLE": "",
 }
 FILENAME = "filename"
-# The table of a build (and, once published, of the warehouse) naming the build (warehouse.record_build).
-BUILD_INFO = "build_info"
 # The type code psycopg2 reports for a NUMERIC column.
 _NUMERIC_OID = 1700
+# The landing column types with a PostgreSQL type of their own (decimals and timestamps carry parameters).
+_POSTGRES_TYPES = (
+    (pa.types.is_string, "text"),
+    (pa.types.is_date32, "date"),
+    (pa.types.is_int64, "bigint"),
+    (pa.types.is_float64, "double precision"),
+    (pa.types.is_boolean, "boolean"),
+)
 # Strings in the order DuckDB sorts them (by byte): a database collation must agree.
 _COLLATION_PROBE = ["b", "_", "B", "a", "-", "(all)", "Z", "é", "1"]
 
@@ -103,25 +114,6 @@ class PostgresSettings:
             schema=values["DBT_POSTGRES_SCHEMA"],
             reader_role=values["DBT_POSTGRES_READER_ROLE"] or None,
         )
-
-    def with_schema(self, schema: str) -> PostgresSettings:
-        return replace(self, schema=schema)
-
-    @property
-    def landing_schema(self) -> str:
-        """The schema of the landing tables the models of `schema` read (macros/landing_source.sql)."""
-        return landing_schema(self.schema)
-
-    def dbt_environment(self) -> dict[str, str]:
-        """The variables dbt/profiles.yml reads for the postgres target."""
-        return {
-            "DBT_POSTGRES_HOST": self.host,
-            "DBT_POSTGRES_PORT": str(self.port),
-            "DBT_POSTGRES_USER": self.user,
-            "DBT_POSTGRES_PASSWORD": self.password,
-            "DBT_POSTGRES_DBNAME": self.dbname,
-            "DBT_POSTGRES_SCHEMA": self.schema,
-        }
 
     def __str__(self) -> str:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname} (schema {self.schema})"
@@ -177,14 +169,6 @@ def scratch_database(settings: PostgresSettings, prefix: str) -> Iterator[Postgr
                 )
 
 
-def landing_schema(schema: str) -> str:
-    return f"{schema}_landing"
-
-
-def build_schema(schema: str) -> str:
-    return f"{schema}_build"
-
-
 def ensure_database(settings: PostgresSettings) -> None:
     """Create the database (collation C) when it does not exist; refuse one that sorts text otherwise."""
     try:
@@ -225,100 +209,198 @@ def _create_database(settings: PostgresSettings) -> bool:
     return True
 
 
-def load_landing(landing_root: Root, settings: PostgresSettings, schema: str) -> dict[str, int]:
-    """Replace `schema` with the landing zone: one table `<source>__<entity>` per landed entity of
-    the landing contract (entities without a file get no table: dbt builds them as empty). Loaded
-    into a fresh schema and renamed in the same transaction. Returns the rows per table."""
-    from psycopg2 import sql
+@dataclass(frozen=True)
+class PostgresSchema:
+    """A warehouse in a schema of a PostgreSQL database, its landing tables in `<schema>_landing`:
+    tonight's build (`<published schema>_build`), or the published warehouse."""
 
-    loading = f"{schema}__loading"
-    loaded: dict[str, int] = {}
-    with closing(settings.connect()) as connection, connection, connection.cursor() as cursor:
-        cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(loading)))
-        cursor.execute(sql.SQL("create schema {}").format(sql.Identifier(loading)))
-        for (source, entity), contract in LANDING_CONTRACT.items():
-            files = sorted((storage.location(landing_root) / source / entity).glob("date=*/*.parquet"), key=str)
-            if files:
-                loaded[f"{source}__{entity}"] = _load_entity(cursor, loading, f"{source}__{entity}", contract, files)
-        cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
-        cursor.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(loading), sql.Identifier(schema)))
-    logger.info(
-        "loaded %d landing tables (%d rows) into %s.%s", len(loaded), sum(loaded.values()), settings.dbname, schema
-    )
-    return loaded
+    settings: PostgresSettings
 
+    dbt_target: ClassVar[str] = "postgres"
 
-def prepare_build(landing_root: Root, settings: PostgresSettings) -> PostgresSettings:
-    """Start a build of `settings.schema`: the database checked (or created), the previous build
-    dropped, the landing zone loaded. Returns the settings dbt builds with (the build schema)."""
-    from psycopg2 import sql
+    def __str__(self) -> str:
+        return str(self.settings)
 
-    ensure_database(settings)
-    build = settings.with_schema(build_schema(settings.schema))
-    with closing(settings.connect()) as connection, connection, connection.cursor() as cursor:
-        cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(build.schema)))
-    load_landing(landing_root, settings, build.landing_schema)
-    return build
+    @property
+    def name(self) -> str:
+        return f"{self.settings.dbname}.{self.schema}"
 
+    @property
+    def schema(self) -> str:
+        return self.settings.schema
 
-def record_build(build: PostgresSettings, build_id: str, run_date: date) -> None:
-    """Name the build of `build.schema` in its BUILD_INFO table (see warehouse.record_build)."""
-    from psycopg2 import sql
+    @property
+    def landing_schema(self) -> str:
+        """The schema of the landing tables the models of `schema` read (macros/landing_source.sql)."""
+        return f"{self.schema}_landing"
 
-    with closing(build.connect()) as connection, connection, connection.cursor() as cursor:
-        name = sql.Identifier(build.schema, BUILD_INFO)
-        cursor.execute(sql.SQL("drop table if exists {}").format(name))
-        cursor.execute(
-            sql.SQL("create table {} as select %s::text as build_id, %s::date as run_date, now() as built_at").format(
-                name
-            ),
-            (build_id, run_date),
+    def build(self) -> PostgresSchema:
+        """The schema a build of this (published) warehouse is made in."""
+        return PostgresSchema(replace(self.settings, schema=f"{self.schema}_build"))
+
+    def prepare_build(self, landing_root: Root) -> None:
+        """The database checked (or created), the previous build dropped, the landing zone loaded."""
+        from psycopg2 import sql
+
+        ensure_database(self.settings)
+        with closing(self.settings.connect()) as connection, connection, connection.cursor() as cursor:
+            cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(self.schema)))
+        self._load_landing(landing_root)
+
+    def _load_landing(self, landing_root: Root) -> None:
+        """Replace the landing schema with the landing zone: one table `<source>__<entity>` per
+        landed entity of the landing contract (entities without a file get no table: dbt builds
+        them as empty). Loaded into a fresh schema and renamed in the same transaction."""
+        from psycopg2 import sql
+
+        schema = self.landing_schema
+        loading = f"{schema}__loading"
+        loaded: dict[str, int] = {}
+        with closing(self.settings.connect()) as connection, connection, connection.cursor() as cursor:
+            cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(loading)))
+            cursor.execute(sql.SQL("create schema {}").format(sql.Identifier(loading)))
+            for (source, entity), contract in LANDING_CONTRACT.items():
+                files = sorted((storage.location(landing_root) / source / entity).glob("date=*/*.parquet"), key=str)
+                if files:
+                    loaded[f"{source}__{entity}"] = _load_entity(
+                        cursor, loading, f"{source}__{entity}", contract, files
+                    )
+            cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+            cursor.execute(
+                sql.SQL("alter schema {} rename to {}").format(sql.Identifier(loading), sql.Identifier(schema))
+            )
+        logger.info(
+            "loaded %d landing tables (%d rows) into %s.%s",
+            len(loaded),
+            sum(loaded.values()),
+            self.settings.dbname,
+            schema,
         )
 
+    def dbt_environment(self) -> dict[str, str]:
+        return {
+            "DBT_POSTGRES_HOST": self.settings.host,
+            "DBT_POSTGRES_PORT": str(self.settings.port),
+            "DBT_POSTGRES_USER": self.settings.user,
+            "DBT_POSTGRES_PASSWORD": self.settings.password,
+            "DBT_POSTGRES_DBNAME": self.settings.dbname,
+            "DBT_POSTGRES_SCHEMA": self.schema,
+        }
 
-def build_id(settings: PostgresSettings) -> str | None:
-    """The build id of the warehouse in `settings.schema`; None without the schema or BUILD_INFO."""
-    from psycopg2 import sql
+    def dbt_vars(self) -> dict[str, str]:
+        return {"landing_schema": self.landing_schema}
 
-    with closing(settings.connect()) as connection, connection.cursor() as cursor:
-        cursor.execute("select to_regclass(%s)", (f'"{settings.schema}"."{BUILD_INFO}"',))
-        if cursor.fetchone()[0] is None:
-            return None
-        cursor.execute(sql.SQL("select build_id from {}").format(sql.Identifier(settings.schema, BUILD_INFO)))
-        row = cursor.fetchone()
-    return row[0] if row else None
+    def record_build(self, build_id: str, run_date: date) -> None:
+        from psycopg2 import sql
 
-
-def publish(settings: PostgresSettings, latest_build: str | None = None) -> str:
-    """Replace the published schemas (`settings.schema` and its landing schema) with the build's, in
-    one transaction. Returns where the published warehouse is. Without build schemas, a published
-    warehouse made from `latest_build` (the last build the build step finished) means an earlier
-    attempt committed the publish and did not live to report it: nothing is done."""
-    from psycopg2 import sql
-
-    build = settings.with_schema(build_schema(settings.schema))
-    pairs = [(build.schema, settings.schema), (build.landing_schema, settings.landing_schema)]
-    with closing(settings.connect()) as connection, connection, connection.cursor() as cursor:
-        cursor.execute("select nspname from pg_namespace where nspname = any(%s)", ([name for name, _ in pairs],))
-        missing = {name for name, _ in pairs} - {name for (name,) in cursor.fetchall()}
-        if missing:
-            nothing_built = missing == {name for name, _ in pairs}
-            if nothing_built and latest_build is not None and build_id(settings) == latest_build:
-                logger.info("publish: build %s is already published in %s; nothing to do", latest_build, settings)
-                return str(settings)
-            raise PostgresWarehouseError(
-                f"publish: no build to publish in {settings.dbname} (missing schema {', '.join(sorted(missing))}), "
-                f"and {settings} is not the last build ({latest_build or 'none recorded'}); run the build task first"
-            )
-        if settings.reader_role:
-            _grant_read(cursor, [built for built, _ in pairs], settings.reader_role)
-        for built, published in pairs:
-            cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(published)))
+        with closing(self.settings.connect()) as connection, connection, connection.cursor() as cursor:
+            name = sql.Identifier(self.schema, BUILD_INFO)
+            cursor.execute(sql.SQL("drop table if exists {}").format(name))
             cursor.execute(
-                sql.SQL("alter schema {} rename to {}").format(sql.Identifier(built), sql.Identifier(published))
+                sql.SQL(
+                    "create table {} as select %s::text as build_id, %s::date as run_date, now() as built_at"
+                ).format(name),
+                (build_id, run_date),
             )
-    logger.info("published %s", settings)
-    return str(settings)
+
+    def build_id(self) -> str | None:
+        from psycopg2 import sql
+
+        with closing(self.settings.connect()) as connection, connection.cursor() as cursor:
+            cursor.execute("select to_regclass(%s)", (f'"{self.schema}"."{BUILD_INFO}"',))
+            if cursor.fetchone()[0] is None:
+                return None
+            cursor.execute(sql.SQL("select build_id from {}").format(sql.Identifier(self.schema, BUILD_INFO)))
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+    def publish(self, build: PostgresSchema, latest_build: str | None, record: Path) -> None:
+        """Drop this schema and its landing schema and rename the build's in their place, in one
+        transaction (a reader sees the old warehouse or the new one). Only "no build" counts as
+        published: a build missing one of its schemas fails. A failure names `latest_build`
+        alone: `record`, a file on the machine of the build step, says nothing about the server."""
+        from psycopg2 import sql
+
+        settings = self.settings
+        pairs = [(build.schema, self.schema), (build.landing_schema, self.landing_schema)]
+        with closing(settings.connect()) as connection, connection, connection.cursor() as cursor:
+            cursor.execute("select nspname from pg_namespace where nspname = any(%s)", ([name for name, _ in pairs],))
+            missing = {name for name, _ in pairs} - {name for (name,) in cursor.fetchall()}
+            if missing:
+                nothing_built = missing == {name for name, _ in pairs}
+                if nothing_built and latest_build is not None and self.build_id() == latest_build:
+                    logger.info("publish: build %s is already published in %s; nothing to do", latest_build, settings)
+                    return
+                raise PostgresWarehouseError(
+                    f"publish: no build to publish in {settings.dbname} (missing schema {', '.join(sorted(missing))}), "
+                    f"and {settings} is not the last build ({latest_build or 'none recorded'}); run the build task first"
+                )
+            if settings.reader_role:
+                _grant_read(cursor, [built for built, _ in pairs], settings.reader_role)
+            for built, published in pairs:
+                cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(published)))
+                cursor.execute(
+                    sql.SQL("alter schema {} rename to {}").format(sql.Identifier(built), sql.Identifier(published))
+                )
+        logger.info("published %s", settings)
+
+    def read_table(self, table: str) -> pa.Table:
+        return self._read_tables([table])[table]
+
+    def _read_tables(self, tables: Sequence[str]) -> dict[str, pa.Table]:
+        """Every row of each table as Arrow, read in one repeatable-read snapshot (a publish in
+        between cannot mix two builds)."""
+        from psycopg2 import errors
+
+        with closing(self.settings.connect()) as connection:
+            connection.set_session(isolation_level="REPEATABLE READ", readonly=True)
+            with connection, connection.cursor() as cursor:
+                try:
+                    return {table: _arrow(cursor, self.schema, table) for table in tables}
+                except (errors.UndefinedTable, errors.InvalidSchemaName) as exc:
+                    raise PostgresWarehouseError(f"{self}: {str(exc).strip()}; run the nightly build first") from exc
+
+    def snapshot(self, tables: Sequence[str]) -> duckdb.DuckDBPyConnection:
+        """The tables copied, in one snapshot, into an in-memory DuckDB database, so the same
+        queries run on either target."""
+        import duckdb
+
+        try:
+            copied = self._read_tables(tables)
+        except PostgresWarehouseError as exc:
+            raise WarehouseMissingError(f"no published warehouse in {self}: {exc}") from exc
+        connection = duckdb.connect()
+        for name, table in copied.items():
+            connection.register(f"{name}__arrow", table)
+            connection.execute(f'create table "{name}" as select * from "{name}__arrow"')
+            connection.unregister(f"{name}__arrow")
+        return connection
+
+    def query(self, sql: str) -> list[tuple]:
+        """The rows of one query, with the schema first on the search path."""
+        with closing(self.settings.connect()) as connection, connection.cursor() as cursor:
+            cursor.execute("select set_config('search_path', %s, false)", (self.schema,))
+            cursor.execute(sql)
+            return cursor.fetchall()
+
+    def append_rows(self, table: str, rows: pa.Table) -> None:
+        from psycopg2 import sql
+        from psycopg2.extras import execute_values
+
+        with closing(self.settings.connect()) as connection, connection, connection.cursor() as cursor:
+            cursor.execute(
+                "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+                (self.schema, table),
+            )
+            existing = {name for (name,) in cursor.fetchall()}
+            if not existing:
+                raise PostgresWarehouseError(f"{self}: no table {table} to append to; run the build task first")
+            names = [name for name in rows.column_names if name in existing]
+            statement = sql.SQL("insert into {} ({}) values %s").format(
+                sql.Identifier(self.schema, table), sql.SQL(", ").join(sql.Identifier(name) for name in names)
+            )
+            values = [tuple(row[name] for name in names) for row in rows.select(names).to_pylist()]
+            execute_values(cursor, statement.as_string(cursor), values)
 
 
 def _grant_read(cursor, schemas: list[str], role: str) -> None:
@@ -343,24 +425,6 @@ def _grant_read(cursor, schemas: list[str], role: str) -> None:
             f"Create the role (create role {role} nologin; then grant it to the BI logins) or unset the "
             "variable; nothing was published"
         ) from exc
-
-
-def read_table(settings: PostgresSettings, table: str) -> pa.Table:
-    return read_tables(settings, [table])[table]
-
-
-def read_tables(settings: PostgresSettings, tables: list[str]) -> dict[str, pa.Table]:
-    """Every row of each table of `settings.schema` as Arrow, read in one repeatable-read snapshot
-    (a publish in between cannot mix two builds)."""
-    from psycopg2 import errors
-
-    with closing(settings.connect()) as connection:
-        connection.set_session(isolation_level="REPEATABLE READ", readonly=True)
-        with connection, connection.cursor() as cursor:
-            try:
-                return {table: _arrow(cursor, settings.schema, table) for table in tables}
-            except (errors.UndefinedTable, errors.InvalidSchemaName) as exc:
-                raise PostgresWarehouseError(f"{settings}: {str(exc).strip()}; run the nightly build first") from exc
 
 
 def _arrow(cursor, schema: str, table: str) -> pa.Table:
@@ -388,35 +452,6 @@ def _arrow(cursor, schema: str, table: str) -> pa.Table:
         else:
             columns[column.name] = pa.array(values)
     return pa.table(columns)
-
-
-def query(settings: PostgresSettings, statement: str) -> list[tuple]:
-    """The rows of one query, with `settings.schema` first on the search path."""
-    with closing(settings.connect()) as connection, connection.cursor() as cursor:
-        cursor.execute("select set_config('search_path', %s, false)", (settings.schema,))
-        cursor.execute(statement)
-        return cursor.fetchall()
-
-
-def append_rows(settings: PostgresSettings, table: str, rows: pa.Table) -> None:
-    """Insert `rows` into `table` of `settings.schema`, matching columns by name (extra ones left out)."""
-    from psycopg2 import sql
-    from psycopg2.extras import execute_values
-
-    with closing(settings.connect()) as connection, connection, connection.cursor() as cursor:
-        cursor.execute(
-            "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
-            (settings.schema, table),
-        )
-        existing = {name for (name,) in cursor.fetchall()}
-        if not existing:
-            raise PostgresWarehouseError(f"{settings}: no table {table} to append to; run the build task first")
-        names = [name for name in rows.column_names if name in existing]
-        statement = sql.SQL("insert into {} ({}) values %s").format(
-            sql.Identifier(settings.schema, table), sql.SQL(", ").join(sql.Identifier(name) for name in names)
-        )
-        values = [tuple(row[name] for name in names) for row in rows.select(names).to_pylist()]
-        execute_values(cursor, statement.as_string(cursor), values)
 
 
 def _load_entity(cursor, schema_name: str, table_name: str, contract: pa.Schema, files: list[Path]) -> int:
@@ -469,20 +504,13 @@ def _conformed(data: pa.Table, schema: pa.Schema, filename: str) -> pa.Table:
 
 def _postgres_type(field: pa.Field, table_name: str) -> str:
     kind = field.type
-    if pa.types.is_string(kind):
-        return "text"
-    if pa.types.is_date32(kind):
-        return "date"
-    if pa.types.is_int64(kind):
-        return "bigint"
-    if pa.types.is_float64(kind):
-        return "double precision"
-    if pa.types.is_boolean(kind):
-        return "boolean"
     if pa.types.is_decimal(kind):
         return f"numeric({kind.precision}, {kind.scale})"
     if pa.types.is_timestamp(kind):
         return "timestamptz" if kind.tz is not None else "timestamp"
+    for matches, postgres_type in _POSTGRES_TYPES:
+        if matches(kind):
+            return postgres_type
     raise PostgresWarehouseError(
         f"landing column {field.name} of {table_name} has type {kind}, which the Postgres load does "
         "not map: add it to warehouse/postgres.py"

@@ -38,16 +38,3 @@
 {% macro roi(conversion_value, total_investment) -%}
     {{ safe_divide('(' ~ conversion_value ~ ' - ' ~ total_investment ~ ')', total_investment) }}
 {%- endmacro %}
-
-{#- An amount rounded to the cent as a decimal (for products of decimals, which are exact). -#}
-{% macro cents(expression) -%}
-    cast(round({{ expression }}, 2) as decimal(14, 2))
-{%- endmacro %}
-
-{#- An even share of an amount, rounded down to the cent: numerator / denominator, where the
-    numerator is in currency units (cents are whole, so numerator x 100 is a whole number held
-    exactly by a double). Every spreading and allocation rule uses it and gives the remainder to
-    the last share, so totals add up to the cent and the rule is easy to recompute outside SQL. -#}
-{% macro share_in_cents(numerator, denominator) -%}
-    cast(floor(cast(({{ numerator }}) * 100 as {{ type_double() }}) / ({{ denominator }})) / 100 as decimal(14, 2))
-{%- endmacro %}

@@ -18,10 +18,13 @@ from benchmarks.celery_postgres import DagRunResult, celery_postgres_stack, serv
 from core.landing import landed_dates
 from core.paths import DataPaths
 from core.windows import partition_date_for
-from sandbox.demo import DAG_ID, stage_inboxes
+from nightly import DAG_ID
+from sandbox.demo import stage_inboxes
 from sources import API_SOURCES, INBOX_SOURCES
 from sources.config import load_config
-from warehouse.build import BUILD_INFO, latest_build, published_build
+from warehouse import BUILD_INFO
+from warehouse.build import latest_build
+from warehouse.duckdb_file import DuckDBFile
 
 pytestmark = pytest.mark.e2e
 
@@ -133,4 +136,4 @@ def test_backfill_runs_three_nights_in_order_and_publishes_the_newest(
     with duckdb.connect(str(paths.published_warehouse), read_only=True) as warehouse:
         [(run_date,)] = warehouse.execute(f"select run_date from {BUILD_INFO}").fetchall()
     assert run_date == days[-1], f"the published warehouse is the build of {run_date}, not of {days[-1]}"
-    assert published_build(paths.published_warehouse) == latest_build(paths)
+    assert DuckDBFile(paths.published_warehouse).build_id() == latest_build(paths)

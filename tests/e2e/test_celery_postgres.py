@@ -18,7 +18,8 @@ import pytest
 from benchmarks.celery_postgres import POSTGRES, celery_postgres_stack, services_unavailable
 from core.paths import DataPaths
 from core.windows import partition_date_for
-from sandbox.demo import DAG_ID, stage_inboxes
+from nightly import DAG_ID
+from sandbox.demo import stage_inboxes
 from sources.config import load_config
 
 pytestmark = pytest.mark.e2e

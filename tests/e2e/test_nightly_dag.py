@@ -10,7 +10,8 @@ import pytest
 
 from core.paths import DataPaths
 from core.windows import partition_date_for
-from sandbox.demo import AIRFLOW, DAG_ID, airflow_environment, stage_inboxes
+from nightly import DAG_ID
+from sandbox.demo import AIRFLOW, airflow_environment, stage_inboxes
 from sources import API_SOURCES, INBOX_SOURCES
 from sources.config import load_config
 

@@ -7,7 +7,7 @@ import pytest
 
 from core.paths import DataPaths
 from sandbox.demo import stage_inboxes
-from sandbox.server import SandboxServer
+from sandbox.facebook import GraphSandbox as SandboxServer
 from tests.conftest import SANDBOX_NOW
 from tests.faults.fault_nights import Night, graph_connection, marts_digest, run_night, write_config
 

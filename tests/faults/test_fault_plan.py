@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import requests
 
+from sandbox.facebook import DEFAULT_TOKEN
+from sandbox.facebook import GraphSandbox as SandboxServer
 from sandbox.faults import Fault, FaultPlan
-from sandbox.server import DEFAULT_TOKEN, SandboxServer
 from tests.conftest import SANDBOX_NOW
 
 PAGE_PATH = "/v24.0/100200300400501"

@@ -21,14 +21,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from core import storage
 from core.landing import LINEAGE_FIELDS, RunContext, partition_files
 from core.settings import Alerts, HttpSettings
-from extractors.auth import TokenRefreshError
-from extractors.http import ApiEndpoint, TokenExpiredError
+from extractors.http import ApiEndpoint, TokenExpiredError, TokenRefreshError
 from nightly.connections import endpoint_from_connection, warn_of_token_expiry
+from nightly.extract import extract
 from sandbox.conversions import ConversionsWorld
+from sandbox.facebook import DEFAULT_TOKEN as GRAPH_TOKEN
 from sandbox.ga4 import Ga4Sandbox
 from sandbox.linkedin import LinkedInSandbox
 from sandbox.oauth import TokenAuthority
-from sandbox.server import DEFAULT_TOKEN as GRAPH_TOKEN
 from sandbox.youtube import YouTubeSandbox
 from sources import SOURCES_BY_NAME, ga4, linkedin, youtube
 from sources.config import load_config
@@ -88,7 +88,7 @@ def started() -> Iterator[list]:
 def _extract(module, source: str, account, endpoint: ApiEndpoint) -> dict[str, int]:
     ctx = RunContext(PARTITION, f"test-{PARTITION}", SANDBOX_NOW)
     settings = SETTINGS.get(source) or getattr(CONFIG.sources, source)
-    return module.extract_account(account, endpoint, settings, CONFIG.windows, FAST, ctx, TZ, sleep=lambda s: None)
+    return extract(module.SPEC, account, endpoint, settings, CONFIG.windows, FAST, ctx, TZ, sleep=lambda s: None)
 
 
 def _baseline(module, source, account, make, endpoint_for, entities, tmp_path, monkeypatch):

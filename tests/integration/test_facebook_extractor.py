@@ -19,7 +19,7 @@ import requests
 from core import storage
 from core.landing import LINEAGE_FIELDS, RunContext, partition_files
 from core.paths import PROJECT_ROOT
-from core.settings import FacebookPages, HttpSettings, Windows
+from core.settings import HttpSettings, Windows
 from core.windows import DateWindow
 from extractors.http import (
     ApiEndpoint,
@@ -29,12 +29,13 @@ from extractors.http import (
     GraphThrottledError,
     TokenExpiredError,
 )
-from sandbox.call_budget import minimum_calls as budget_minimum_calls
-from sandbox.call_budget import posts_window
-from sandbox.server import DEFAULT_TOKEN
-from sandbox.world import SandboxWorld
+from nightly.extract import extract
+from sandbox.facebook import DEFAULT_TOKEN
+from sandbox.facebook import FacebookWorld as SandboxWorld
+from sandbox.facebook import minimum_calls as budget_minimum_calls
+from sandbox.world import posts_window
 from sources.config import load_config
-from sources.facebook_pages import SOURCE, extract_page
+from sources.facebook_pages import SOURCE, SPEC, FacebookPages
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,9 @@ def run(
     """One nightly extraction of every configured page, as the DAG runs it."""
     ctx = RunContext.now(day, f"test-{day}")
     return {
-        account.id: extract_page(account, endpoint(server, account, token), source, windows, http, ctx, TZ, sleep=sleep)
+        account.id: extract(
+            SPEC, account, endpoint(server, account, token), source, windows, http, ctx, TZ, sleep=sleep
+        )
         for account in source.accounts
     }
 

@@ -11,17 +11,16 @@ from datetime import date, timedelta
 import pytest
 
 from core import storage
-from core.contract import GA4_KEY_EVENTS, GA4_SESSIONS
 from core.landing import LINEAGE_FIELDS, RunContext, partition_files, write_partition
-from core.settings import GoogleAnalytics, HttpSettings
+from core.settings import HttpSettings
 from core.windows import DateWindow
-from expectations.landing_ga4 import SUITES, suites_for
 from expectations.runner import Validator, validate_landing_partition
 from extractors.http import ApiEndpoint, PermissionDeniedError, ResponseError, ThrottledError, TokenExpiredError
+from nightly.extract import extract
 from sandbox.conversions import ConversionsWorld
 from sandbox.ga4 import DEFAULT_TOKEN, Ga4Sandbox
 from sources.config import load_config
-from sources.ga4 import SOURCE, extract_account, parse_page
+from sources.ga4 import GA4_KEY_EVENTS, GA4_SESSIONS, SOURCE, SPEC, GoogleAnalytics, parse_page, suites
 from tests.conftest import SANDBOX_NOW
 
 pytestmark = pytest.mark.integration
@@ -68,7 +67,7 @@ def run(
     """One nightly extraction of the configured property, run (as the DAG does) after the day ended."""
     endpoint = ApiEndpoint(server.base_url, token, "", ACCOUNT.connection_id)
     ctx = RunContext(day, f"test-{day}", server.now())
-    return extract_account(ACCOUNT, endpoint, settings, CONFIG.windows, FAST, ctx, TZ, sleep=sleep)
+    return extract(SPEC, ACCOUNT, endpoint, settings, CONFIG.windows, FAST, ctx, TZ, sleep=sleep)
 
 
 def _order(row: dict) -> tuple[str, ...]:
@@ -234,7 +233,7 @@ def test_values_are_parsed_from_strings_and_a_bad_value_names_the_report_and_row
 def test_landed_partitions_pass_the_landing_suites_and_broken_ones_fail(ga4, data_dir):
     run(ga4)
     validator = Validator(data_dir)
-    for entity, factory in suites_for(SETTINGS.key_events).items():
+    for entity, factory in suites(SETTINGS).items():
         summary = validate_landing_partition(validator, SOURCE, entity, PARTITION, factory)
         assert not summary.failures, summary.describe()
 
@@ -243,7 +242,7 @@ def test_landed_partitions_pass_the_landing_suites_and_broken_ones_fail(ga4, dat
     good = landed("sessions")[:2]
     broken = [{**good[0], "engaged_sessions": good[0]["sessions"] + 1}, good[1], good[1]]
     write_partition(SOURCE, "sessions", ACCOUNT.id, broken, GA4_SESSIONS, ctx, data_dir.landing)
-    summary = validate_landing_partition(validator, SOURCE, "sessions", day, SUITES["sessions"])
+    summary = validate_landing_partition(validator, SOURCE, "sessions", day, suites(SETTINGS)["sessions"])
     assert {f.expectation for f in summary.critical_failures} == {
         "expect_column_pair_values_a_to_be_greater_than_b",
         "expect_compound_columns_to_be_unique",
@@ -251,9 +250,7 @@ def test_landed_partitions_pass_the_landing_suites_and_broken_ones_fail(ga4, dat
     event = landed("key_events")[0]
     odd = [{**event, "event_name": "page_view"}, {**event, "date": day + timedelta(days=1)}]
     write_partition(SOURCE, "key_events", ACCOUNT.id, odd, GA4_KEY_EVENTS, ctx, data_dir.landing)
-    summary = validate_landing_partition(
-        validator, SOURCE, "key_events", day, suites_for(SETTINGS.key_events)["key_events"]
-    )
+    summary = validate_landing_partition(validator, SOURCE, "key_events", day, suites(SETTINGS)["key_events"])
     assert {f.expectation for f in summary.critical_failures} == {
         "expect_column_values_to_be_in_set",
         "expect_column_values_to_be_between",

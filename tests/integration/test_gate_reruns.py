@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import timedelta
+from functools import partial
 
 import duckdb
 import pytest
@@ -15,10 +16,11 @@ from core.paths import DataPaths
 from core.windows import partition_date_for
 from extractors.http import ApiEndpoint
 from nightly import tasks
+from nightly.extract import extract
 from nightly.extraction_log import logged_extraction
 from sandbox import registry
 from sandbox.demo import stage_inboxes
-from sandbox.server import SandboxServer
+from sandbox.facebook import GraphSandbox as SandboxServer
 from sources import facebook_pages, ga4, meta_ads
 from sources.config import load_config
 from tests.conftest import ROI_LOGICAL_DATE, SANDBOX_NOW, _sandbox_token, finish_roi_night
@@ -43,16 +45,28 @@ def run_later_night(paths: DataPaths, run_id: str) -> None:
         registry.create("ga4", now=now) as ga4_sandbox,
     ):
         api = [
-            (facebook_pages.extract_page, "facebook_pages", sources.facebook_pages, graph.url, "sandbox-page-token"),
-            (meta_ads.extract_account, "meta_ads", sources.meta_ads, ads_sandbox.url, _sandbox_token("meta_ads")),
-            (ga4.extract_account, "ga4", sources.ga4, ga4_sandbox.url, _sandbox_token("ga4")),
+            (
+                partial(extract, facebook_pages.SPEC),
+                "facebook_pages",
+                sources.facebook_pages,
+                graph.url,
+                "sandbox-page-token",
+            ),
+            (
+                partial(extract, meta_ads.SPEC),
+                "meta_ads",
+                sources.meta_ads,
+                ads_sandbox.url,
+                _sandbox_token("meta_ads"),
+            ),
+            (partial(extract, ga4.SPEC), "ga4", sources.ga4, ga4_sandbox.url, _sandbox_token("ga4")),
         ]
-        for extract, name, settings, url, token in api:
+        for extract_one, name, settings, url, token in api:
             for account in settings.accounts:
                 endpoint = ApiEndpoint(url, token, "v24.0" if name != "ga4" else "", account.connection_id)
                 with logged_extraction(name, account.id, ctx, paths.landing) as outcome:
                     outcome.record(
-                        extract(
+                        extract_one(
                             account,
                             endpoint,
                             settings,

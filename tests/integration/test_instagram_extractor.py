@@ -11,13 +11,14 @@ import pytest
 
 from core import storage
 from core.landing import LINEAGE_FIELDS, RunContext, partition_files
-from core.settings import HttpSettings, Instagram, Windows
+from core.settings import HttpSettings, Windows
 from core.windows import DateWindow
 from extractors.http import ApiEndpoint, GraphInvalidParameterError, TokenExpiredError
+from nightly.extract import extract
+from sandbox.facebook import DEFAULT_TOKEN
 from sandbox.instagram import InstagramWorld, minimum_calls
-from sandbox.server import DEFAULT_TOKEN
 from sources.config import load_config
-from sources.instagram import ACCOUNT_INSIGHTS_BACKFILL_DAYS, SOURCE, extract_account
+from sources.instagram import ACCOUNT_INSIGHTS_BACKFILL_DAYS, SOURCE, SPEC, Instagram
 from tests.conftest import SANDBOX_NOW
 
 pytestmark = pytest.mark.integration
@@ -45,7 +46,7 @@ def run(
         server.url, token, "v24.0", ACCOUNT.connection_id, "Instagram Graph API", "Instagram access token"
     )
     ctx = RunContext.now(day, f"test-{day}")
-    return extract_account(ACCOUNT, endpoint, source, windows, FAST, ctx, TZ, sleep=sleep)
+    return extract(SPEC, ACCOUNT, endpoint, source, windows, FAST, ctx, TZ, sleep=sleep)
 
 
 def landed(entity: str, day: date = PARTITION) -> list[dict]:
@@ -285,7 +286,8 @@ def test_refused_metrics_are_dropped_per_product_type_with_a_warning_and_the_oth
 def test_a_code_100_that_does_not_refuse_a_metric_is_not_swallowed(sandbox, data_dir):
     source = SOURCE_CFG.model_copy(update={"accounts": [ACCOUNT.model_copy(update={"id": "17841400000000999"})]})
     with pytest.raises(GraphInvalidParameterError, match="does not exist") as failure:
-        extract_account(
+        extract(
+            SPEC,
             source.accounts[0],
             ApiEndpoint(sandbox.url, DEFAULT_TOKEN, "v24.0", ACCOUNT.connection_id),
             source,

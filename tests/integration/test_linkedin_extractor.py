@@ -13,7 +13,7 @@ import pytest
 
 from core import storage
 from core.landing import LINEAGE_FIELDS, RunContext, partition_files
-from core.settings import ConfigError, HttpSettings, LinkedIn, Windows
+from core.settings import ConfigError, HttpSettings, Windows
 from extractors.http import (
     ApiEndpoint,
     PermissionDeniedError,
@@ -21,9 +21,10 @@ from extractors.http import (
     ThrottledError,
     TokenExpiredError,
 )
+from nightly.extract import extract
 from sandbox.linkedin import DEFAULT_TOKEN, LinkedInSandbox, LinkedInWorld, minimum_calls
 from sources.config import load_config
-from sources.linkedin import SOURCE, ApiVersionNotActiveError, LinkedInClient, extract_account
+from sources.linkedin import SOURCE, SPEC, ApiVersionNotActiveError, LinkedIn, LinkedInClient
 from tests.conftest import SANDBOX_NOW
 
 pytestmark = pytest.mark.integration
@@ -76,7 +77,7 @@ def run(
 ) -> dict[str, int]:
     """One nightly extraction of the configured page, run (as the DAG does) after the day ended."""
     ctx = RunContext(day, f"test-{day}", server.now())
-    return extract_account(ACCOUNT, endpoint(server, token), source, windows, http, ctx, TZ, sleep=sleep)
+    return extract(SPEC, ACCOUNT, endpoint(server, token), source, windows, http, ctx, TZ, sleep=sleep)
 
 
 def landed(entity: str, day: date = PARTITION) -> list[dict]:
@@ -309,7 +310,7 @@ def test_a_run_long_after_the_partition_still_asks_only_for_final_days_within_12
     # A rerun of an old partition: windows are anchored on the partition, limits on the call time.
     old = PARTITION - timedelta(days=300)
     ctx = RunContext(old, "rerun", datetime(2026, 11, 20, 11, tzinfo=UTC))
-    counts = extract_account(ACCOUNT, endpoint(linkedin), SOURCE_CFG, CONFIG.windows, FAST, ctx, TZ)
+    counts = extract(SPEC, ACCOUNT, endpoint(linkedin), SOURCE_CFG, CONFIG.windows, FAST, ctx, TZ)
 
     earliest = (ctx.extracted_at - timedelta(days=365)).date() + timedelta(days=1)
     assert sorted({r["date"] for r in landed("organization_daily", old)}) == days(earliest, old - timedelta(days=LAG))

@@ -15,21 +15,24 @@ from decimal import Decimal
 import pytest
 
 from core import storage
-from core.contract import META_ADS_ACTIONS, META_ADS_INSIGHTS
 from core.landing import LINEAGE_FIELDS, RunContext, partition_files, write_partition
-from core.settings import HttpSettings, MetaAds
-from expectations.landing_meta_ads import SUITES
+from core.settings import HttpSettings
 from expectations.runner import Validator, validate_landing_partition
 from extractors.http import ApiEndpoint, ResponseError, TokenExpiredError
+from nightly.extract import extract
 from sandbox.meta_ads import AD_ACCOUNT_ID, DEFAULT_TOKEN, MetaAdsSandbox, MetaAdsWorld
 from sources.config import load_config
 from sources.meta_ads import (
+    META_ADS_ACTIONS,
+    META_ADS_INSIGHTS,
     SOURCE,
+    SPEC,
+    SUITES,
+    MetaAds,
     MetaAdsClient,
     ReportRunFailedError,
     ReportRunTimeoutError,
     TooMuchDataError,
-    extract_account,
     parse_count,
     parse_money,
     parse_rows,
@@ -91,7 +94,8 @@ def run(
 ) -> dict[str, int]:
     """One nightly extraction of the configured ad account, run (as the DAG does) after the day ended."""
     ctx = RunContext(day, f"test-{day}", server.now())
-    return extract_account(
+    return extract(
+        SPEC,
         ACCOUNT,
         endpoint(server, token),
         source or settings(),

@@ -19,11 +19,12 @@ from core.windows import partition_date_for
 from expectations.runner import QualityGateError
 from extractors.http import ApiEndpoint
 from nightly import tasks
+from nightly.extract import extract
 from nightly.extraction_log import logged_extraction
+from sandbox.facebook import GraphSandbox as SandboxServer
 from sandbox.media_plan import write_media_plan
-from sandbox.server import SandboxServer
 from sources.config import load_config
-from sources.facebook_pages import extract_page
+from sources.facebook_pages import SPEC
 from sources.traditional_media import land_inbox
 from tests.conftest import SANDBOX_NOW
 from warehouse import build as warehouse
@@ -48,7 +49,8 @@ def pipeline_env(tmp_path_factory):
             endpoint = ApiEndpoint(server.url, "sandbox-page-token", "v24.0", account.connection_id)
             with logged_extraction("facebook_pages", account.id, ctx, paths.landing) as outcome:
                 outcome.record(
-                    extract_page(
+                    extract(
+                        SPEC,
                         account,
                         endpoint,
                         config.sources.facebook_pages,

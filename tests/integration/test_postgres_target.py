@@ -21,15 +21,16 @@ import duckdb
 import pytest
 
 from core import storage
-from core.contract import LANDING_CONTRACT
 from core.paths import PROJECT_ROOT, DataPaths
 from expectations.reconciliation import expected_totals, mart_totals
 from nightly import tasks
+from sources import LANDING_CONTRACT
 from sources.config import load_config
 from tests.conftest import ROI_LOGICAL_DATE
 from warehouse import build as warehouse
 from warehouse import postgres as postgres_warehouse
-from warehouse.postgres import PostgresSettings, PostgresWarehouseError
+from warehouse.duckdb_file import DuckDBFile
+from warehouse.postgres import PostgresSchema, PostgresSettings, PostgresWarehouseError
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +81,7 @@ def postgres_build(server, roi_env, reader_role, tmp_path_factory):
         result = warehouse.build(scratch, load_config(), ctx.partition_date, docs=False)
         # The mart gate as the nightly DAG runs it: on the PostgreSQL build schema.
         tasks.mart_gate(ROI_LOGICAL_DATE, "manual__postgres", scratch)
-        published = warehouse.publish(scratch)
+        published = str(warehouse.publish(scratch))
         yield paths, scratch, settings, result, published
 
 
@@ -175,7 +176,7 @@ def test_the_reconciliation_totals_match_on_both_targets(postgres_build):
     """mart_totals' figures (the reporting calendar, media spend, whole investment, impressions and
     conversions) read from PostgreSQL equal DuckDB's and the inputs' independent recomputation."""
     paths, _, settings, _, _ = postgres_build
-    first, last, duck = mart_totals(paths.published_warehouse)
+    first, last, duck = mart_totals(DuckDBFile(paths.published_warehouse))
     schema = settings.schema
     [(pg_first, pg_last)] = postgres_rows(
         settings, f'select min(date_day), max(date_day) from "{schema}".int_reporting_calendar'
@@ -225,14 +226,15 @@ def test_the_reader_role_can_read_every_published_mart_and_write_none(postgres_b
             cursor.execute(f'delete from "{settings.schema}".mart_roi')
 
 
-def test_a_missing_reader_role_fails_the_publish_and_keeps_the_published_warehouse(postgres_build):
+def test_a_missing_reader_role_fails_the_publish_and_keeps_the_published_warehouse(postgres_build, tmp_path):
     _, _, settings, _, _ = postgres_build
     with closing(settings.connect()) as connection, connection, connection.cursor() as cursor:
         cursor.execute(f'create schema "{settings.schema}_build"; create schema "{settings.schema}_build_landing"')
     before = postgres_rows(settings, f'select sum(total_investment) from "{settings.schema}".mart_roi')
     absent = dataclasses.replace(settings, reader_role="no_such_marketing_role")
     with pytest.raises(PostgresWarehouseError, match="no_such_marketing_role.*DBT_POSTGRES_READER_ROLE"):
-        postgres_warehouse.publish(absent)
+        # A data folder of its own: no build recorded.
+        warehouse.publish(DataPaths(tmp_path / "data"), target="postgres", postgres=absent)
     assert postgres_rows(settings, f'select sum(total_investment) from "{settings.schema}".mart_roi') == before
     with closing(settings.connect()) as connection, connection, connection.cursor() as cursor:
         cursor.execute(f'drop schema "{settings.schema}_build"; drop schema "{settings.schema}_build_landing"')
@@ -245,7 +247,7 @@ def test_a_report_from_the_postgres_warehouse_equals_the_one_from_duckdb(postgre
     paths, _, settings, _, _ = postgres_build
     config = load_config()
     definition = next(d for d in config.reports if "csv" in d.formats)
-    [(data_through,)] = warehouse.query(paths.published_warehouse, "select max(date_day) from fct_channel_daily")
+    [(data_through,)] = DuckDBFile(paths.published_warehouse).query("select max(date_day) from fct_channel_daily")
     period = latest_covered_period(
         definition.schedule,
         definition.period.unit,
@@ -254,8 +256,8 @@ def test_a_report_from_the_postgres_warehouse_equals_the_one_from_duckdb(postgre
         config.organisation.tz,
         data_through,
     )
-    duck = build_report(definition, period, paths.published_warehouse, tmp_path / "duckdb", config)
-    postgres = build_report(definition, period, settings, tmp_path / "postgres", config)
+    duck = build_report(definition, period, DuckDBFile(paths.published_warehouse), tmp_path / "duckdb", config)
+    postgres = build_report(definition, period, PostgresSchema(settings), tmp_path / "postgres", config)
     assert postgres.headline == duck.headline
     csv = sorted(f for f in duck.files if f.suffix == ".csv")
     assert csv
@@ -278,7 +280,7 @@ def test_dbt_build_ran_every_unit_and_data_test_on_postgres(postgres_build):
     assert result.prepare_seconds > 0
 
 
-def test_the_load_step_lands_every_row_and_the_publish_swaps_the_schemas(postgres_build):
+def test_the_load_step_lands_every_row_and_the_publish_swaps_the_schemas(postgres_build, tmp_path):
     paths, _, settings, result, published = postgres_build
     assert published == str(settings) and result.warehouse.schema == f"{settings.schema}_build"
     schemas = {name for (name,) in postgres_rows(settings, "select nspname from pg_namespace")}
@@ -301,7 +303,7 @@ def test_the_load_step_lands_every_row_and_the_publish_swaps_the_schemas(postgre
 
     # Nothing left to publish: the next publish needs a build first, and says so.
     with pytest.raises(PostgresWarehouseError, match="run the build task first"):
-        postgres_warehouse.publish(settings)
+        warehouse.publish(DataPaths(tmp_path / "data"), target="postgres", postgres=settings)
 
 
 def test_a_database_that_does_not_sort_text_by_byte_is_refused(server):

@@ -85,7 +85,7 @@ def test_a_reader_sees_each_publish_whole_and_never_blocks_it(roi_env, tmp_path)
         for build_id in (1, 2, 3):
             totals[build_id] = stage_build(source.published_warehouse, paths, build_id)
             started = time.time()
-            assert publish(paths) == paths.published_warehouse
+            assert publish(paths).path == paths.published_warehouse
             renames.append((started, time.time()))
             wait_for_reads(log, build_id, reader)
     finally:

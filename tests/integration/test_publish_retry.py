@@ -20,10 +20,12 @@ import pytest
 
 from core.paths import DataPaths
 from nightly import tasks
+from warehouse import PublishError
 from warehouse import build as warehouse
 from warehouse import postgres as postgres_warehouse
-from warehouse.build import PublishError
-from warehouse.postgres import PostgresSettings, PostgresWarehouseError
+from warehouse.duckdb_file import DuckDBFile
+from warehouse.postgres import PostgresSchema, PostgresSettings, PostgresWarehouseError
+from warehouse.targets import warehouses
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +41,7 @@ def duckdb_build(paths: DataPaths, value: int) -> str:
     paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(paths.build_warehouse)) as connection:
         connection.execute("create or replace table mart_roi as select ?::integer as total_investment", [value])
-    return warehouse.record_build(paths, paths.build_warehouse, DAY)
+    return warehouse.record_build(paths, DuckDBFile(paths.build_warehouse), DAY)
 
 
 def test_a_retried_publish_finds_tonights_build_published_and_does_nothing(tmp_path, caplog):
@@ -50,11 +52,11 @@ def test_a_retried_publish_finds_tonights_build_published_and_does_nothing(tmp_p
     assert not paths.build_warehouse.exists()
     published = digest(paths.published_warehouse)
 
-    with caplog.at_level(logging.INFO, logger="warehouse.build"):
+    with caplog.at_level(logging.INFO, logger="warehouse.duckdb_file"):
         assert tasks.publish(paths) == str(paths.published_warehouse)
     assert f"build {build_id} is already published" in caplog.text
     assert digest(paths.published_warehouse) == published
-    assert warehouse.published_build(paths.published_warehouse) == build_id
+    assert DuckDBFile(paths.published_warehouse).build_id() == build_id
 
 
 def test_a_missing_build_that_is_not_the_published_one_still_fails(tmp_path):
@@ -81,11 +83,11 @@ def test_the_build_step_names_the_build_it_publishes(roi_env, tmp_path):
     """The nightly build (dbt) recorded the id the published warehouse carries, so a retry of
     roi_env's publish would do nothing. (On a copy: roi_env is shared, read-only.)"""
     source, _ = roi_env
-    assert warehouse.latest_build(source) == warehouse.published_build(source.published_warehouse) is not None
+    assert warehouse.latest_build(source) == DuckDBFile(source.published_warehouse).build_id() is not None
     paths = DataPaths(tmp_path / "data")
     shutil.copytree(source.warehouse_dir, paths.warehouse_dir)
     before = digest(paths.published_warehouse)
-    assert warehouse.publish(paths) == paths.published_warehouse
+    assert warehouse.publish(paths).path == paths.published_warehouse
     assert digest(paths.published_warehouse) == before
 
 
@@ -103,7 +105,7 @@ def server() -> PostgresSettings:
 def postgres_build(settings: PostgresSettings, paths: DataPaths, value: int) -> str:
     """Build schemas as prepare_build and dbt leave them (a landing table, a mart), named by the
     build step's own record_build; returns the build id."""
-    build = settings.with_schema(postgres_warehouse.build_schema(settings.schema))
+    build = warehouses(paths, "postgres", settings).build
     with closing(settings.connect()) as connection, connection, connection.cursor() as cursor:
         for schema in (build.schema, build.landing_schema):
             cursor.execute(f'drop schema if exists "{schema}" cascade; create schema "{schema}"')
@@ -113,7 +115,7 @@ def postgres_build(settings: PostgresSettings, paths: DataPaths, value: int) -> 
 
 
 def published_total(settings: PostgresSettings) -> int:
-    [(total,)] = warehouse.query(settings, "select total_investment from mart_roi")
+    [(total,)] = PostgresSchema(settings).query("select total_investment from mart_roi")
     return total
 
 
@@ -124,10 +126,10 @@ def test_a_retried_postgres_publish_finds_tonights_build_published_and_does_noth
         build_id = postgres_build(settings, paths, 7)
         warehouse.publish(paths, target="postgres", postgres=settings)
         with caplog.at_level(logging.INFO, logger="warehouse.postgres"):
-            assert warehouse.publish(paths, target="postgres", postgres=settings) == str(settings)
+            assert str(warehouse.publish(paths, target="postgres", postgres=settings)) == str(settings)
         assert f"build {build_id} is already published" in caplog.text
         assert published_total(settings) == 7
-        assert warehouse.published_build(settings) == build_id
+        assert PostgresSchema(settings).build_id() == build_id
 
         # Tonight's build finished and was then dropped: the published warehouse is not it.
         tonight = postgres_build(settings, paths, 8)

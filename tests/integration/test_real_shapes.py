@@ -15,11 +15,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core import storage
-from core.contract import X_POSTS
 from core.landing import LINEAGE_FIELDS, RunContext, partition_files, write_partition
-from core.settings import Account, FacebookPages, HttpSettings, Instagram, Windows, X, YouTube
+from core.settings import Account, HttpSettings, Windows
 from extractors.http import ApiEndpoint
+from nightly.extract import extract
 from sources import facebook_pages, instagram, x, youtube
+from sources.facebook_pages import FacebookPages
+from sources.instagram import Instagram
+from sources.x import X_POSTS, X
+from sources.youtube import YouTube
 from tests.fixtures.replay import ReplayServer
 
 pytestmark = pytest.mark.integration
@@ -54,10 +58,12 @@ def warnings() -> Iterator[list[str]]:
     """The extractors' warning messages. A handler of its own, since Airflow's logging setup, done
     on first use, replaces the root logger's handlers (and with them caplog's)."""
     handler = _Collect()
-    logger = logging.getLogger("extractors")
-    logger.addHandler(handler)
+    loggers = [logging.getLogger(name) for name in ("extractors", "sources")]
+    for logger in loggers:
+        logger.addHandler(handler)
     yield handler.messages
-    logger.removeHandler(handler)
+    for logger in loggers:
+        logger.removeHandler(handler)
 
 
 def run_context() -> RunContext:
@@ -88,7 +94,7 @@ def facebook_server(insights: str = "facebook/page_insights_day.json") -> Replay
 
 def extract_facebook(server: ReplayServer) -> dict[str, int]:
     endpoint = ApiEndpoint(server.url, TOKEN, "v24.0", PAGE.connection_id)
-    return facebook_pages.extract_page(PAGE, endpoint, FACEBOOK, WINDOWS, FAST, run_context(), TZ)
+    return extract(facebook_pages.SPEC, PAGE, endpoint, FACEBOOK, WINDOWS, FAST, run_context(), TZ)
 
 
 def test_facebook_daily_insights_land_on_the_pacific_day_their_end_time_closes(data_dir):
@@ -194,7 +200,7 @@ def instagram_server(
 
 def extract_instagram(server: ReplayServer) -> dict[str, int]:
     endpoint = ApiEndpoint(server.url, TOKEN, "v24.0", IG.connection_id, "Instagram Graph API", "Instagram token")
-    return instagram.extract_account(IG, endpoint, INSTAGRAM, WINDOWS, FAST, run_context(), TZ)
+    return extract(instagram.SPEC, IG, endpoint, INSTAGRAM, WINDOWS, FAST, run_context(), TZ)
 
 
 def test_instagram_account_insights_are_read_in_both_shapes_and_an_unreadable_one_is_warned_about(data_dir, warnings):
@@ -264,7 +270,7 @@ def test_youtube_private_and_deleted_uploads_are_skipped_and_string_counts_land_
         endpoint = ApiEndpoint(
             server.url, TOKEN, "v3", CHANNEL.connection_id, "YouTube", extra={"analytics_base_url": server.url}
         )
-        youtube.extract_account(CHANNEL, endpoint, YOUTUBE, WINDOWS, FAST, run_context(), TZ)
+        extract(youtube.SPEC, CHANNEL, endpoint, YOUTUBE, WINDOWS, FAST, run_context(), TZ)
 
     videos = {r["video_id"]: r for r in landed("youtube", "videos")}
     assert sorted(videos) == ["cvhVideo0001", "cvhVideo0004"]
@@ -322,7 +328,7 @@ def test_x_lookup_keeps_only_the_accounts_posts_it_asked_for(data_dir, warnings)
         .add("/2/tweets", "x/tweets_lookup.json") as server
     ):
         endpoint = ApiEndpoint(server.url, TOKEN, "2", X_ACCOUNT.connection_id, x.PLATFORM, x.TOKEN_KIND)
-        x.extract_account(X_ACCOUNT, endpoint, X_SOURCE, X_WINDOWS, FAST, run_context(), TZ)
+        extract(x.SPEC, X_ACCOUNT, endpoint, X_SOURCE, X_WINDOWS, FAST, run_context(), TZ)
 
     snapshots = {(r["post_id"], r["metric"]): r["value"] for r in landed("x", "post_snapshots")}
     assert {post for post, _ in snapshots} == {"1858000000000000011", "1858000000000000010", "1857000000000000001"}

@@ -24,6 +24,7 @@ from reports.deliveries import SENT, SKIPPED_NO_DATA, deliveries, done
 from reports.delivery import ReportDeliveryError
 from reports.periods import ReportPeriod
 from sources.config import load_config
+from warehouse.duckdb_file import DuckDBFile
 
 pytestmark = pytest.mark.integration
 
@@ -56,18 +57,18 @@ def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
         return connection.execute(sql, params or []).fetchall()
 
 
+def build_from_file(config, name: str, period: ReportPeriod, warehouse: Path, out: Path):
+    return build_report(definition(config, name), period, DuckDBFile(warehouse), out, config)
+
+
 @pytest.fixture(scope="module")
 def monthly(warehouse, config, tmp_path_factory):
-    return build_report(
-        definition(config, "monthly_marketing_roi"), OCTOBER, warehouse, tmp_path_factory.mktemp("reports"), config
-    )
+    return build_from_file(config, "monthly_marketing_roi", OCTOBER, warehouse, tmp_path_factory.mktemp("reports"))
 
 
 @pytest.fixture(scope="module")
 def weekly(warehouse, config, tmp_path_factory):
-    return build_report(
-        definition(config, "weekly_social_performance"), WEEK, warehouse, tmp_path_factory.mktemp("reports"), config
-    )
+    return build_from_file(config, "weekly_social_performance", WEEK, warehouse, tmp_path_factory.mktemp("reports"))
 
 
 def built_file(built, suffix: str) -> Path:
@@ -280,7 +281,7 @@ def test_post_text_is_never_read_as_a_formula(warehouse, config, tmp_path):
             [OCTOBER.start, OCTOBER.end],
         ).fetchone()
         connection.execute("update mart_social_posts set post_text = ? where post_id = ?", [TOP_POST_TEXT, post_id])
-    built = build_report(definition(config, "monthly_marketing_roi"), OCTOBER, copy, tmp_path / "out", config)
+    built = build_from_file(config, "monthly_marketing_roi", OCTOBER, copy, tmp_path / "out")
 
     book = openpyxl.load_workbook(built_file(built, ".xlsx"))
     cells = [cell for sheet in ("Posts", "data_posts") for row in book[sheet].iter_rows() for cell in row]

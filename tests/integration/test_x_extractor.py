@@ -14,7 +14,7 @@ import pytest
 
 from core import storage
 from core.landing import LINEAGE_FIELDS, RunContext, partition_files
-from core.settings import HttpSettings, Windows, X
+from core.settings import HttpSettings, Windows
 from extractors.http import (
     ApiEndpoint,
     InvalidParameterError,
@@ -24,9 +24,10 @@ from extractors.http import (
     ThrottledError,
     TokenExpiredError,
 )
+from nightly.extract import extract
 from sandbox.x import DEFAULT_TOKEN, TIMELINE_REACH, USER_ID, XSandbox, XWorld, minimum_calls
 from sources.config import load_config
-from sources.x import PLATFORM, POST_METRICS, SOURCE, TOKEN_KIND, XClient, extract_account, post_snapshots
+from sources.x import PLATFORM, POST_METRICS, SOURCE, SPEC, TOKEN_KIND, X, XClient, post_snapshots
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +77,7 @@ def run(
 ) -> dict[str, int]:
     """One nightly extraction of the account, as the DAG runs it."""
     ctx = RunContext.now(day, f"test-{day}")
-    return extract_account(ACCOUNT, endpoint(server, token), source, windows, http, ctx, TZ, sleep=sleep)
+    return extract(SPEC, ACCOUNT, endpoint(server, token), source, windows, http, ctx, TZ, sleep=sleep)
 
 
 def landed(entity: str, day: date = PARTITION) -> list[dict]:
@@ -340,7 +341,7 @@ def test_an_unknown_account_is_a_clear_configuration_error(sandbox, data_dir):
     unknown = ACCOUNT.model_copy(update={"id": "1500000000000000999"})
     ctx = RunContext.now(PARTITION, "test")
     with pytest.raises(InvalidParameterError, match=r"Could not find user with id: \[1500000000000000999\].*sources.x"):
-        extract_account(unknown, endpoint(sandbox), SOURCE_CFG, CONFIG.windows, FAST, ctx, TZ, sleep=lambda s: None)
+        extract(SPEC, unknown, endpoint(sandbox), SOURCE_CFG, CONFIG.windows, FAST, ctx, TZ, sleep=lambda s: None)
 
 
 def test_transient_errors_and_server_errors_are_retried(make_sandbox, data_dir):

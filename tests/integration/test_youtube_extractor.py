@@ -12,7 +12,7 @@ import pytest
 
 from core import storage
 from core.landing import LINEAGE_FIELDS, RunContext, partition_files
-from core.settings import HttpSettings, Windows, YouTube
+from core.settings import HttpSettings, Windows
 from extractors.http import (
     ApiEndpoint,
     ApiError,
@@ -22,9 +22,11 @@ from extractors.http import (
     ResponseError,
     TokenExpiredError,
 )
-from sandbox.youtube import DEFAULT_TOKEN, YouTubeSandbox, YouTubeWorld, minimum_calls, videos_window
+from nightly.extract import extract
+from sandbox.world import posts_window as videos_window
+from sandbox.youtube import DEFAULT_TOKEN, YouTubeSandbox, YouTubeWorld, minimum_calls
 from sources.config import load_config
-from sources.youtube import ANALYTICS_LAG_DAYS, SOURCE, YouTubeClient, extract_account
+from sources.youtube import ANALYTICS_LAG_DAYS, SOURCE, SPEC, YouTube, YouTubeClient
 from tests.conftest import SANDBOX_NOW
 
 pytestmark = pytest.mark.integration
@@ -79,8 +81,8 @@ def run(
     """One nightly extraction of every configured channel, as the DAG runs it."""
     ctx = RunContext.now(day, f"test-{day}")
     return {
-        account.id: extract_account(
-            account, endpoint(server, account, token), source, windows, FAST, ctx, TZ, sleep=sleep
+        account.id: extract(
+            SPEC, account, endpoint(server, account, token), source, windows, FAST, ctx, TZ, sleep=sleep
         )
         for account in source.accounts
     }

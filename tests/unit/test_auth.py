@@ -21,12 +21,10 @@ from extractors.auth import (
     REFRESH_MARGIN_SECONDS,
     GoogleServiceAccount,
     RefreshToken,
-    StaticToken,
     TokenLifetime,
-    TokenRefreshError,
     expiry_warning,
 )
-from extractors.http import ApiClient, ApiEndpoint, TransientError
+from extractors.http import ApiClient, ApiEndpoint, StaticToken, TokenRefreshError, TransientError
 from nightly.connections import ConnectionConfigError, credentials_from_connection, endpoint_from_connection
 from sandbox.faults import Fault
 from sandbox.ga4 import PROPERTY_ID, Ga4Sandbox

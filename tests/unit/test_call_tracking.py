@@ -6,11 +6,10 @@ import openpyxl
 import pytest
 
 from core import storage
-from core.contract import CALL_TRACKING_CALLS
 from core.landing import RunContext, partition_files, write_partition
 from core.paths import DataPaths
 from extractors.inbox import InboxFileError
-from sources.call_tracking import CallLogError, land_inbox, validate_file
+from sources.call_tracking import CALL_TRACKING_CALLS, CallLogError, land_inbox, validate_file
 from sources.traditional_media import MediaPlanError
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "call_tracking"
@@ -200,8 +199,8 @@ def test_a_rerun_after_the_fix_replaces_the_snapshot(dirs):
 
 def test_the_landing_suite_passes_a_good_snapshot_and_catches_a_bad_one(tmp_path):
     # Great Expectations takes seconds to import: only the test that uses it pays for it.
-    from expectations.landing_call_tracking import SUITES
     from expectations.runner import Validator, validate_landing_partition
+    from sources.call_tracking import SUITES
 
     paths = DataPaths(tmp_path / "data")
     validator = Validator(paths)

@@ -19,9 +19,9 @@ from sandbox.conversions import (
     ConversionsWorld,
     event_mix,
 )
+from sandbox.facebook import FacebookWorld as SandboxWorld
 from sandbox.media_plan import CHANNELS, placements_between
 from sandbox.meta_ads import MetaAdsWorld
-from sandbox.world import SandboxWorld
 
 DAY = date(2026, 11, 19)
 FLU = "flu-shot-2026"

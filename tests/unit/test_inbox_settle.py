@@ -12,10 +12,10 @@ import pytest
 
 from core import storage
 from core.landing import RunContext, partition_dir, partition_files
-from core.settings import CallTracking, InboxSettle
+from core.settings import InboxSettle
 from extractors import inbox as inbox_module
 from extractors.inbox import CellError, InboxNotReady, done_marker, parse_count, parse_date, parse_phone
-from sources.call_tracking import CallLogError, validate_file
+from sources.call_tracking import CallLogError, CallTracking, validate_file
 from sources.call_tracking import land_inbox as land_call_log
 from sources.config import load_config
 from sources.traditional_media import MediaPlanError

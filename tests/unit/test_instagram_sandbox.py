@@ -12,6 +12,8 @@ import requests
 
 from core.windows import DateWindow
 from sandbox import registry
+from sandbox.facebook import DEFAULT_TOKEN
+from sandbox.facebook import GraphSandbox as SandboxServer
 from sandbox.instagram import (
     ACCOUNT_ID,
     INSIGHTS_LAG,
@@ -19,7 +21,6 @@ from sandbox.instagram import (
     InstagramWorld,
     minimum_calls,
 )
-from sandbox.server import DEFAULT_TOKEN, SandboxServer
 from sandbox.world import load_campaigns
 from sources.config import load_config
 

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from core.contract import LANDING_CONTRACT
 from core.paths import PROJECT_ROOT
+from sources import LANDING_CONTRACT
 
 STAGING = PROJECT_ROOT / "dbt" / "models" / "staging"
 

@@ -16,19 +16,21 @@ from datetime import UTC, date, datetime
 import pytest
 
 from core.landing import RunContext
-from core.settings import HttpSettings, MetaAds
+from core.settings import HttpSettings
 from core.windows import DateWindow
 from extractors.http import ApiEndpoint, GraphClient, PagingLoopError
+from nightly.extract import extract
 from sandbox import registry
 from sandbox.base import LoopbackServer
+from sandbox.facebook import DEFAULT_TOKEN as GRAPH_TOKEN
 from sandbox.faults import Fault
 from sandbox.linkedin import DEFAULT_TOKEN as LINKEDIN_TOKEN
 from sandbox.meta_ads import DEFAULT_TOKEN as META_ADS_TOKEN
-from sandbox.server import DEFAULT_TOKEN as GRAPH_TOKEN
 from sandbox.x import DEFAULT_TOKEN as X_TOKEN
 from sandbox.youtube import DEFAULT_TOKEN as YOUTUBE_TOKEN
 from sources import SOURCES_BY_NAME, facebook_pages, instagram, linkedin, meta_ads, x, youtube
 from sources.config import load_config
+from sources.meta_ads import MetaAds
 from tests.conftest import SANDBOX_NOW
 
 CONFIG = load_config()  # the demo's configuration: its accounts
@@ -232,7 +234,7 @@ def test_a_looping_edge_fails_the_whole_extraction_with_nothing_landed(serve, da
     account, source = CONFIG.sources.x.accounts[0], CONFIG.sources.x.model_copy(update={"page_size": 10})
     ctx = RunContext.now(date(2026, 11, 19), "test-paging-loop")
     with pytest.raises(PagingLoopError) as failure:
-        x.extract_account(account, _endpoint(server.url, X_TOKEN, "2", "x"), source, CONFIG.windows, HTTP, ctx, TZ)
+        extract(x.SPEC, account, _endpoint(server.url, X_TOKEN, "2", "x"), source, CONFIG.windows, HTTP, ctx, TZ)
     assert server.calls["user_tweets"] == 2
     assert not data_dir.landing.exists() or not any(data_dir.landing.rglob("*.parquet"))
     assert not failure.value.retryable

@@ -14,8 +14,10 @@ import requests
 
 from core.paths import PROJECT_ROOT
 from sandbox import registry
-from sandbox.base import LoopbackServer, Reply, every, json_reply
-from sandbox.server import DEFAULT_TOKEN, SandboxServer
+from sandbox.base import LoopbackServer, Reply, json_reply
+from sandbox.facebook import DEFAULT_TOKEN
+from sandbox.facebook import GraphSandbox as SandboxServer
+from sandbox.faults import every
 
 
 class EchoServer(LoopbackServer):

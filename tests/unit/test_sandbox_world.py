@@ -8,14 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from sandbox.world import (
-    PAGE_DAY_METRICS,
-    POST_FIELD_COUNTS,
-    POST_LIFETIME_METRICS,
-    SandboxWorld,
-    lifetime_fraction,
-    load_campaigns,
-)
+from sandbox.facebook import PAGE_DAY_METRICS, POST_FIELD_COUNTS, POST_LIFETIME_METRICS
+from sandbox.facebook import FacebookWorld as SandboxWorld
+from sandbox.world import lifetime_fraction, load_campaigns
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 MAIN, CHILDRENS = "100200300400501", "100200300400502"

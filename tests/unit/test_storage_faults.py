@@ -25,8 +25,9 @@ from core import storage
 from core.landing import RunContext, partition_dir, write_partition
 from core.paths import PROJECT_ROOT, DataPaths
 from core.storage import FolderNotWritableError
-from nightly import tasks
+from nightly.dag_defaults import non_retryable_errors
 from warehouse import build as warehouse
+from warehouse.duckdb_file import DuckDBFile
 
 SCHEMA = pa.schema([pa.field("id", pa.string()), pa.field("value", pa.int64())])
 DAY = date(2026, 11, 20)
@@ -150,7 +151,7 @@ def test_a_read_only_landing_folder_fails_naming_the_folder_the_operation_and_th
     assert str(folder) in message and "writing acct1.parquet" in message
     assert "writable" in message and "PIPELINE_DATA_DIR" in message and "PIPELINE_LANDING_URL" in message
     # A task fails at once: a folder does not become writable by retrying.
-    assert isinstance(raised.value, tasks._non_retryable())
+    assert isinstance(raised.value, non_retryable_errors())
 
 
 def test_a_landing_folder_that_cannot_be_created_fails_the_same_way(tmp_path):
@@ -166,7 +167,7 @@ def small_build(paths: DataPaths, value: int) -> None:
     paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(paths.build_warehouse)) as connection:
         connection.execute("create table mart_roi as select ?::integer as total_investment", [value])
-    warehouse.record_build(paths, paths.build_warehouse, DAY)
+    warehouse.record_build(paths, DuckDBFile(paths.build_warehouse), DAY)
 
 
 def test_a_publish_into_a_read_only_warehouse_folder_names_the_folder_and_keeps_the_build(tmp_path):
@@ -178,7 +179,7 @@ def test_a_publish_into_a_read_only_warehouse_folder_names_the_folder_and_keeps_
     message = str(raised.value)
     assert f"publishing build.duckdb as marketing.duckdb: cannot write in {paths.warehouse_dir}" in message
     assert "writable by the user the pipeline runs as" in message and "PIPELINE_DATA_DIR" in message
-    assert isinstance(raised.value, tasks._non_retryable())
+    assert isinstance(raised.value, non_retryable_errors())
     assert paths.build_warehouse.read_bytes() == build_bytes
     assert not paths.published_warehouse.exists()
 
@@ -194,7 +195,7 @@ def test_what_a_killed_build_left_is_removed_before_the_next_build(tmp_path):
     published = paths.published_warehouse
     published.write_bytes(b"yesterday's warehouse")
 
-    warehouse.remove_build_leftovers(paths)
+    DuckDBFile(paths.build_warehouse).prepare_build(paths.landing)
     assert sorted(path.name for path in paths.warehouse_dir.iterdir()) == ["latest_build", "marketing.duckdb"]
     assert published.read_bytes() == b"yesterday's warehouse"
 

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from core import storage
-from core.contract import TRADITIONAL_MEDIA_PLACEMENTS
 from core.landing import RunContext, partition_files
 from core.paths import DataPaths
 from extractors.inbox import InboxNotReady
-from sources.traditional_media import MediaPlanError, land_inbox, validate_file
+from sources.traditional_media import TRADITIONAL_MEDIA_PLACEMENTS, MediaPlanError, land_inbox, validate_file
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "traditional_media"
 Q1 = "media_plan_q1.csv"  # five placements, one per channel
@@ -136,8 +135,8 @@ def test_a_tracking_number_in_two_files_quarantines_the_later_file(dirs):
 
 def test_the_landing_suite_passes_the_landed_plan(dirs, tmp_path):
     # Great Expectations takes seconds to import: only the test that uses it pays for it.
-    from expectations.landing_traditional_media import SUITES
     from expectations.runner import Validator, validate_landing_partition
+    from sources.traditional_media import SUITES
 
     copy(Q1, dirs[0])
     copy(Q2, dirs[0])

@@ -14,13 +14,13 @@ import pytest
 from core.settings import Windows
 from sandbox import registry
 from sandbox.world import load_campaigns
+from sandbox.world import posts_window as videos_window
 from sandbox.youtube import (
     DEFAULT_TOKEN,
     PACIFIC,
     YouTubeSandbox,
     YouTubeWorld,
     minimum_calls,
-    videos_window,
 )
 from sources.config import load_config
 

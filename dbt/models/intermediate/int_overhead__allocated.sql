@@ -55,14 +55,9 @@ allocated_exactly as (
         cost_type,
         account_id,
         campaign_id,
-        cast(case
-            when share_rank = shares_in_channel
-                then channel_amount - coalesce(sum(rounded_share) over (
-                    partition by date_day, channel, cost_type order by share_rank
-                    rows between unbounded preceding and 1 preceding
-                ), 0)
-            else rounded_share
-        end as decimal(14, 2)) as amount
+        cast({{ share_with_remainder(
+            'channel_amount', 'rounded_share', 'share_rank = shares_in_channel', 'date_day, channel, cost_type', 'share_rank'
+        ) }} as decimal(14, 2)) as amount
     from allocated
 ),
 

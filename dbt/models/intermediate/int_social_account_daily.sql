@@ -16,32 +16,11 @@
 with
 
 reported as (
-    {% for platform, model in daily %}
-        select
-            '{{ platform }}' as platform,
-            account_id,
-            metric_date as date_day,
-            metric_name,
-            metric_value
-        from {{ ref(model) }}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {{ union_platforms(daily, ['account_id', 'metric_date as date_day', 'metric_name', 'metric_value']) }}
 ),
 
 mapped as (
-    select
-        reported.platform,
-        reported.account_id,
-        reported.date_day,
-        metric_map.metric,
-        sum(reported.metric_value) as metric_value
-    from reported
-    inner join {{ ref('social_metric_map') }} as metric_map
-        on
-            reported.platform = metric_map.platform
-            and reported.metric_name = metric_map.source_metric
-            and metric_map.level = 'account'
-    group by reported.platform, reported.account_id, reported.date_day, metric_map.metric
+    {{ in_warehouse_metrics('reported', 'account', ['platform', 'account_id', 'date_day']) }}
 ),
 
 pivoted as (
@@ -71,15 +50,7 @@ follower_counts as (
     from {{ ref('stg_facebook_pages__page_insights') }}
     where metric_name = 'page_follows'
     union all
-    {% for platform, model in followers %}
-        select
-            '{{ platform }}' as platform,
-            account_id,
-            as_of_date as date_day,
-            followers
-        from {{ ref(model) }}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {{ union_platforms(followers, ['account_id', 'as_of_date as date_day', 'followers']) }}
 )
 
 select

@@ -1,5 +1,5 @@
--- Lifetime post metrics of every platform in the warehouse's metric names (seeds/social_metric_map.csv
--- is the one place where a platform's metric becomes reactions, comments, shares, saves, ...).
+-- Lifetime post metrics of every platform in the warehouse's metric names (seeds/social_metric_map.csv,
+-- level 'post').
 {% set platforms = [
     ('facebook', 'stg_facebook_pages__post_snapshots'),
     ('instagram', 'stg_instagram__media_snapshots'),
@@ -10,36 +10,11 @@
 with
 
 snapshots as (
-    {% for platform, model in platforms %}
-        select
-            '{{ platform }}' as platform,
-            post_id,
-            account_id,
-            as_of_date,
-            metric_name,
-            metric_value
-        from {{ ref(model) }}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {{ union_platforms(platforms, ['post_id', 'account_id', 'as_of_date', 'metric_name', 'metric_value']) }}
 ),
 
 mapped as (
-    select
-        snapshots.platform,
-        snapshots.post_id,
-        snapshots.account_id,
-        snapshots.as_of_date,
-        metric_map.metric,
-        -- A platform may count one warehouse metric in several (X: reposts and quotes are shares);
-        -- NULL (not available) stays NULL unless some part is known.
-        sum(snapshots.metric_value) as metric_value
-    from snapshots
-    inner join {{ ref('social_metric_map') }} as metric_map
-        on
-            snapshots.platform = metric_map.platform
-            and snapshots.metric_name = metric_map.source_metric
-            and metric_map.level = 'post'
-    group by snapshots.platform, snapshots.post_id, snapshots.account_id, snapshots.as_of_date, metric_map.metric
+    {{ in_warehouse_metrics('snapshots', 'post', ['platform', 'post_id', 'account_id', 'as_of_date']) }}
 )
 
 select * from mapped

@@ -11,18 +11,9 @@
 with
 
 posts as (
-    {% for platform, model in platforms %}
-        select
-            '{{ platform }}' as platform,
-            post_id,
-            account_id,
-            created_at,
-            created_date,
-            post_text,
-            campaign_id as campaign_key
-        from {{ ref(model) }}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {{ union_platforms(platforms, [
+        'post_id', 'account_id', 'created_at', 'created_date', 'post_text', 'campaign_id as campaign_key'
+    ]) }}
 )
 
 select

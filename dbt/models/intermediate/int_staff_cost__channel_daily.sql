@@ -22,10 +22,7 @@ planned as (
         staff_time.channel,
         staff_time.hours_per_week as hours
     from {{ ref('staff_time') }} as staff_time
-    inner join weeks
-        on
-            staff_time.valid_from <= weeks.week_start
-            and (staff_time.valid_to is null or staff_time.valid_to >= weeks.week_start)
+    inner join weeks on {{ valid_on('staff_time', 'weeks.week_start') }}
 ),
 
 recorded as (
@@ -97,8 +94,5 @@ select
     date_day,
     channel,
     cast(hours / 7.0 as decimal(10, 4)) as staff_hours,
-    cast(case
-        when is_last_day then week_cost - {{ share_in_cents('week_cost', 7) }} * 6
-        else {{ share_in_cents('week_cost', 7) }}
-    end as decimal(14, 2)) as staff_cost
+    cast({{ spread_in_cents('week_cost', 7, 'is_last_day') }} as decimal(14, 2)) as staff_cost
 from channel_days

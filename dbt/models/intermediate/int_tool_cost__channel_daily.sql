@@ -23,10 +23,7 @@ tool_months as (
         tools.tool,
         tools.monthly_cost
     from {{ ref('tool_costs') }} as tools
-    inner join months
-        on
-            tools.valid_from <= months.month_start
-            and (tools.valid_to is null or tools.valid_to >= months.month_start)
+    inner join months on {{ valid_on('tools', 'months.month_start') }}
 ),
 
 allocated as (
@@ -48,14 +45,8 @@ channel_months as (
         month_start,
         tool,
         channel,
-        case
-            when is_last_channel
-                then monthly_cost - coalesce(sum(rounded_share) over (
-                    partition by month_start, tool order by channel
-                    rows between unbounded preceding and 1 preceding
-                ), 0)
-            else rounded_share
-        end as month_cost
+        {{ share_with_remainder('monthly_cost', 'rounded_share', 'is_last_channel', 'month_start, tool', 'channel') }}
+            as month_cost
     from allocated
 ),
 
@@ -76,10 +67,7 @@ tool_days as (
     select
         date_day,
         channel,
-        case
-            when is_last_day then month_cost - {{ share_in_cents('month_cost', 'days_in_month') }} * (days_in_month - 1)
-            else {{ share_in_cents('month_cost', 'days_in_month') }}
-        end as tool_cost
+        {{ spread_in_cents('month_cost', 'days_in_month', 'is_last_day') }} as tool_cost
     from channel_days
 )
 

@@ -25,26 +25,18 @@ spread as (
         campaign_id,
         date_day,
         flight_days,
-        cast(case
-            when is_last_day then spend - {{ share_in_cents('spend', 'flight_days') }} * (flight_days - 1)
-            else {{ share_in_cents('spend', 'flight_days') }}
-        end as decimal(14, 2)) as media_spend,
-        cast(case
-            when is_last_day then gross_impressions - floor(gross_impressions / flight_days) * (flight_days - 1)
-            else floor(gross_impressions / flight_days)
-        end as bigint) as impressions,
-        cast(case
-            when is_last_day then grps - floor(grps * 10 / flight_days) / 10 * (flight_days - 1)
-            else floor(grps * 10 / flight_days) / 10
-        end as decimal(10, 1)) as grps,
+        cast({{ spread_in_cents('spend', 'flight_days', 'is_last_day') }} as decimal(14, 2)) as media_spend,
+        cast({{ spread_over_days(
+            'gross_impressions', 'flight_days', 'is_last_day', 'floor(gross_impressions / flight_days)'
+        ) }} as bigint) as impressions,
+        cast({{ spread_over_days(
+            'grps', 'flight_days', 'is_last_day', 'floor(grps * 10 / flight_days) / 10'
+        ) }} as decimal(10, 1)) as grps,
         universe,
         case when date_day = start_date then audience end as audience,
-        cast(case
-            when
-                is_last_day
-                then coalesce(responses, 0) - floor(coalesce(responses, 0) / flight_days) * (flight_days - 1)
-            else floor(coalesce(responses, 0) / flight_days)
-        end as bigint) as responses
+        cast({{ spread_over_days(
+            'coalesce(responses, 0)', 'flight_days', 'is_last_day', 'floor(coalesce(responses, 0) / flight_days)'
+        ) }} as bigint) as responses
     from placement_days
 )
 

@@ -10,9 +10,15 @@
     'video_views', 'followers_gained', 'responses', 'calls', 'qualified_calls', 'sessions',
     'appointment_requests', 'class_registrations', 'conversions', 'platform_conversions',
 ] %}
-{% set money = [
-    'media_spend', 'staff_cost', 'tool_cost', 'production_cost', 'conversion_value', 'platform_conversion_value',
-] %}
+{% set money = money_measures() | reject('equalto', 'total_investment') | list %}
+{#- The measure column of a conversion type (other key events count in `conversions` only). -#}
+{% set conversion_measure -%}
+    case conversion_type
+        when 'appointment_request' then 'appointment_requests'
+        when 'class_registration' then 'class_registrations'
+        else 'other_conversions'
+    end
+{%- endset %}
 with
 
 calendar as (
@@ -46,43 +52,20 @@ calls as (
 ),
 
 web_sessions as (
-    select
-        date_day,
-        channel,
-        '(all)' as account_id,
-        campaign_id,
-        measure,
-        cast(amount as decimal(18, 2)) as amount
-    from {{ ref('int_web_analytics__daily') }}
-    where channel is not null and measure = 'sessions'
+    {{ long_measures(
+        ref('int_web_analytics__daily'), 'measure', 'amount',
+        account_id="'(all)'", where="channel is not null and measure = 'sessions'"
+    ) }}
 ),
 
 conversions as (
-    select
-        date_day,
-        channel,
-        account_id,
-        campaign_id,
-        case conversion_type
-            when 'appointment_request' then 'appointment_requests'
-            when 'class_registration' then 'class_registrations'
-            else 'other_conversions'
-        end as measure,
-        cast(conversions as decimal(18, 2)) as amount
-    from {{ ref('int_conversions__daily') }}
+    {{ long_measures(ref('int_conversions__daily'), conversion_measure, 'conversions') }}
     union all
     {{ measures_from(ref('int_conversions__daily'), ['conversions', 'conversion_value']) }}
 ),
 
 overhead as (
-    select
-        date_day,
-        channel,
-        account_id,
-        campaign_id,
-        cost_type as measure,
-        cast(amount as decimal(18, 2)) as amount
-    from {{ ref('int_overhead__allocated') }}
+    {{ long_measures(ref('int_overhead__allocated'), 'cost_type', 'amount') }}
 ),
 
 production as (

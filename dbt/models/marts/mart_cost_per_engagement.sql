@@ -28,14 +28,7 @@ aggregated as (
         channel_group,
         campaign_id,
         count(distinct date_day) as days_covered,
-        cast(sum(media_spend) as decimal(14, 2)) as media_spend,
-        cast(sum(staff_cost) as decimal(14, 2)) as staff_cost,
-        cast(sum(tool_cost) as decimal(14, 2)) as tool_cost,
-        cast(sum(production_cost) as decimal(14, 2)) as production_cost,
-        cast(sum(total_investment) as decimal(14, 2)) as total_investment,
-        sum(impressions) as impressions,
-        sum(engagements) as engagements,
-        sum(clicks) as clicks
+        {{ summed(investment_measures() + ['impressions', 'engagements', 'clicks']) }}
     from periods
     group by period_type, period_start, channel, channel_group, campaign_id
 )

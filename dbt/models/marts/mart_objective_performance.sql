@@ -10,24 +10,13 @@ monthly as (
         objective,
         channel,
         channel_group,
-        cast(sum(total_investment) as decimal(14, 2)) as total_investment,
-        cast(sum(media_spend) as decimal(14, 2)) as media_spend,
-        sum(conversions) as conversions,
-        cast(sum(conversion_value) as decimal(14, 2)) as conversion_value
+        {{ summed(['total_investment', 'media_spend', 'conversions', 'conversion_value']) }}
     from {{ ref('mart_roi') }}
     group by 1, 2, 3, 4
 ),
 
 engagement as (
-    select
-        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start,
-        objective,
-        channel,
-        sum(impressions) as impressions,
-        sum(engagements) as engagements,
-        sum(active_engagements) as active_engagements
-    from {{ ref('fct_channel_daily') }}
-    group by 1, 2, 3
+    {{ monthly_totals(['objective', 'channel'], ['impressions', 'engagements', 'active_engagements']) }}
 ),
 
 with_totals as (

@@ -5,26 +5,10 @@
 with
 
 monthly as (
-    select
-        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start,
-        channel,
-        channel_group,
-        campaign_id,
-        objective,
-        cast(sum(media_spend) as decimal(14, 2)) as media_spend,
-        cast(sum(staff_cost) as decimal(14, 2)) as staff_cost,
-        cast(sum(tool_cost) as decimal(14, 2)) as tool_cost,
-        cast(sum(production_cost) as decimal(14, 2)) as production_cost,
-        cast(sum(total_investment) as decimal(14, 2)) as total_investment,
-        sum(appointment_requests) as appointment_requests,
-        sum(class_registrations) as class_registrations,
-        sum(qualified_calls) as qualified_calls,
-        sum(conversions) as conversions,
-        cast(sum(conversion_value) as decimal(14, 2)) as conversion_value,
-        sum(platform_conversions) as platform_conversions,
-        cast(sum(platform_conversion_value) as decimal(14, 2)) as platform_conversion_value
-    from {{ ref('fct_channel_daily') }}
-    group by 1, 2, 3, 4, 5
+    {{ monthly_totals(['channel', 'channel_group', 'campaign_id', 'objective'], investment_measures() + [
+        'appointment_requests', 'class_registrations', 'qualified_calls', 'conversions', 'conversion_value',
+        'platform_conversions', 'platform_conversion_value'
+    ]) }}
 )
 
 select

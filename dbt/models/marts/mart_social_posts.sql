@@ -13,13 +13,7 @@ lifetime as (
     select
         platform,
         post_id,
-        sum(reactions) as reactions,
-        sum(comments) as comments,
-        sum(shares) as shares,
-        sum(saves) as saves,
-        sum(impressions) as impressions,
-        sum(clicks) as clicks,
-        sum(video_views) as video_views,
+        {{ summed(['reactions', 'comments', 'shares', 'saves', 'impressions', 'clicks', 'video_views']) }},
         {{ dbt.bool_or('revised_down') }} as revised_down
     from {{ ref('int_social_post_daily') }}
     group by platform, post_id

@@ -9,20 +9,10 @@
 with
 
 monthly as (
-    select
-        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start,
-        channel_group,
-        channel,
-        cast(sum(total_investment) as decimal(14, 2)) as total_investment,
-        cast(sum(media_spend) as decimal(14, 2)) as media_spend,
-        sum(impressions) as impressions,
-        sum(grps) as grps,
-        sum(reactions) as reactions,
-        sum(active_engagements) as active_engagements,
-        sum(conversions) as conversions,
-        cast(sum(conversion_value) as decimal(14, 2)) as conversion_value
-    from {{ ref('fct_channel_daily') }}
-    group by 1, 2, 3
+    {{ monthly_totals(['channel_group', 'channel'], [
+        'total_investment', 'media_spend', 'impressions', 'grps', 'reactions', 'active_engagements', 'conversions',
+        'conversion_value'
+    ]) }}
 ),
 
 reach_measurements as (
