@@ -190,41 +190,13 @@ class FacebookWorld(PlatformWorld[Page, Post]):
     seasonality; followers are a running total of the daily follows and unfollows."""
 
     NOUN = "page"
+    SEEDS = ("facebook", Page)
 
     def __init__(self, **world: Any) -> None:
         super().__init__(**world)
         # Facebook's accounts are pages.
         self.pages = self.accounts
         self._day_totals = lru_cache(maxsize=8192)(self._compute_day_totals)
-
-    def default_accounts(self) -> list[Page]:
-        scale = self.scale
-        return [
-            Page(
-                "100200300400501",
-                "Cedar Valley Health",
-                "CedarValleyHealth",
-                "Hospital",
-                "https://www.cedarvalleyhealth.org",
-                audience=round(48_000 * scale),
-                followers_at_start=round(40_500 * scale),
-                daily_follows=14 * scale,
-                daily_unfollows=7 * scale,
-            ),
-            Page(
-                "100200300400502",
-                "Cedar Valley Children's Hospital",
-                "CedarValleyChildrens",
-                "Children's Hospital",
-                "https://www.cedarvalleychildrens.org",
-                audience=round(21_000 * scale),
-                followers_at_start=round(17_800 * scale),
-                daily_follows=6 * scale,
-                daily_unfollows=3 * scale,
-                pediatric=True,
-                service_line_weights={"cardiology": 0.3, "womens_health": 2.0, "community": 2.0},
-            ),
-        ]
 
     # -- posts --------------------------------------------------------------------------------
 

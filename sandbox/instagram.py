@@ -55,10 +55,11 @@ from sandbox.world import (
     PlatformWorld,
     campaign_templates,
     lifetime_fraction,
+    seeded_ids,
 )
 from sources.instagram import Instagram
 
-ACCOUNT_ID = "17841400000000501"
+ACCOUNT_ID = seeded_ids("instagram")[0]
 # The media edge reaches only this many of the most recent items.
 MEDIA_REACH = 10_000
 MEDIA_PAGE_LIMIT = 100
@@ -184,6 +185,7 @@ class InstagramWorld(PlatformWorld[InstagramAccount, Media]):
 
     rng_namespace = "instagram"
     NOUN = "Instagram account"
+    SEEDS = ("instagram", InstagramAccount)
     STREAM = "media"
 
     def __init__(
@@ -200,23 +202,6 @@ class InstagramWorld(PlatformWorld[InstagramAccount, Media]):
         # Every media (feed, reels, stories) published on a local day, oldest first.
         self.media_on = self.posts_on
         self._day_totals = lru_cache(maxsize=8192)(self._compute_day_totals)
-
-    def default_accounts(self) -> list[InstagramAccount]:
-        scale = self.scale
-        return [
-            InstagramAccount(
-                id=ACCOUNT_ID,
-                username="cedarvalleyhealth",
-                name="Cedar Valley Health",
-                website="https://www.cedarvalleyhealth.org",
-                audience=round(9_500 * scale),
-                followers_at_start=round(11_200 * scale),
-                follows_count=312,
-                media_before_start=1_480,
-                daily_follows=9 * scale,
-                daily_unfollows=4 * scale,
-            )
-        ]
 
     # -- media --------------------------------------------------------------------------------
 

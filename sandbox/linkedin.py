@@ -170,6 +170,7 @@ class LinkedInWorld(PlatformWorld[Organization, LinkedInPost]):
 
     rng_namespace = "linkedin"
     NOUN = "LinkedIn organization"
+    SEEDS = ("linkedin", Organization)
 
     def __init__(self, **world: Any) -> None:
         super().__init__(**world)
@@ -177,20 +178,6 @@ class LinkedInWorld(PlatformWorld[Organization, LinkedInPost]):
         self._share_day = lru_cache(maxsize=8192)(self._compute_share_day)
         self._follower_day = lru_cache(maxsize=8192)(self._compute_follower_day)
         self._listing = lru_cache(maxsize=16)(self._compute_listing)
-
-    def default_accounts(self) -> list[Organization]:
-        scale = self.scale
-        return [
-            Organization(
-                id="90000501",
-                name="Cedar Valley Health",
-                vanity_name="cedar-valley-health",
-                website="https://www.cedarvalleyhealth.org",
-                followers_at_start=round(14_200 * scale),
-                daily_follows=7 * scale,
-                daily_unfollows=1.2 * scale,
-            )
-        ]
 
     def organization(self, organization_id: str) -> Organization:
         """The account behind an organisation URN's id (LinkedIn's accounts are organizations)."""

@@ -15,6 +15,7 @@ snapshot is never lower than an earlier one. Campaign posts promote the organisa
 from __future__ import annotations
 
 import csv
+import json
 import math
 import random
 import threading
@@ -22,7 +23,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -33,6 +35,8 @@ from core.windows import DateWindow
 TIMEZONE = "America/Chicago"
 WORLD_START = date(2023, 11, 1)
 CAMPAIGNS_CSV = PROJECT_ROOT / "dbt" / "seeds" / "campaigns.csv"
+# The organisation's accounts on each platform, as data (`seeded_accounts`).
+ACCOUNTS_JSON = Path(__file__).with_name("accounts.json")
 
 # How much more or less happens on each weekday than on an average one, Monday first.
 WEEKDAY_FACTOR = (1.05, 1.08, 1.05, 1.0, 0.95, 0.82, 0.85)
@@ -157,6 +161,29 @@ class SeededWorld:
         return [c for c in self.campaigns if campaign_active(c, day)]
 
 
+@cache
+def _account_seeds() -> Mapping[str, list[dict[str, Any]]]:
+    return json.loads(ACCOUNTS_JSON.read_text(encoding="utf-8"))
+
+
+def seeded_ids(platform: str) -> list[str]:
+    """The ids of the organisation's accounts on `platform` (`accounts.json`)."""
+    return [seed["fixed"]["id"] for seed in _account_seeds()[platform]]
+
+
+def seeded_accounts(platform: str, account_type: Callable[..., AccountT], scale: float) -> list[AccountT]:
+    """The organisation's accounts on `platform`, sized by `scale`: in `accounts.json`, `counts` grow
+    with the scale and are rounded (audiences, followers), `rates` grow with it unrounded (follows a day)."""
+    return [
+        account_type(
+            **seed.get("fixed", {}),
+            **{name: round(value * scale) for name, value in seed.get("counts", {}).items()},
+            **{name: value * scale for name, value in seed.get("rates", {}).items()},
+        )
+        for seed in _account_seeds()[platform]
+    ]
+
+
 class Account(Protocol):
     @property
     def id(self) -> str: ...
@@ -178,6 +205,8 @@ class PlatformWorld(SeededWorld, ABC, Generic[AccountT, ItemT]):
     NOUN: ClassVar[str] = "account"
     # The seeded stream an account's items of a day are drawn from.
     STREAM: ClassVar[str] = "posts"
+    # The platform's key in `accounts.json` and its account type (`default_accounts`).
+    SEEDS: ClassVar[tuple[str, Callable[..., Any]]]
 
     def __init__(self, accounts: Iterable[AccountT] | None = None, **world: Any) -> None:
         super().__init__(**world)
@@ -188,9 +217,10 @@ class PlatformWorld(SeededWorld, ABC, Generic[AccountT, ItemT]):
         self._running: dict[str, list[int]] = {}
         self.posts_on = lru_cache(maxsize=8192)(self._posts_on)
 
-    @abstractmethod
     def default_accounts(self) -> list[AccountT]:
-        """The organisation's accounts on the platform, sized by `scale`."""
+        """The organisation's accounts on the platform (`accounts.json`), sized by `scale`."""
+        platform, account_type = self.SEEDS
+        return seeded_accounts(platform, account_type, self.scale)
 
     def account(self, account_id: str) -> AccountT:
         try:

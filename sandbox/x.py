@@ -42,11 +42,12 @@ from sandbox.world import (
     PlatformWorld,
     campaign_templates,
     lifetime_fraction,
+    seeded_ids,
 )
 from sources.x import X
 
 DEFAULT_TOKEN = "sandbox-token-x"
-USER_ID = "1500000000000000501"
+USER_ID = seeded_ids("x")[0]
 TIMELINE_REACH = 3200  # the owned timeline reaches only this many of the most recent posts
 MAX_IDS = 100
 MIN_RESULTS, MAX_RESULTS, DEFAULT_RESULTS = 5, 100, 10
@@ -180,29 +181,12 @@ class XWorld(PlatformWorld[XAccount, XPost]):
 
     rng_namespace = "x"
     NOUN = "X account"
+    SEEDS = ("x", XAccount)
 
     def __init__(self, **world: Any) -> None:
         super().__init__(**world)
         self._lock = threading.Lock()
         self._deleted: dict[str, datetime] = {}
-
-    def default_accounts(self) -> list[XAccount]:
-        scale = self.scale
-        return [
-            XAccount(
-                id=USER_ID,
-                username="CedarValleyHlth",
-                name="Cedar Valley Health",
-                website="https://www.cedarvalleyhealth.org",
-                audience=round(9_000 * scale),
-                followers_at_start=round(11_200 * scale),
-                daily_follows=4.5 * scale,
-                daily_unfollows=2.6 * scale,
-                following_at_start=612,
-                posts_before_start=7_845,
-                listed_per_follower=0.011,
-            )
-        ]
 
     # -- posts ----------------------------------------------------------------------------------
 

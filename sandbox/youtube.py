@@ -180,6 +180,7 @@ class YouTubeWorld(PlatformWorld[Channel, Video]):
     channel team publishes on Central time, the world's timezone."""
 
     NOUN = "channel"
+    SEEDS = ("youtube", Channel)
     STREAM = "videos"
     FIRST_DAY = CHANNEL_START
 
@@ -190,21 +191,6 @@ class YouTubeWorld(PlatformWorld[Channel, Video]):
         self._lock = threading.Lock()
         self._catalogues: dict[str, _Catalogue] = {}
         self.channel_day = lru_cache(maxsize=8192)(self._channel_day)
-
-    def default_accounts(self) -> list[Channel]:
-        scale = self.scale
-        return [
-            Channel(
-                id="UCcedarValleyHealth000001",
-                title="Cedar Valley Health",
-                handle="@cedarvalleyhealth",
-                website="https://www.cedarvalleyhealth.org",
-                description="Health tips, patient stories and news from Cedar Valley Health, your regional health system.",
-                subscribers_at_start=round(900 * scale),
-                videos_per_day=0.3 * scale,
-                audience=scale,
-            )
-        ]
 
     def channel(self, channel_id: str) -> Channel:
         return self.account(channel_id)
