@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
         figures["landing_mirror"] = measure_mirror(paths.root)
     figures["inbox_large"] = measure_inbox_large(1_000_000)
+    figures["mix_fit"] = [measure_in_process("benchmarks.mix_fit", "--scale", str(scale)) for scale in (1, 10)]
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(json.dumps(figures, indent=2, default=str))
@@ -165,13 +166,20 @@ JSON_SECTIONS = [
     ("landing_mirror", "Landing zone on object storage: the local mirror DuckDB reads"),
     ("dbt_strategies", "dbt: one build task vs Cosmos model tasks"),
     ("inbox_large", "Inbox: a year's call log of 1,000,000 rows, landed"),
+    ("mix_fit", "Marketing mix: the weekly fit on two years of history, scale 1 and 10"),
 ]
 
 
 def measure_inbox_large(rows: int) -> dict:
     """benchmarks.inbox_large in a process of its own: its peak memory is then the landing's alone."""
+    return measure_in_process("benchmarks.inbox_large", "--rows", str(rows))
+
+
+def measure_in_process(module: str, *args: str) -> dict:
+    """A benchmark module's JSON figures, measured in a process of its own (so its peak memory is
+    its own)."""
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.inbox_large", "--rows", str(rows)],
+        [sys.executable, "-m", module, *args],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

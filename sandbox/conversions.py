@@ -1,8 +1,9 @@
 """What each channel returns: Cedar Valley Health's first-party conversions, the sandbox's ground truth.
 
-Every day's numbers are a pure function of (seed, scale, plan seed, day), cached, so the GA4 sandbox
-(`sandbox.ga4`), the call log (`sandbox.call_tracking`) and a test or an analysis that checks an
-estimate all see the same world. Only aggregate counts exist: no person, user, client or session id.
+Every day's numbers are a pure function of (seed, scale, plan seed, effects, untagged shares, day),
+cached per world, so the GA4 sandbox (`sandbox.ga4`), the call log (`sandbox.call_tracking`) and a
+test or an analysis that checks an estimate all see the same world. Only aggregate counts exist: no
+person, user, client or session id.
 
 The model, per day and channel x organisation campaign (traditional media: per placement):
 
@@ -28,21 +29,52 @@ plus a baseline that no tracked channel causes (`BASELINE`: search and direct vi
 parameters at scale 1; `scale` multiplies the baseline and the social channels' `max_sessions` and
 `half_saturation` (their audiences and drivers grow with the worlds' scale), so their response
 curves keep their shape. Traditional media do not scale: the media plan is the same at any scale.
+A world can be given other true effects (`ConversionsWorld(effects=...)`): `without_effect("radio")`
+is the default world in which radio changes nothing.
 
 Sessions carry the UTM tags the worlds already put on their links: organic posts
 `utm_source=<platform>&utm_medium=social`, ads `utm_source=facebook&utm_medium=paid_social`, a
 placement's vanity URL `utm_source=<vanity host>&utm_medium=<channel>`, all with
-`utm_campaign=<campaign id>`. The expected values (`contributions`) are drawn as independent
-Poisson counts (engaged sessions with each key event, other engaged sessions, not engaged
-sessions; qualified and other calls), so every count is a whole number, key events never exceed
-engaged sessions, and sums keep the expected values. Web draws depend on (seed, plan seed, day);
-call draws on (plan seed, day) only, so the call log is a function of the media plan's seed.
+`utm_campaign=<campaign id>`. Not all of a channel's effect comes through its tagged link
+(`UNTAGGED`): people who saw a TV spot, heard a radio ad, passed a billboard, read an ad or a
+mailer search for the organisation or type its address; links shared from a post or copied from an
+app lose their tags; people who saw an organic post and later clicked an ad arrive through the ad.
+Of each channel's web effect (sessions, engaged sessions and key events alike) these shares arrive
+under other tags, the rest under the channel's own:
+
+    channel      untagged  google / organic   (direct) / (none)   facebook / paid_social
+                           campaign (not set) campaign (not set)  the post's campaign
+    tv             35%          25%                10%
+    radio          30%          20%                10%
+    ooh            40%          25%                15%
+    print          20%          10%                10%
+    direct_mail    15%           5%                10%
+    facebook       45%                             30%                   15%
+    instagram      50%                             35%                   15%
+    x              40%                             30%                   10%
+    youtube        35%                             25%                   10%
+    linkedin       35%                             25%                   10%
+    paid_social     0%
+
+So attribution by tags is wrong in known ways: traditional media and organic social get less than
+their effect, paid social more, and search and direct visits carry part of the channels' effect on
+top of the baseline. Calls to a placement's tracking number are always its own (tracked by number).
+The split is made on expected values, before the draws, so totals keep their expected values.
+
+The expected values of each session source / medium / campaign (`expected_web`) are drawn as
+independent Poisson counts (engaged sessions with each key event, other engaged sessions, not
+engaged sessions; qualified and other calls), so every count is a whole number, key events never
+exceed engaged sessions, and sums keep the expected values. Web draws depend on (seed, plan seed,
+day); call draws on (plan seed, day) only, so the call log is a function of the media plan's seed.
 Web analytics starts on the world's first day; calls start with the first placement.
 
 A later analysis reads the ground truth from here: `CHANNEL_EFFECTS` (the response curve of each
-channel), `BASELINE`, `EVENT_MIX`, and `ConversionsWorld.contributions(day)` or
-`expected_by_channel(first, last)` (each channel's expected incremental sessions, key events and
-calls, before the draws)."""
+channel), `BASELINE`, `EVENT_MIX`, `UNTAGGED`, and `ConversionsWorld.contributions(day)`,
+`expected_by_channel(first, last)` (each channel's true incremental sessions, key events and calls,
+tagged or not, before the draws), `expected_attributed_by_channel(first, last)` (what the tags
+credit each channel and the baseline with) and `expected_weekly_by_channel(first_monday, weeks)`
+(key events per ISO week), with the weekly drivers and the drawn weekly KPI a marketing-mix model
+is given (`weekly_drivers`, `weekly_key_events`; both as the model's inputs: `mix_inputs`)."""
 
 from __future__ import annotations
 
@@ -51,12 +83,15 @@ import random
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
+from mix.model import WeeklyInputs
 from sandbox.facebook import FacebookWorld
 from sandbox.instagram import InstagramWorld
 from sandbox.linkedin import LinkedInWorld
@@ -71,6 +106,12 @@ KEY_EVENTS = ("appointment_request", "class_registration")
 NOT_SET = "(not set)"
 ORGANIC_PLATFORMS = ("facebook", "instagram", "x", "youtube", "linkedin")
 PAID_SOCIAL = "paid_social"
+PAID_SOCIAL_SOURCE = "facebook"  # Meta ads' utm_source
+# The baseline's key in the weekly truth (`expected_weekly_by_channel`): every BASELINE source.
+BASELINE_KEY = "baseline"
+# What `expected_by_channel` sums per channel; the web ones split by `UNTAGGED`, calls never do.
+MEASURES = ("sessions", "engaged_sessions", *KEY_EVENTS, "calls", "qualified_calls")
+_WEB_MEASURES = MEASURES[: 2 + len(KEY_EVENTS)]
 # Lags whose adstock weight is below this are left out.
 _CARRYOVER_CUTOFF = 0.01
 
@@ -145,7 +186,6 @@ CHANNEL_EFFECTS: Mapping[str, ChannelEffect] = _effects(
     ChannelEffect("ooh", "traditional", "ooh", _THOUSANDS, 0.60, 35, 1.0, 14, 0.50, 0.030, 5, 0.50),
     ChannelEffect("direct_mail", "traditional", "direct_mail", _PIECES, 0.85, 20, 1.0, 35, 0.70, 0.080, 26, 0.72),
 )  # fmt: skip
-_MAX_CARRYOVER = max(e.carryover_days for e in CHANNEL_EFFECTS.values())
 
 
 @dataclass(frozen=True)
@@ -166,6 +206,28 @@ BASELINE: Mapping[str, BaselineSource] = MappingProxyType(
         "direct": BaselineSource("direct", "(direct)", "(none)", 520, 0.55, 0.011),
     }
 )
+# The shares of each channel's web effect that arrive under other tags, by where they land (a
+# BASELINE source: its source / medium, campaign "(not set)"; paid social: facebook / paid_social,
+# the campaign kept); the table in the module docstring.
+_BRANDED = "organic_search"
+_DIRECT = "direct"
+UNTAGGED: Mapping[str, Mapping[str, float]] = MappingProxyType(
+    {
+        channel: MappingProxyType(shares)
+        for channel, shares in {
+            "tv": {_BRANDED: 0.25, _DIRECT: 0.10},
+            "radio": {_BRANDED: 0.20, _DIRECT: 0.10},
+            "ooh": {_BRANDED: 0.25, _DIRECT: 0.15},
+            "print": {_BRANDED: 0.10, _DIRECT: 0.10},
+            "direct_mail": {_BRANDED: 0.05, _DIRECT: 0.10},
+            "facebook": {_DIRECT: 0.30, PAID_SOCIAL: 0.15},
+            "instagram": {_DIRECT: 0.35, PAID_SOCIAL: 0.15},
+            "x": {_DIRECT: 0.30, PAID_SOCIAL: 0.10},
+            "youtube": {_DIRECT: 0.25, PAID_SOCIAL: 0.10},
+            "linkedin": {_DIRECT: 0.25, PAID_SOCIAL: 0.10},
+        }.items()
+    }
+)
 # How a campaign's key events split between the key events (childbirth classes, health fairs).
 EVENT_MIX: Mapping[str, Mapping[str, float]] = MappingProxyType(
     {
@@ -182,8 +244,20 @@ def event_mix(campaign: str) -> Mapping[str, float]:
 
 
 @dataclass(frozen=True)
+class Arrival:
+    """A share of a contribution's web effect and the session tags it arrives with."""
+
+    credited_to: str  # the CHANNEL_EFFECTS or BASELINE key those tags attribute it to
+    source: str
+    medium: str
+    campaign: str
+    share: float
+
+
+@dataclass(frozen=True)
 class Contribution:
-    """The expected (not drawn) effect of one channel x campaign (x placement) on one day."""
+    """The expected (not drawn) effect of one channel x campaign (x placement) on one day, tagged
+    or not: `source` and `medium` are its own tags, `arrivals` how its web effect splits."""
 
     channel: str  # a CHANNEL_EFFECTS or BASELINE key
     campaign: str  # campaign id, or "(not set)" for the baseline
@@ -194,6 +268,7 @@ class Contribution:
     sessions: float
     engaged_sessions: float
     key_events: Mapping[str, float]
+    arrivals: tuple[Arrival, ...]  # where its web effect arrives: the tagged share first
     placement: Placement | None = None
     calls: float = 0.0
     qualified_calls: float = 0.0
@@ -253,13 +328,26 @@ class ConversionsWorld(SeededWorld):
     """The ground truth of visits, key events and calls; see the module docstring.
 
     `seed` and `scale` are the platform worlds' (the same as every sandbox is started with);
-    `plan_seed` is the media plan's (`write_media_plan`'s seed)."""
+    `plan_seed` is the media plan's (`write_media_plan`'s seed); `effects` the channels' true
+    response curves (default `CHANNEL_EFFECTS`, every channel of it, e.g. `without_effect("radio")`)
+    and `untagged` the shares of their web effect that arrive under other tags (default `UNTAGGED`;
+    `{}` tags everything as its channel). Every cache is the world's own, so two worlds with other
+    effects never share a value."""
 
     rng_namespace = "conversions"
 
-    def __init__(self, plan_seed: int = DEFAULT_PLAN_SEED, **world: Any) -> None:
+    def __init__(
+        self,
+        plan_seed: int = DEFAULT_PLAN_SEED,
+        effects: Mapping[str, ChannelEffect] = CHANNEL_EFFECTS,
+        untagged: Mapping[str, Mapping[str, float]] = UNTAGGED,
+        **world: Any,
+    ) -> None:
         super().__init__(**world)
         self.plan_seed = plan_seed
+        self.effects = _checked_effects(effects)
+        self.untagged = _checked_untagged(untagged, self.effects)
+        self._max_carryover = max(e.carryover_days for e in self.effects.values())
         platform = {"seed": self.seed, "scale": self.scale, "campaigns": self.campaigns}
         self.paid = MetaAdsWorld(**platform)
         self.facebook = FacebookWorld(**platform)
@@ -310,16 +398,16 @@ class ConversionsWorld(SeededWorld):
     def _contributions(self, day: date) -> tuple[Contribution, ...]:
         """Every channel's expected effect on `day`, the baseline first, then by channel and campaign."""
         adstocks: dict[tuple[str, str, str], float] = defaultdict(float)
-        for lag in range(_MAX_CARRYOVER):
+        for lag in range(self._max_carryover):
             for key, x in self.drivers(day - timedelta(days=lag)).items():
-                weights = CHANNEL_EFFECTS[key[0]].weights
+                weights = self.effects[key[0]].weights
                 if lag < len(weights):
                     adstocks[key] += weights[lag] * x
         today = self.drivers(day)
         out = [self._baseline(source, day) for source in BASELINE.values()]
         for key in sorted(adstocks):
             channel, campaign, placement_id = key
-            effect = CHANNEL_EFFECTS[channel]
+            effect = self.effects[channel]
             adstock = adstocks[key]
             sessions = effect.expected_sessions(adstock, self.scale)
             mix = event_mix(campaign)
@@ -327,7 +415,7 @@ class ConversionsWorld(SeededWorld):
             if placement is not None:
                 source = placement.vanity_host
             else:
-                source = "facebook" if channel == PAID_SOCIAL else channel
+                source = PAID_SOCIAL_SOURCE if channel == PAID_SOCIAL else channel
             calls = effect.expected_calls(adstock)
             out.append(
                 Contribution(
@@ -340,12 +428,19 @@ class ConversionsWorld(SeededWorld):
                     sessions=sessions,
                     engaged_sessions=sessions * effect.engaged_rate,
                     key_events={e: sessions * effect.key_event_rate * mix.get(e, 0.0) for e in KEY_EVENTS},
+                    arrivals=self._arrivals(channel, source, effect.medium, campaign),
                     placement=placement,
                     calls=calls,
                     qualified_calls=calls * effect.qualified_share,
                 )
             )
         return tuple(out)
+
+    def _arrivals(self, channel: str, source: str, medium: str, campaign: str) -> tuple[Arrival, ...]:
+        """The tagged share first, then each untagged share by destination."""
+        shares = self.untagged.get(channel, {})
+        tagged = Arrival(channel, source, medium, campaign, 1.0 - sum(shares.values()))
+        return (tagged, *(Arrival(into, *_tags(into, campaign), share) for into, share in shares.items()))
 
     def _baseline(self, source: BaselineSource, day: date) -> Contribution:
         sessions = source.sessions_per_day * self.scale * WEEKDAY_FACTOR[day.weekday()]
@@ -360,43 +455,118 @@ class ConversionsWorld(SeededWorld):
             sessions=sessions,
             engaged_sessions=sessions * source.engaged_rate,
             key_events={e: sessions * source.key_event_rate * mix.get(e, 0.0) for e in KEY_EVENTS},
+            arrivals=(Arrival(source.channel, source.source, source.medium, NOT_SET, 1.0),),
         )
 
     def expected_by_channel(self, first: date, last: date) -> dict[str, dict[str, float]]:
-        """Each channel's expected sessions, key events (per event) and calls over first..last."""
-        totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        """Each channel's (and baseline source's) true incremental effect over first..last: the
+        expected `MEASURES` it causes, tagged or not, for every channel with a contribution."""
+        return self._expected(first, last, attributed=False)
+
+    def expected_attributed_by_channel(self, first: date, last: date) -> dict[str, dict[str, float]]:
+        """What the session tags credit each channel (and baseline source) with over first..last:
+        the expected `MEASURES` arriving under its tags, whichever channel caused them (`UNTAGGED`);
+        calls stay with their placement's channel. Summed over every key, the same totals as
+        `expected_by_channel`."""
+        return self._expected(first, last, attributed=True)
+
+    def _expected(self, first: date, last: date, attributed: bool) -> dict[str, dict[str, float]]:
+        totals: dict[str, dict[str, float]] = {}
+
+        def row(channel: str) -> dict[str, float]:
+            return totals.setdefault(channel, dict.fromkeys(MEASURES, 0.0))
+
         day = first
         while day <= last:
             for c in self.contributions(day):
-                row = totals[c.channel]
-                row["sessions"] += c.sessions
-                for event, value in c.key_events.items():
-                    row[event] += value
-                row["calls"] += c.calls
-                row["qualified_calls"] += c.qualified_calls
+                parts = [(a.credited_to, a.share) for a in c.arrivals] if attributed else [(c.channel, 1.0)]
+                for channel, share in parts:
+                    _add_web_share(row(channel), c, share)
+                sums = row(c.channel)
+                sums["calls"] += c.calls
+                sums["qualified_calls"] += c.qualified_calls
             day += timedelta(days=1)
-        return {channel: dict(row) for channel, row in totals.items()}
+        return totals
+
+    def expected_weekly_by_channel(
+        self, first_monday: date, weeks: int, *, attributed: bool = False, events: Iterable[str] = KEY_EVENTS
+    ) -> dict[str, list[float]]:
+        """Expected key events (of `events`) per ISO week from `first_monday`, `weeks` of them, for
+        every channel of the world's effects and the baseline (`BASELINE_KEY`, every BASELINE
+        source): the true incremental ones (`expected_by_channel` per week), or with `attributed`
+        those the tags credit (`expected_attributed_by_channel`; the baseline then holds search and
+        direct visits, the channels' untagged shares included). Each week sums to the same total
+        either way."""
+        if first_monday.weekday() != 0:
+            raise ValueError(f"first_monday must be a Monday (ISO weeks start on Mondays): {first_monday} is not")
+        if weeks < 0:
+            raise ValueError(f"weeks must not be negative: {weeks}")
+        events = tuple(events)
+        unknown = sorted(set(events) - set(KEY_EVENTS))
+        if unknown:
+            raise ValueError(f"not key events: {unknown}; the key events are {list(KEY_EVENTS)}")
+        weekly = {key: [0.0] * weeks for key in (*self.effects, BASELINE_KEY)}
+        for week in range(weeks):
+            monday = first_monday + timedelta(weeks=week)
+            totals = self._expected(monday, monday + timedelta(days=6), attributed)
+            for channel, sums in totals.items():
+                key = BASELINE_KEY if channel in BASELINE else channel
+                weekly[key][week] += sum(sums[e] for e in events)
+        return weekly
+
+    def weekly_drivers(self, first_monday: date, weeks: int) -> dict[str, list[float]]:
+        """Each channel's driver x summed per ISO week from `first_monday` (see the module docstring
+        for its unit per channel): what a marketing-mix model is given as the channel's activity."""
+        weekly = {channel: [0.0] * weeks for channel in self.effects}
+        for week in range(weeks):
+            for offset in range(7):
+                for (channel, _campaign, _placement), x in self.drivers(
+                    first_monday + timedelta(weeks=week, days=offset)
+                ).items():
+                    weekly[channel][week] += x
+        return weekly
+
+    def weekly_key_events(self, first_monday: date, weeks: int, events: Iterable[str] = KEY_EVENTS) -> list[int]:
+        """The drawn key events (of `events`) of every web session per ISO week from `first_monday`:
+        what web analytics counts, tagged or not."""
+        events = tuple(events)
+        return [
+            sum(
+                row.key_events.get(event, 0)
+                for offset in range(7)
+                for row in self.web(first_monday + timedelta(weeks=week, days=offset))
+                for event in events
+            )
+            for week in range(weeks)
+        ]
+
+    def expected_web(self, day: date) -> dict[tuple[str, str, str], dict[str, float]]:
+        """Expected sessions, engaged sessions and key events of local `day` per session (source,
+        medium, campaign), untagged shares under the tags they arrive with: what `web` draws.
+        Nothing before the world's first day (web analytics had not started)."""
+        if day < self.start:
+            return {}
+        expected: dict[tuple[str, str, str], dict[str, float]] = {}
+        for c in self.contributions(day):
+            for a in c.arrivals:
+                sums = expected.setdefault((a.source, a.medium, a.campaign), dict.fromkeys(_WEB_MEASURES, 0.0))
+                _add_web_share(sums, c, a.share)
+        return expected
 
     # -- drawn counts -------------------------------------------------------------------------
 
     def _web(self, day: date) -> tuple[WebRow, ...]:
         """Web-analytics counts of local `day` by session source / medium / campaign, sorted.
         Every combination with traffic expected is listed, even when its draws are all zero."""
-        if day < self.start:
-            return ()
-        expected: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0] * (2 + len(KEY_EVENTS)))
-        for c in self.contributions(day):
-            sums = expected[(c.source, c.medium, c.campaign)]
-            sums[0] += c.sessions
-            sums[1] += c.engaged_sessions
-            for i, event in enumerate(KEY_EVENTS):
-                sums[2 + i] += c.key_events[event]
         rng = self._rng("web", self.plan_seed, day.isoformat())
         rows = []
-        for (source, medium, campaign), (sessions, engaged, *events) in sorted(expected.items()):
+        for (source, medium, campaign), sums in sorted(self.expected_web(day).items()):
+            if sums["sessions"] <= 0:
+                continue
+            events = [sums[e] for e in KEY_EVENTS]
             key_events = {e: poisson(rng, mean) for e, mean in zip(KEY_EVENTS, events, strict=True)}
-            engaged_count = sum(key_events.values()) + poisson(rng, engaged - sum(events))
-            sessions_count = engaged_count + poisson(rng, sessions - engaged)
+            engaged_count = sum(key_events.values()) + poisson(rng, sums["engaged_sessions"] - sum(events))
+            sessions_count = engaged_count + poisson(rng, sums["sessions"] - sums["engaged_sessions"])
             rows.append(WebRow(source, medium, campaign, sessions_count, engaged_count, key_events))
         return tuple(rows)
 
@@ -404,9 +574,83 @@ class ConversionsWorld(SeededWorld):
         """Calls of `day` per tracking number, for every placement still drawing calls, by number."""
         rng = random.Random(f"{self.plan_seed}:calls:{day.isoformat()}")
         rows = []
-        placed = [c for c in self.contributions(day) if c.placement is not None]
+        placed = [c for c in self.contributions(day) if c.placement is not None and c.calls > 0]
         for c in sorted(placed, key=lambda c: c.placement.tracking_number):
             qualified = poisson(rng, c.qualified_calls)
             calls = qualified + poisson(rng, c.calls - c.qualified_calls)
             rows.append(CallRow(c.placement.tracking_number, c.placement.placement_id, calls, qualified))
         return tuple(rows)
+
+
+def _add_web_share(sums: dict[str, float], c: Contribution, share: float) -> None:
+    """Add `share` of the contribution's web effect (sessions, engaged sessions, key events) to `sums`."""
+    sums["sessions"] += c.sessions * share
+    sums["engaged_sessions"] += c.engaged_sessions * share
+    for event, value in c.key_events.items():
+        sums[event] += value * share
+
+
+def without_effect(channel: str, effects: Mapping[str, ChannelEffect] = CHANNEL_EFFECTS) -> Mapping[str, ChannelEffect]:
+    """`effects` with `channel` changing nothing (no sessions, no calls at any driver), the others
+    as they are: the true effects of a world in which that channel does not work. Its drivers
+    (spend, posts, placements) stay, so an estimate still sees it bought."""
+    if channel not in effects:
+        raise KeyError(f"no channel {channel!r} among the effects: {sorted(effects)}")
+    return MappingProxyType({**effects, channel: replace(effects[channel], max_sessions=0.0, max_calls=0.0)})
+
+
+def untagged_share(channel: str, untagged: Mapping[str, Mapping[str, float]] = UNTAGGED) -> float:
+    """The share of `channel`'s web effect that arrives under other tags (0 for a baseline source)."""
+    return sum(untagged.get(channel, {}).values())
+
+
+def _tags(into: str, campaign: str) -> tuple[str, str, str]:
+    """The (source, medium, campaign) an untagged share arrives with when it lands on `into`."""
+    if into in BASELINE:
+        return BASELINE[into].source, BASELINE[into].medium, NOT_SET
+    return PAID_SOCIAL_SOURCE, CHANNEL_EFFECTS[PAID_SOCIAL].medium, campaign
+
+
+def _checked_effects(effects: Mapping[str, ChannelEffect]) -> Mapping[str, ChannelEffect]:
+    if set(effects) != set(CHANNEL_EFFECTS):
+        missing, extra = sorted(set(CHANNEL_EFFECTS) - set(effects)), sorted(set(effects) - set(CHANNEL_EFFECTS))
+        raise ValueError(f"effects must have every channel of CHANNEL_EFFECTS: missing {missing}, unknown {extra}")
+    wrong = sorted(key for key, effect in effects.items() if effect.channel != key)
+    if wrong:
+        raise ValueError(f"effects keyed under another channel's name: {wrong}")
+    return MappingProxyType(dict(effects))
+
+
+def _checked_untagged(
+    untagged: Mapping[str, Mapping[str, float]], effects: Mapping[str, ChannelEffect]
+) -> Mapping[str, Mapping[str, float]]:
+    for channel, shares in untagged.items():
+        if channel not in effects:
+            raise ValueError(f"untagged shares for {channel!r}, which is not a channel: {sorted(effects)}")
+        for into, share in shares.items():
+            if into == channel or (into not in BASELINE and into != PAID_SOCIAL):
+                raise ValueError(
+                    f"{channel}'s untagged share goes to {into!r}: it must go to a baseline source "
+                    f"{sorted(BASELINE)} or to {PAID_SOCIAL}, never to the channel itself"
+                )
+            if share < 0:
+                raise ValueError(f"{channel}'s untagged share to {into} is negative: {share}")
+        if sum(shares.values()) >= 1:
+            raise ValueError(f"{channel}'s untagged shares add up to {sum(shares.values())}: they must be below 1")
+    return MappingProxyType({channel: MappingProxyType(dict(shares)) for channel, shares in untagged.items()})
+
+
+def mix_inputs(world: ConversionsWorld, first_monday: date, weeks: int) -> WeeklyInputs:
+    """The world's weekly history as a marketing-mix model's inputs (channels by the world's keys,
+    each channel's driver also standing for its investment): for checking the model against the
+    world's truth (`expected_weekly_by_channel`) without the pipeline in between."""
+    drivers = world.weekly_drivers(first_monday, weeks)
+    channels = tuple(world.effects)
+    x = np.array([drivers[c] for c in channels], dtype=float).T
+    return WeeklyInputs(
+        weeks=tuple(first_monday + timedelta(weeks=w) for w in range(weeks)),
+        channels=channels,
+        drivers=x,
+        investment=x.copy(),
+        kpi=np.array(world.weekly_key_events(first_monday, weeks), dtype=float),
+    )

@@ -215,7 +215,7 @@ class FacebookWorld(PlatformWorld[Page, Post]):
         status_type = rng.choices(
             ("added_video", "added_photos", "shared_story", "mobile_status_update"), weights=(25, 40, 25, 10)
         )[0]
-        campaign = self.pick_campaign(day, rng, page.service_line_weights) if rng.random() < 0.6 else None
+        campaign = self.campaign_post(day, rng, 0.6, page.service_line_weights)
         if campaign is not None:
             query = urlencode({"utm_source": "facebook", "utm_medium": "social", "utm_campaign": campaign.id})
             link = f"{page.website}/{campaign.id}?{query}"

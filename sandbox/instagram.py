@@ -229,7 +229,7 @@ class InstagramWorld(PlatformWorld[InstagramAccount, Media]):
             media_type = rng.choices([t for t, _ in _FEED_TYPES], weights=[w for _, w in _FEED_TYPES])[0]
         else:
             media_type = "VIDEO" if kind == "REELS" or rng.random() < 0.45 else "IMAGE"
-        campaign = self.pick_campaign(day, rng) if kind != "STORY" and rng.random() < 0.55 else None
+        campaign = self.campaign_post(day, rng, 0.55) if kind != "STORY" else None
         caption: str | None = None
         if campaign is not None:
             query = urlencode({"utm_source": "instagram", "utm_medium": "social", "utm_campaign": campaign.id})

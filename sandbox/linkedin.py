@@ -207,7 +207,7 @@ class LinkedInWorld(PlatformWorld[Organization, LinkedInPost]):
         created = _ms_floor(published - timedelta(minutes=rng.uniform(90, 72 * 60))) if scheduled else published
         edited = _ms_floor(published + timedelta(minutes=rng.uniform(5, 36 * 60))) if rng.random() < 0.1 else None
         number = (epoch_ms(created) << 22) | rng.getrandbits(22)  # LinkedIn ids lead with their time
-        campaign = self.pick_campaign(day, rng, org.service_line_weights) if rng.random() < 0.5 else None
+        campaign = self.campaign_post(day, rng, 0.5, org.service_line_weights)
         hashtag = f" {{hashtag|\\#|{rng.choice(_HASHTAGS)}}}" if rng.random() < 0.5 else ""
         if campaign is not None:
             query = urlencode({"utm_source": "linkedin", "utm_medium": "social", "utm_campaign": campaign.id})

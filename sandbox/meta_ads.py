@@ -3,7 +3,8 @@ local stand-in for the Meta Marketing API's ads insights that answers from it.
 
 The world. One ad account runs one Meta campaign per organisation campaign (the campaign seed), each
 with two ad sets of two ads. Delivery is a pure function of (seed, ad, day): an ad spends a share of
-its campaign's daily budget (weekly seasonality and noise), buys impressions at a CPM, and draws link
+its campaign's daily budget, paced by the week (`pacing`: paused weeks and pushes) and the weekday,
+with noise, buys impressions at a CPM, and draws link
 clicks and on-platform actions from them. Every ad links to the website with
 `utm_source=facebook&utm_medium=paid_social&utm_campaign=<campaign id>`, so first-party web
 analytics can see what paid social brings, and the conversions model reads `campaign_spend` as the
@@ -85,6 +86,9 @@ _META_OBJECTIVE = {
     "new_clinic": "OUTCOME_TRAFFIC",
     "community_health": "OUTCOME_ENGAGEMENT",
 }
+# Weekly budget pacing (`MetaAdsWorld.pacing`): the odds of a paused week, a running week's range.
+_PAUSED_WEEK_ODDS = 1 / 7
+_PACING_RANGE = (0.4, 1.8)
 ADSETS_PER_CAMPAIGN = 2
 ADS_PER_ADSET = 2
 # The attribution windows the API can split actions by; an action's plain `value` is the default
@@ -199,8 +203,11 @@ class MetaAdsWorld(SeededWorld):
         for ad in ads:
             if not campaign_active(ad.ad_campaign.campaign, day):
                 continue
+            pacing = self.pacing(ad.ad_campaign, day)
+            if pacing == 0:
+                continue
             rng = self._rng("delivery", ad.id, day.isoformat())
-            share = ad.ad_campaign.daily_budget / per_campaign
+            share = ad.ad_campaign.daily_budget * pacing / per_campaign
             spend = (share * Decimal(str(WEEKDAY_FACTOR[day.weekday()] * rng.uniform(0.8, 1.15)))).quantize(
                 CENT, ROUND_HALF_UP
             )
@@ -239,6 +246,17 @@ class MetaAdsWorld(SeededWorld):
                 )
             )
         return tuple(rows)
+
+    def pacing(self, ad_campaign: AdCampaign, day: date) -> Decimal:
+        """The share of its daily budget a campaign runs at in the ISO week of `day`: marketers pace
+        paid social in flights (a push, a pause while creative is refreshed, a cut when the month's
+        budget runs low), so weekly spend varies as it does in a real account. A campaign is paused
+        for a week one week in seven; otherwise it runs at 40% to 180% of its budget."""
+        monday = day - timedelta(days=day.weekday())
+        rng = self._rng("pacing", ad_campaign.id, monday.isoformat())
+        if rng.random() < _PAUSED_WEEK_ODDS:
+            return Decimal(0)
+        return Decimal(str(round(rng.uniform(*_PACING_RANGE), 2)))
 
     def campaign_spend(self, day: date) -> dict[str, Decimal]:
         """Paid-social spend per organisation campaign id on `day`, over every ad account."""

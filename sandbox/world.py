@@ -46,6 +46,12 @@ WEEKDAY_FACTOR = (1.05, 1.08, 1.05, 1.0, 0.95, 0.82, 0.85)
 MATURE_HOURS = 16 * 24
 _FAST_HOURS = 14
 _FAST_SHARE = 0.86
+# Campaign pushes (`PlatformWorld.campaign_push`): a quiet week's factor and odds, a push's range,
+# and the most of a week's posts that promote a campaign.
+_QUIET_WEEK_PUSH = 0.25
+_QUIET_WEEK_ODDS = 0.2
+_PUSH_RANGE = (0.7, 1.5)
+_MAX_CAMPAIGN_SHARE = 0.95
 
 
 @dataclass(frozen=True)
@@ -237,6 +243,24 @@ class PlatformWorld(SeededWorld, ABC, Generic[AccountT, ItemT]):
     @abstractmethod
     def publish(self, account: AccountT, day: date, rng: random.Random) -> tuple[ItemT, ...]:
         """What `account` publishes on local `day`, oldest first, drawn from `rng`."""
+
+    def campaign_post(
+        self, day: date, rng: random.Random, share: float, service_line_weights: Mapping[str, float] | None = None
+    ) -> Campaign | None:
+        """The campaign a post published on `day` promotes, or None for one that promotes none: the
+        account's usual `share` of campaign posts, times the week's `campaign_push`."""
+        if rng.random() >= min(_MAX_CAMPAIGN_SHARE, share * self.campaign_push(day)):
+            return None
+        return self.pick_campaign(day, rng, service_line_weights)
+
+    def campaign_push(self, day: date) -> float:
+        """How hard the team pushes campaigns in the ISO week of `day`, around 1: a social team works
+        in pushes (a launch, a drive) and quiet weeks (holidays, news, health tips only), so the
+        campaign posts a week, the driver of a channel's effect on conversions, vary from week to
+        week as they do in a real account. One in five weeks is quiet."""
+        monday = day - timedelta(days=day.weekday())
+        rng = self._rng("campaign-push", monday.isoformat())
+        return _QUIET_WEEK_PUSH if rng.random() < _QUIET_WEEK_ODDS else rng.uniform(*_PUSH_RANGE)
 
     def pick_campaign(
         self, day: date, rng: random.Random, service_line_weights: Mapping[str, float] | None = None

@@ -175,8 +175,8 @@ class XWorld(PlatformWorld[XAccount, XPost]):
     """Cedar Valley Health on X: every value a pure function of (seed, account, day), computed on
     demand, except the deletions a test makes with `delete_post`.
 
-    Posts are original posts (no replies or reposts), 0-4 a day, about 45% promoting a campaign with
-    `utm_campaign=<campaign id>` in the link. Public metrics grow along the shared lifetime curve
+    Posts are original posts (no replies or reposts), 0-4 a day, about 45% promoting a campaign
+    (more in a campaign push, fewer in a quiet week) with `utm_campaign=<campaign id>` in the link. Public metrics grow along the shared lifetime curve
     (`sandbox.world.lifetime_fraction`), so a later read is never lower than an earlier one."""
 
     rng_namespace = "x"
@@ -204,8 +204,7 @@ class XWorld(PlatformWorld[XAccount, XPost]):
         created = local.astimezone(UTC)
         millis = int(created.timestamp()) * 1000 + rng.randrange(1000)
         post_id = str(((millis - _X_EPOCH_MS) << 22) | (_WORKER << 12) | rank)
-        active = self.active_campaigns(day)
-        campaign = rng.choice(active) if active and rng.random() < 0.45 else None
+        campaign = self.campaign_post(day, rng, 0.45)
         hashtag = rng.choice(_HASHTAGS)
         if campaign is not None:
             query = urlencode({"utm_source": "x", "utm_medium": "social", "utm_campaign": campaign.id})

@@ -210,7 +210,7 @@ class YouTubeWorld(PlatformWorld[Channel, Video]):
     def _make_video(self, channel: Channel, day: date, published_at: datetime, rng: random.Random) -> Video:
         video_id = "".join(rng.choice(_ID_CHARS) for _ in range(10)) + rng.choice(_ID_LAST_CHARS)
         is_short = rng.random() < 0.35
-        campaign = self.pick_campaign(day, rng) if rng.random() < 0.5 else None
+        campaign = self.campaign_post(day, rng, 0.5)
         if campaign is not None:
             title = rng.choice(_CAMPAIGN_TITLES.get(campaign.objective, [campaign.name]))
             query = urlencode({"utm_source": "youtube", "utm_medium": "social", "utm_campaign": campaign.id})

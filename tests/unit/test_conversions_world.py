@@ -9,15 +9,20 @@ from datetime import date, timedelta
 
 import pytest
 
+from sandbox import conversions
 from sandbox.conversions import (
     BASELINE,
+    BASELINE_KEY,
     CHANNEL_EFFECTS,
     KEY_EVENTS,
     NOT_SET,
     ORGANIC_PLATFORMS,
     PAID_SOCIAL,
+    UNTAGGED,
     ConversionsWorld,
     event_mix,
+    untagged_share,
+    without_effect,
 )
 from sandbox.facebook import FacebookWorld as SandboxWorld
 from sandbox.media_plan import CHANNELS, placements_between
@@ -171,7 +176,8 @@ def test_paid_and_organic_effects_carry_over_after_the_season_ends(world):
     for channel in (PAID_SOCIAL, "facebook"):
         carryover = CHANNEL_EFFECTS[channel].carryover_days
         last_day = season_end
-        while not contribution(world, last_day, channel, FLU).driver:  # the campaign's last post or ad day
+        # The campaign's last post or ad day (a paused week or a quiet one has no contribution at all).
+        while not getattr(contribution(world, last_day, channel, FLU), "driver", 0):
             last_day -= timedelta(days=1)
         tail = [contribution(world, last_day + timedelta(days=k), channel, FLU) for k in range(1, carryover)]
         assert all(c is not None and c.driver == 0 and c.sessions > 0 for c in tail)
@@ -205,7 +211,8 @@ def test_draws_are_whole_and_consistent_and_add_up_to_the_expected_values(world)
             drawn[row.medium] += row.sessions
             drawn[row.medium + " key events"] += sum(row.key_events.values())
     expected = defaultdict(float)
-    for channel, values in world.expected_by_channel(window[0], window[-1]).items():
+    # Each channel's untagged shares arrive under other media (search, direct, paid social).
+    for channel, values in world.expected_attributed_by_channel(window[0], window[-1]).items():
         medium = CHANNEL_EFFECTS[channel].medium if channel in CHANNEL_EFFECTS else BASELINE[channel].medium
         expected[medium] += values["sessions"]
         expected[medium + " key events"] += sum(values[e] for e in KEY_EVENTS)
@@ -229,3 +236,180 @@ def test_web_rows_carry_the_utm_tags_of_their_channel(world):
         else:
             assert (medium == "paid_social" and source == "facebook") or campaign == NOT_SET
     assert world.web(date(2023, 10, 31)) == ()  # before the property collected data
+
+
+# -- untagged shares ------------------------------------------------------------------------------
+
+WINDOW = (date(2026, 9, 1), DAY)  # the flu season so far: every channel and campaign at work
+WEB_MEASURES = ("sessions", "engaged_sessions", *KEY_EVENTS)
+
+
+def test_the_documented_table_is_the_untagged_shares():
+    table = {}
+    for line in conversions.__doc__.splitlines():
+        words = line.split()
+        if words and words[0] in CHANNEL_EFFECTS and words[1].endswith("%"):
+            table[words[0]] = [int(w.rstrip("%")) for w in words[1:]]
+    destinations = ("organic_search", "direct", PAID_SOCIAL)
+
+    assert set(table) == set(CHANNEL_EFFECTS) and set(UNTAGGED) <= set(CHANNEL_EFFECTS)
+    for channel, percents in table.items():
+        shares = UNTAGGED.get(channel, {})
+        assert set(shares) <= set(destinations)
+        listed = [round(100 * shares[d]) for d in destinations if d in shares]
+        assert percents == [round(100 * untagged_share(channel)), *listed], channel
+    assert untagged_share(PAID_SOCIAL) == 0 and untagged_share("organic_search") == 0
+
+
+def test_a_contributions_web_effect_splits_into_its_tagged_share_and_the_untagged_ones(world):
+    tv = next(c for d in days(*WINDOW) for c in world.contributions(d) if c.channel == "tv")
+    organic = contribution(world, DAY, "instagram", FLU)
+
+    assert [(a.credited_to, a.source, a.medium, a.campaign) for a in tv.arrivals] == [
+        ("tv", tv.source, "tv", tv.campaign),
+        ("organic_search", "google", "organic", NOT_SET),
+        ("direct", "(direct)", "(none)", NOT_SET),
+    ]
+    assert [a.share for a in tv.arrivals] == pytest.approx([0.65, 0.25, 0.10])
+    assert [(a.credited_to, a.source, a.medium, a.campaign) for a in organic.arrivals] == [
+        ("instagram", "instagram", "social", FLU),
+        ("direct", "(direct)", "(none)", NOT_SET),
+        (PAID_SOCIAL, "facebook", "paid_social", FLU),
+    ]
+    for c in world.contributions(DAY):
+        assert sum(a.share for a in c.arrivals) == pytest.approx(1)
+        assert c.arrivals[0].share == pytest.approx(1 - untagged_share(c.channel))
+
+
+def test_attributed_misses_the_truth_by_exactly_the_untagged_shares(world):
+    truth = world.expected_by_channel(*WINDOW)
+    attributed = world.expected_attributed_by_channel(*WINDOW)
+
+    assert set(attributed) == set(truth) == {*CHANNEL_EFFECTS, *BASELINE}
+    for measure in WEB_MEASURES:
+        for channel in CHANNEL_EFFECTS:
+            received = sum(truth[c][measure] * UNTAGGED.get(c, {}).get(channel, 0) for c in truth)
+            own = truth[channel][measure] * (1 - untagged_share(channel))
+            assert attributed[channel][measure] == pytest.approx(own + received), (channel, measure)
+            if channel != PAID_SOCIAL:
+                assert received == 0 and attributed[channel][measure] < truth[channel][measure]
+        for source in BASELINE:
+            lifted = sum(truth[c][measure] * UNTAGGED.get(c, {}).get(source, 0) for c in truth)
+            assert lifted > 0 and attributed[source][measure] == pytest.approx(truth[source][measure] + lifted)
+        # The split moves expected values between channels; their total stays.
+        assert sum(r[measure] for r in attributed.values()) == pytest.approx(sum(r[measure] for r in truth.values()))
+    assert attributed[PAID_SOCIAL]["appointment_request"] > truth[PAID_SOCIAL]["appointment_request"]
+    for channel in CHANNELS:  # calls are tracked by number: all of them stay with their channel
+        assert truth[channel]["calls"] > 0
+        assert attributed[channel]["calls"] == truth[channel]["calls"]
+        assert attributed[channel]["qualified_calls"] == truth[channel]["qualified_calls"]
+
+
+def test_the_untagged_shares_arrive_under_search_direct_and_paid_social_tags(world):
+    tagged_only = ConversionsWorld(untagged={})
+    expected, all_tagged = world.expected_web(DAY), tagged_only.expected_web(DAY)
+    contributions = world.contributions(DAY)
+
+    def lifted(into: str, campaign: str | None = None) -> float:
+        return sum(
+            c.sessions * UNTAGGED.get(c.channel, {}).get(into, 0)
+            for c in contributions
+            if campaign is None or c.campaign == campaign
+        )
+
+    assert expected[("google", "organic", NOT_SET)]["sessions"] == pytest.approx(
+        all_tagged[("google", "organic", NOT_SET)]["sessions"] + lifted("organic_search")
+    )
+    assert expected[("(direct)", "(none)", NOT_SET)]["sessions"] == pytest.approx(
+        all_tagged[("(direct)", "(none)", NOT_SET)]["sessions"] + lifted("direct")
+    )
+    assert expected[("facebook", "paid_social", FLU)]["sessions"] == pytest.approx(
+        all_tagged[("facebook", "paid_social", FLU)]["sessions"] + lifted(PAID_SOCIAL, FLU)
+    )
+    for key, sums in all_tagged.items():  # a channel's own tags keep the rest
+        if key[1] in ("social", *CHANNELS):
+            channel = key[0] if key[1] == "social" else key[1]
+            assert expected[key]["sessions"] == pytest.approx(sums["sessions"] * (1 - untagged_share(channel)))
+    for measure in WEB_MEASURES:
+        total = sum(e[measure] for e in expected.values())
+        assert total == pytest.approx(sum(e[measure] for e in all_tagged.values()))
+    assert set(expected) == set(all_tagged)  # no new tags: search, direct and paid social rows exist anyway
+    assert tagged_only.calls(DAY) == world.calls(DAY)
+
+
+# -- other true effects ------------------------------------------------------------------------------
+
+
+def test_a_world_without_radio_gets_nothing_from_radio_and_the_rest_as_before(world):
+    no_radio = ConversionsWorld(effects=without_effect("radio"))
+    truth, without = world.expected_by_channel(*WINDOW), no_radio.expected_by_channel(*WINDOW)
+    radio_days = [d for d in days(*WINDOW) if any(c.channel == "radio" and c.driver for c in no_radio.contributions(d))]
+
+    assert truth["radio"]["sessions"] > 0 and truth["radio"]["calls"] > 0
+    assert all(value == 0 for value in without["radio"].values())
+    assert radio_days  # the placements still ran: only their effect is gone
+    for channel in set(truth) - {"radio"}:
+        for measure, value in truth[channel].items():
+            assert without[channel][measure] == pytest.approx(value), (channel, measure)
+    assert not [r for d in radio_days for r in no_radio.web(d) if r.medium == "radio"]
+    radio_numbers = {
+        c.placement.tracking_number
+        for d in radio_days
+        for c in no_radio.contributions(d)
+        if c.placement and c.channel == "radio"
+    }
+    assert not [r for d in radio_days for r in no_radio.calls(d) if r.tracking_number in radio_numbers]
+    assert no_radio.expected_weekly_by_channel(date(2026, 9, 7), 8)["radio"] == [0.0] * 8
+
+
+def test_a_world_is_refused_effects_or_shares_it_cannot_have():
+    with pytest.raises(ValueError, match="missing \\['radio'\\]"):
+        ConversionsWorld(effects={k: v for k, v in CHANNEL_EFFECTS.items() if k != "radio"})
+    with pytest.raises(ValueError, match="baseline source"):
+        ConversionsWorld(untagged={"tv": {"radio": 0.2}})
+    with pytest.raises(ValueError, match="below 1"):
+        ConversionsWorld(untagged={"tv": {"direct": 0.6, "organic_search": 0.4}})
+    with pytest.raises(KeyError, match="no channel 'podcast'"):
+        without_effect("podcast")
+
+
+# -- weekly truth ---------------------------------------------------------------------------------
+
+
+def test_weekly_truth_adds_up_to_the_truth_over_the_same_days(world):
+    monday, weeks = date(2026, 9, 7), 10
+    weekly = world.expected_weekly_by_channel(monday, weeks)
+    attributed = world.expected_weekly_by_channel(monday, weeks, attributed=True)
+    appointments = world.expected_weekly_by_channel(monday, weeks, events=["appointment_request"])
+    last = monday + timedelta(weeks=weeks, days=-1)
+
+    def key_events(totals: dict, keys) -> float:
+        return sum(totals[k][e] for k in keys for e in KEY_EVENTS)
+
+    truth = world.expected_by_channel(monday, last)
+    assert set(weekly) == {*CHANNEL_EFFECTS, BASELINE_KEY} and all(len(v) == weeks for v in weekly.values())
+    for channel in CHANNEL_EFFECTS:
+        assert sum(weekly[channel]) == pytest.approx(key_events(truth, [channel]))
+        assert sum(appointments[channel]) == pytest.approx(truth[channel]["appointment_request"])
+    assert sum(weekly[BASELINE_KEY]) == pytest.approx(key_events(truth, BASELINE))
+    third_week = world.expected_by_channel(monday + timedelta(weeks=2), monday + timedelta(weeks=2, days=6))
+    assert weekly["tv"][2] == pytest.approx(key_events(third_week, ["tv"]))
+    for week in range(weeks):  # the split moves key events between channels, never adds any
+        assert sum(v[week] for v in attributed.values()) == pytest.approx(sum(v[week] for v in weekly.values()))
+    assert attributed[BASELINE_KEY][0] > weekly[BASELINE_KEY][0]
+    with pytest.raises(ValueError, match="Monday"):
+        world.expected_weekly_by_channel(monday + timedelta(days=1), 2)
+
+
+def test_two_years_of_weekly_truth_before_the_first_landed_day():
+    first_landed_day = date(2026, 8, 22)  # 90 days of backfill before the sandbox clock's night
+    first_monday = first_landed_day - timedelta(days=first_landed_day.weekday(), weeks=104)
+    weekly = ConversionsWorld().expected_weekly_by_channel(first_monday, 104)
+
+    assert first_monday.weekday() == 0 and first_monday > date(2024, 1, 1)  # within the media plan's calendar
+    assert all(value > 0 for value in weekly[BASELINE_KEY])
+    for channel in CHANNEL_EFFECTS:
+        # Every channel works in each of the two years, and drives changes from week to week.
+        values = weekly[channel]
+        assert sum(values[:52]) > 0 and sum(values[52:]) > 0, channel
+        assert len({round(v, 6) for v in values}) > 26, channel

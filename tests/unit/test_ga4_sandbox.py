@@ -4,14 +4,16 @@ error bodies. Requests go through the server's dispatcher, without a socket."""
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from sandbox import registry
-from sandbox.conversions import KEY_EVENTS, ConversionsWorld
+from sandbox.conversions import KEY_EVENTS, NOT_SET, ORGANIC_PLATFORMS, PAID_SOCIAL, ConversionsWorld
 from sandbox.ga4 import DEFAULT_TOKEN, MAX_LIMIT, PROPERTY_ID, Ga4Sandbox
+from sandbox.media_plan import CHANNELS
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # 06:00 in Chicago: the 19th is the last complete day
 YESTERDAY = date(2026, 11, 19)
@@ -193,6 +195,40 @@ def test_rows_without_any_count_show_only_with_keep_empty_rows(server):
 def test_the_limit_is_capped_at_250000(server):
     status, body = report(server, **request(limit=MAX_LIMIT * 4))
     assert status == 200 and len(body["rows"]) == body["rowCount"]
+
+
+def test_untagged_shares_arrive_as_search_direct_and_paid_social_sessions(server, world):
+    """Sessions served per tag agree with what the tags are expected to credit (`UNTAGGED` moved
+    to search, direct and paid social), not with each channel's true effect."""
+    first = date(2026, 5, 24)
+    _, body = report(
+        server, **request(start=first.isoformat(), dims=["sessionSource", "sessionMedium", "sessionCampaignName"])
+    )
+    truth = world.expected_by_channel(first, YESTERDAY)
+    attributed = world.expected_attributed_by_channel(first, YESTERDAY)
+    groups = {
+        ("google", "organic"): ["organic_search"],
+        ("(direct)", "(none)"): ["direct"],
+        ("facebook", "paid_social"): [PAID_SOCIAL],
+        "social": list(ORGANIC_PLATFORMS),
+        "traditional": list(CHANNELS),
+    }
+    served = Counter()
+    for (source, medium, campaign), (sessions,) in rows(body):
+        group = "social" if medium == "social" else "traditional" if medium in CHANNELS else (source, medium)
+        served[group] += int(sessions)
+        if medium in ("organic", "(none)"):
+            assert campaign == NOT_SET
+        else:
+            assert campaign != NOT_SET
+
+    assert served.keys() == groups.keys()  # no other tags
+    for group, channels in groups.items():
+        credited = sum(attributed[c]["sessions"] for c in channels)
+        caused = sum(truth[c]["sessions"] for c in channels)
+        noise = 4 * math.sqrt(credited)
+        assert abs(served[group] - credited) <= noise, group  # Poisson noise only
+        assert abs(caused - credited) > noise, group  # so the shares are visible in the draws
 
 
 # -- errors ---------------------------------------------------------------------------------------

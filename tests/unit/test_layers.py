@@ -19,6 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sources",),
     ("warehouse",),
     ("expectations",),
+    ("mix",),
     ("nightly",),
     ("reports",),
     ("sandbox",),

@@ -1,0 +1,1 @@
+"""Incremental ROI: the marketing-mix model (`model.py`; docs/marketing-mix.md)."""

@@ -1,0 +1,84 @@
+"""The marketing-mix model against the sandbox's known truth (sandbox/conversions.py), on two years
+of weekly history from fixed seeds: the model's incremental key events per channel over the last
+year next to each channel's true incremental ones, in three worlds (the demo's, one where radio
+changes nothing, and one ten times the size).
+
+How close a channel can be pinned down is set by the data, not by the method: with the weekly KPI's
+Poisson noise, even a regression handed each channel's true weekly effect leaves Facebook's effect
+uncertain by about a third and radio's by a quarter (one standard error) at scale 1
+(docs/marketing-mix.md). So the bar of 20% is asserted where the data carry it: paid social and TV
+in the demo's world, paid social and Facebook in the larger one; every world's intervals must hold
+at least 80% of the true values."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import cache
+
+import numpy as np
+import pytest
+
+from mix.model import MixFit, fit
+from sandbox.conversions import CHANNEL_EFFECTS, ConversionsWorld, mix_inputs, without_effect
+
+FIRST_MONDAY = date(2024, 12, 2)
+WEEKS = 104
+LAST_YEAR = FIRST_MONDAY + timedelta(weeks=WEEKS - 52)
+
+
+@cache
+def world_fit(scale: float, without: str | None) -> tuple[MixFit, dict[str, float], dict[str, float]]:
+    """The fit on a world's history, the true incremental key events of the last year per
+    channel, and each channel's true share of all incremental key events."""
+    effects = without_effect(without) if without else CHANNEL_EFFECTS
+    world = ConversionsWorld(scale=scale, effects=effects)
+    truth = world.expected_weekly_by_channel(FIRST_MONDAY, WEEKS)
+    channels = tuple(CHANNEL_EFFECTS)
+    inputs = mix_inputs(world, FIRST_MONDAY, WEEKS)
+    total = sum(sum(truth[c]) for c in channels)
+    last_year = {c: sum(truth[c][WEEKS - 52 :]) for c in channels}
+    shares = {c: sum(truth[c]) / total for c in channels}
+    return fit(inputs), last_year, shares
+
+
+def coverage(model: MixFit, truth: dict[str, float]) -> float:
+    estimates = model.incremental(LAST_YEAR)
+    return np.mean([low <= truth[c] <= high for c, (_, low, high) in estimates.items()])
+
+
+def relative_error(model: MixFit, truth: dict[str, float], channel: str) -> float:
+    return abs(model.incremental(LAST_YEAR)[channel][0] - truth[channel]) / truth[channel]
+
+
+@pytest.mark.parametrize(("scale", "channels"), [(1.0, ("paid_social", "tv")), (10.0, ("paid_social", "facebook"))])
+def test_channels_the_data_pin_down_are_within_20_percent(scale: float, channels: tuple[str, ...]) -> None:
+    model, truth, shares = world_fit(scale, None)
+    for channel in channels:
+        assert shares[channel] >= 0.05
+        assert relative_error(model, truth, channel) <= 0.20, (
+            channel,
+            model.incremental(LAST_YEAR)[channel],
+            truth[channel],
+        )
+
+
+@pytest.mark.parametrize(("scale", "without"), [(1.0, None), (1.0, "radio"), (10.0, None)])
+def test_most_true_values_lie_inside_their_90_percent_intervals(scale: float, without: str | None) -> None:
+    model, truth, _ = world_fit(scale, without)
+    assert coverage(model, truth) >= 0.8
+
+
+def test_a_channel_without_effect_is_not_credited() -> None:
+    model, truth, _ = world_fit(1.0, "radio")
+    _, with_radio, _ = world_fit(1.0, None)
+    estimate, low, _ = model.incremental(LAST_YEAR)["radio"]
+    assert truth["radio"] == 0
+    assert low == 0  # the interval holds "no effect"
+    # Less than a quarter of what radio really adds in the world where it works.
+    assert estimate < 0.25 * with_radio["radio"]
+
+
+def test_fit_quality_is_reported() -> None:
+    model, _, _ = world_fit(1.0, None)
+    assert 0.5 < model.r2 < 1
+    assert 0 < model.holdout_mape < 0.15
