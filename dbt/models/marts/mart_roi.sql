@@ -32,8 +32,7 @@ select
     monthly.conversion_value,
     {{ cost_per_conversion('monthly.total_investment', 'monthly.conversions') }} as cost_per_conversion,
     {{ roas('monthly.conversion_value', 'monthly.media_spend') }} as roas,
-    {{ roi('monthly.conversion_value', 'monthly.total_investment') }} as roi,
-    monthly.total_investment = 0 as zero_investment,
+    {{ roi_columns('monthly.conversion_value', 'monthly.total_investment') }},
     monthly.platform_conversions,
     monthly.platform_conversion_value
 from monthly
