@@ -109,18 +109,6 @@ class ApiSource(_ConfigSection):
     suites: Mapping[str, SuiteFactory] | Callable[[Any], Mapping[str, SuiteFactory]] | None = None
     required: bool = False  # whether config/pipeline.yml must have its section
 
-    @property
-    def platform(self) -> str:
-        return self.connection.platform
-
-    @property
-    def token_kind(self) -> str:
-        return self.connection.token_kind
-
-    @property
-    def default_api_version(self) -> str:
-        return self.connection.default_api_version
-
     def accounts(self, config) -> list[Account]:
         return list(self.settings(config).accounts) if self.enabled(config) else []
 

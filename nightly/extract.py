@@ -49,5 +49,5 @@ def extract(
         ctx,
         landing_root,
     )
-    logger.info("%s %s (%s): landed %s", source.platform, account.id, account.name, landed)
+    logger.info("%s %s (%s): landed %s", source.connection.platform, account.id, account.name, landed)
     return landed

@@ -40,8 +40,9 @@ def extract_api_account(source_name: str, account_id: str, logical_date: datetim
     ctx = _context(config, logical_date, run_id)
     landing = data_paths().landing
     with logged_extraction(source.name, account.id, ctx, landing) as outcome:
+        connection = source.connection
         endpoint = endpoint_from_connection(
-            account.connection_id, source.platform, source.token_kind, source.default_api_version
+            account.connection_id, connection.platform, connection.token_kind, connection.default_api_version
         )
         landed = extract(
             source,

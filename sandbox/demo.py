@@ -56,8 +56,8 @@ def sandbox_connection(source: ApiSource, base_url: str) -> dict:
 
     module = importlib.import_module(f"sandbox.{source.sandbox}")
     extra: dict[str, str] = {}
-    if source.default_api_version:
-        extra["api_version"] = source.default_api_version
+    if source.connection.default_api_version:
+        extra["api_version"] = source.connection.default_api_version
     if source.name == "youtube":
         # One sandbox serves both YouTube hosts (Data API and Analytics API).
         extra["analytics_base_url"] = base_url

@@ -61,6 +61,7 @@ from sandbox.world import (
     PlatformWorld,
     campaign_templates,
     lifetime_fraction,
+    post_reach,
 )
 from sources.facebook_pages import FacebookPages
 
@@ -241,8 +242,7 @@ class FacebookWorld(PlatformWorld[Page, Post]):
 
     @staticmethod
     def _final_values(page: Page, video: bool, has_link: bool, rng: random.Random) -> dict[str, int]:
-        viral = rng.uniform(3, 8) if rng.random() < 0.03 else 1.0
-        reach = page.audience * rng.uniform(0.05, 0.25) * (1.3 if video else 1.0) * viral
+        reach = post_reach(rng, page.audience, (0.05, 0.25), 1.3 if video else 1.0)
         views = reach * rng.uniform(1.15, 1.7)
         reactions = reach * rng.uniform(0.012, 0.045)
         return {

@@ -55,6 +55,7 @@ from sandbox.world import (
     PlatformWorld,
     campaign_templates,
     lifetime_fraction,
+    post_reach,
     seeded_ids,
 )
 from sources.instagram import Instagram
@@ -266,9 +267,7 @@ class InstagramWorld(PlatformWorld[InstagramAccount, Media]):
                 "replies": round(replies),
                 "total_interactions": round(shares) + round(replies),
             }
-        viral = rng.uniform(3, 8) if rng.random() < 0.03 else 1.0
-        share = rng.uniform(0.3, 1.2) if kind == "REELS" else rng.uniform(0.12, 0.35)
-        reach = account.audience * share * viral
+        reach = post_reach(rng, account.audience, (0.3, 1.2) if kind == "REELS" else (0.12, 0.35))
         likes = reach * rng.uniform(0.03, 0.08)
         values = {
             "reach": round(reach),

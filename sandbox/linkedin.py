@@ -53,6 +53,7 @@ from sandbox.world import (
     campaign_templates,
     lifetime_fraction,
     lifetime_growth,
+    post_reach,
 )
 from sources.linkedin import LinkedIn
 
@@ -237,8 +238,7 @@ class LinkedInWorld(PlatformWorld[Organization, LinkedInPost]):
 
     @staticmethod
     def _final_values(org: Organization, reach_factor: float, has_link: bool, rng: random.Random) -> dict[str, int]:
-        viral = rng.uniform(3, 6) if rng.random() < 0.03 else 1.0
-        impressions = org.followers_at_start * rng.uniform(0.06, 0.22) * reach_factor * viral
+        impressions = post_reach(rng, org.followers_at_start, (0.06, 0.22), reach_factor, viral_high=6)
         likes = impressions * rng.uniform(0.008, 0.03)
         click_rate = rng.uniform(0.015, 0.045) if has_link else rng.uniform(0.004, 0.015)
         return {

@@ -84,6 +84,24 @@ def lifetime_fraction(age: timedelta) -> float:
     return _FAST_SHARE * fast + (1 - _FAST_SHARE) * slow
 
 
+# A few items of every platform take off: this share of them earns a multiple of its usual reach.
+VIRAL_SHARE = 0.03
+
+
+def viral_multiplier(rng: random.Random, low: float, high: float) -> float:
+    """How many times its usual reach an item earns: low..high for the few that go viral, else 1."""
+    return rng.uniform(low, high) if rng.random() < VIRAL_SHARE else 1.0
+
+
+def post_reach(
+    rng: random.Random, audience: float, share: tuple[float, float], factor: float = 1.0, viral_high: float = 8
+) -> float:
+    """What a post reaches once mature: a share of the account's `audience` drawn from `share`,
+    times `factor` (its format), times its viral multiple (3 to `viral_high`)."""
+    viral = viral_multiplier(rng, 3, viral_high)
+    return audience * rng.uniform(*share) * factor * viral
+
+
 def campaign_active(campaign: Campaign, day: date) -> bool:
     """Flu-shot drives run in flu season (September to December) of the year their id names, if any."""
     if campaign.objective != "flu_shot_drive":

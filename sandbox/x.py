@@ -42,6 +42,7 @@ from sandbox.world import (
     PlatformWorld,
     campaign_templates,
     lifetime_fraction,
+    post_reach,
     seeded_ids,
 )
 from sources.x import X
@@ -229,8 +230,7 @@ class XWorld(PlatformWorld[XAccount, XPost]):
 
     @staticmethod
     def _final_metrics(account: XAccount, has_media: bool, rng: random.Random) -> dict[str, int]:
-        viral = rng.uniform(3, 8) if rng.random() < 0.03 else 1.0
-        impressions = account.audience * rng.uniform(0.08, 0.35) * (1.4 if has_media else 1.0) * viral
+        impressions = post_reach(rng, account.audience, (0.08, 0.35), 1.4 if has_media else 1.0)
         likes = impressions * rng.uniform(0.004, 0.016)
         reposts = likes * rng.uniform(0.1, 0.35)
         return {

@@ -45,6 +45,7 @@ from sandbox.world import (
     campaign_templates,
     lifetime_fraction,
     posts_window,
+    viral_multiplier,
 )
 from sources.youtube import YouTube
 
@@ -222,7 +223,7 @@ class YouTubeWorld(PlatformWorld[Channel, Video]):
             description = f"{rng.choice(_UNTAGGED_DESCRIPTIONS)}\n\nSubscribe for more from {channel.title}."
         if is_short:
             title += " #Shorts"
-        viral = rng.uniform(5, 20) if rng.random() < 0.03 else 1.0
+        viral = viral_multiplier(rng, 5, 20)
         if is_short:
             launch = rng.lognormvariate(math.log(1400), 0.6)
             evergreen = rng.lognormvariate(math.log(0.6), 0.8)

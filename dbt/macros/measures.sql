@@ -39,6 +39,16 @@
     {{ return(['media_spend', 'staff_cost', 'tool_cost', 'production_cost', 'total_investment']) }}
 {%- endmacro %}
 
+{#- The columns of `relation` named `columns`, in that order, for a select list: a mart shows the
+    investment by component as `columns_of(relation, investment_measures())`. -#}
+{% macro columns_of(relation, columns) -%}
+    {%- set qualified = [] -%}
+    {%- for column in columns -%}
+        {%- do qualified.append(relation ~ '.' ~ column) -%}
+    {%- endfor -%}
+    {{ qualified | join(',\n    ') }}
+{%- endmacro %}
+
 {#- The sum of each of `measures` as a column of the same name (money stays money_measures' type). -#}
 {% macro summed(measures) -%}
     {%- set sums = [] -%}

@@ -34,7 +34,13 @@
 {%- endmacro %}
 
 {#- ROI over the whole investment. Zero investment gives NULL (the Mayo maxim's "infinity"): the
-    marts flag it with zero_investment instead of dividing. -#}
+    marts flag it with zero_investment instead of dividing (roi_columns). -#}
 {% macro roi(conversion_value, total_investment) -%}
     {{ safe_divide('(' ~ conversion_value ~ ' - ' ~ total_investment ~ ')', total_investment) }}
+{%- endmacro %}
+
+{#- A mart's `roi` column and, beside it, the `zero_investment` flag that says why it is NULL. -#}
+{% macro roi_columns(conversion_value, total_investment) -%}
+    {{ roi(conversion_value, total_investment) }} as roi,
+    {{ total_investment }} = 0 as zero_investment
 {%- endmacro %}

@@ -64,7 +64,9 @@ def _connect(monkeypatch, connection_id: str, **fields: object) -> None:
 
 def _endpoint(source: str, connection_id: str) -> ApiEndpoint:
     spec = SOURCES_BY_NAME[source]
-    return endpoint_from_connection(connection_id, spec.platform, spec.token_kind, spec.default_api_version)
+    return endpoint_from_connection(
+        connection_id, spec.connection.platform, spec.connection.token_kind, spec.connection.default_api_version
+    )
 
 
 def _landed(source: str, entities: tuple[str, ...]) -> dict[str, list[dict]]:

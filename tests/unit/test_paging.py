@@ -48,7 +48,7 @@ def _id(source: str) -> str:
 def _endpoint(url: str, token: str, version: str, source: str) -> ApiEndpoint:
     """The endpoint the DAG's extract task builds for the source's first account."""
     account, api = getattr(CONFIG.sources, source).accounts[0], SOURCES_BY_NAME[source]
-    return ApiEndpoint(url, token, version, account.connection_id, api.platform, api.token_kind)
+    return ApiEndpoint(url, token, version, account.connection_id, api.connection.platform, api.connection.token_kind)
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ EDGES = [
         "facebook posts",
         "facebook",
         "published_posts",
-        SOURCES_BY_NAME["facebook_pages"].platform,
+        SOURCES_BY_NAME["facebook_pages"].connection.platform,
         f"/v24.0/{_id('facebook_pages')}/published_posts",
         _facebook,
     ),
@@ -127,7 +127,7 @@ EDGES = [
         "instagram media",
         "facebook",
         "ig_media",
-        SOURCES_BY_NAME["instagram"].platform,
+        SOURCES_BY_NAME["instagram"].connection.platform,
         f"/v24.0/{_id('instagram')}/media",
         _instagram,
     ),
@@ -136,7 +136,7 @@ EDGES = [
         "youtube uploads",
         "youtube",
         "playlist_items",
-        SOURCES_BY_NAME["youtube"].platform,
+        SOURCES_BY_NAME["youtube"].connection.platform,
         "/youtube/v3/playlistItems",
         _youtube,
     ),

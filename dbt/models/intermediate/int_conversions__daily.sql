@@ -4,6 +4,8 @@
 -- to a placement's tracking number. Platform-reported conversions are not here (metrics.md §4).
 -- Value = conversions x the value per conversion of seeds/conversion_values.csv for the type and
 -- the campaign's service line, or the type's '*' row when the service line has none.
+{% set grain = ['date_day', 'channel', 'account_id', 'campaign_id', 'conversion_type'] %}
+
 with
 
 web as (
@@ -37,14 +39,10 @@ unioned as (
 
 conversions as (
     select
-        date_day,
-        channel,
-        account_id,
-        campaign_id,
-        conversion_type,
+        {{ grain | join(',\n        ') }},
         sum(conversions) as conversions
     from unioned
-    group by date_day, channel, account_id, campaign_id, conversion_type
+    group by {{ grain | join(', ') }}
 ),
 
 candidate_values as (
@@ -63,17 +61,11 @@ candidate_values as (
 ),
 
 valued as (
-    {{ deduplicate(
-        'candidate_values', 'date_day, channel, account_id, campaign_id, conversion_type', 'value_precedence'
-    ) }}
+    {{ deduplicate('candidate_values', grain | join(', '), 'value_precedence') }}
 )
 
 select
-    date_day,
-    channel,
-    account_id,
-    campaign_id,
-    conversion_type,
+    {{ grain | join(',\n    ') }},
     service_line,
     cast(conversions as bigint) as conversions,
     value_per_conversion,

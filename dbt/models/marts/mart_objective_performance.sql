@@ -54,7 +54,6 @@ select
     {{ safe_divide('with_totals.conversions', 'with_totals.objective_conversions') }} as share_of_conversions,
     {{ safe_divide('with_totals.conversion_value', 'with_totals.objective_value') }} as share_of_value,
     {{ cost_per_conversion('with_totals.total_investment', 'with_totals.conversions') }} as cost_per_conversion,
-    {{ roi('with_totals.conversion_value', 'with_totals.total_investment') }} as roi,
-    with_totals.total_investment = 0 as zero_investment
+    {{ roi_columns('with_totals.conversion_value', 'with_totals.total_investment') }}
 from with_totals
 left join {{ ref('objectives') }} as objectives on with_totals.objective = objectives.objective

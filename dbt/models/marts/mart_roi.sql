@@ -20,11 +20,7 @@ select
     campaigns.campaign_name,
     monthly.objective,
     campaigns.service_line,
-    monthly.media_spend,
-    monthly.staff_cost,
-    monthly.tool_cost,
-    monthly.production_cost,
-    monthly.total_investment,
+    {{ columns_of('monthly', investment_measures()) }},
     monthly.appointment_requests,
     monthly.class_registrations,
     monthly.qualified_calls,
@@ -32,8 +28,7 @@ select
     monthly.conversion_value,
     {{ cost_per_conversion('monthly.total_investment', 'monthly.conversions') }} as cost_per_conversion,
     {{ roas('monthly.conversion_value', 'monthly.media_spend') }} as roas,
-    {{ roi('monthly.conversion_value', 'monthly.total_investment') }} as roi,
-    monthly.total_investment = 0 as zero_investment,
+    {{ roi_columns('monthly.conversion_value', 'monthly.total_investment') }},
     monthly.platform_conversions,
     monthly.platform_conversion_value
 from monthly

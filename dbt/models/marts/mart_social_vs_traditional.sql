@@ -69,8 +69,7 @@ select
     monthly.conversions,
     {{ cost_per_conversion('monthly.total_investment', 'monthly.conversions') }} as cost_per_outcome,
     monthly.conversion_value,
-    {{ roi('monthly.conversion_value', 'monthly.total_investment') }} as roi,
-    monthly.total_investment = 0 as zero_investment
+    {{ roi_columns('monthly.conversion_value', 'monthly.total_investment') }}
 from monthly
 left join peak_reach
     on
