@@ -160,15 +160,33 @@ def _ratio(value: float | None, width: int) -> str:
     return f"{value:{width}.2f}" if value is not None else f"{'n/a':>{width}}"
 
 
+# The marketing history staged: two years of weeks, as a marketing-mix model needs.
+HISTORY_WEEKS = 104
+
+
+def history_first_monday(config: PipelineConfig, as_of: date, weeks: int = HISTORY_WEEKS) -> date:
+    """The first Monday of the `weeks` ISO weeks that end before the week of the first day the
+    pipeline lands (the first run's backfill)."""
+    first_landed_day = as_of - timedelta(days=config.windows.backfill_days - 1)
+    return first_landed_day - timedelta(days=first_landed_day.weekday(), weeks=weeks)
+
+
 def stage_inboxes(config: PipelineConfig, paths: DataPaths, as_of: date) -> None:
-    """Drop the sandbox world's media plan and call log in the inboxes, as marketing ops would."""
+    """Drop the sandbox world's media plan, call log and marketing history (the weeks before the
+    first landed day) in the inboxes, as marketing ops would."""
     from extractors.inbox import done_marker
     from sandbox.call_tracking import write_call_log
+    from sandbox.marketing_history import write_marketing_history
     from sandbox.media_plan import write_media_plan
 
     for path in (
         write_media_plan(paths.inbox / config.sources.traditional_media.inbox, as_of),
         write_call_log(paths.inbox / config.sources.call_tracking.inbox, as_of),
+        write_marketing_history(
+            paths.inbox / config.sources.marketing_history.inbox,
+            history_first_monday(config, as_of),
+            HISTORY_WEEKS,
+        ),
     ):
         # Written after the file, as an upload that is complete: the run takes it without waiting
         # for the inbox's settle time.

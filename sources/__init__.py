@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING
 
 from core.contract import PIPELINE_TABLES
 from extractors.spec import ApiSource, InboxSource
-from sources import call_tracking, facebook_pages, ga4, instagram, linkedin, meta_ads, traditional_media, x, youtube
+from sources import (
+    call_tracking,
+    facebook_pages,
+    ga4,
+    instagram,
+    linkedin,
+    marketing_history,
+    meta_ads,
+    traditional_media,
+    x,
+    youtube,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -27,7 +38,7 @@ API_SOURCES = (
 SOURCES_BY_NAME = {source.name: source for source in API_SOURCES}
 
 
-INBOX_SOURCES = (traditional_media.SPEC, call_tracking.SPEC)
+INBOX_SOURCES = (traditional_media.SPEC, call_tracking.SPEC, marketing_history.SPEC)
 INBOXES_BY_NAME = {source.name: source for source in INBOX_SOURCES}
 
 

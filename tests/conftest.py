@@ -129,7 +129,7 @@ def finish_roi_night(paths, config, day, run_id: str) -> None:
     from warehouse import build as warehouse
 
     stage_inboxes(config, paths, day)
-    for inbox in ("traditional_media", "call_tracking"):
+    for inbox in ("traditional_media", "call_tracking", "marketing_history"):
         tasks.extract_inbox(inbox, ROI_LOGICAL_DATE, run_id)
     tasks.landing_gate(ROI_LOGICAL_DATE, run_id, paths)
     warehouse.build(paths, config, day, docs=False)

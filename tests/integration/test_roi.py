@@ -5,7 +5,7 @@ marts checked against the inputs (investment to the cent) and against the metric
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import duckdb
@@ -13,6 +13,7 @@ import pytest
 
 from core.paths import PROJECT_ROOT
 from expectations.reconciliation import expected_investment, mart_investment
+from sources.config import load_config
 
 SEEDS = PROJECT_ROOT / "dbt" / "seeds"
 
@@ -159,3 +160,24 @@ def test_social_and_traditional_compare_on_the_three_tiers(roi_env):
     )[0][0]
     assert by_channel["facebook"][6] == daily_max
     assert Decimal(0) < Decimal(str(by_channel["facebook"][2]))
+
+
+def test_the_marketing_history_lands_two_years_of_weeks_before_the_first_landed_day(roi_env):
+    paths, ctx = roi_env
+    weeks, rows, first, last, channels = query(
+        paths,
+        "select count(distinct week_start), count(*), min(week_start), max(week_start), count(distinct channel) "
+        "from stg_marketing_history__weekly",
+    )[0]
+    assert (weeks, rows, channels) == (104, 104 * 12, 12)
+    assert first.weekday() == 0
+    # The history ends in the week before the one holding the first day the platforms landed
+    # (the first run's backfill).
+    first_landed_day = ctx.partition_date - timedelta(days=load_config().windows.backfill_days - 1)
+    assert last + timedelta(days=6) < first_landed_day <= last + timedelta(days=13)
+    none_cost = query(
+        paths,
+        "select sum(media_spend + total_investment), sum(appointment_requests + class_registrations) "
+        "from stg_marketing_history__weekly where channel = '(none)'",
+    )[0]
+    assert none_cost[0] == 0 and none_cost[1] > 0
