@@ -165,10 +165,13 @@ HISTORY_WEEKS = 104
 
 
 def history_first_monday(config: PipelineConfig, as_of: date, weeks: int = HISTORY_WEEKS) -> date:
-    """The first Monday of the `weeks` ISO weeks that end before the week of the first day the
-    pipeline lands (the first run's backfill)."""
+    """The first Monday of the `weeks` ISO weeks before the warehouse's first whole week (the first
+    Monday on or after the first day the first run's backfill lands). A week the backfill covers
+    only in part is the history's, as a team's spreadsheet holds whole weeks: the model's inputs
+    (int_mix__weekly) take the history for every week before the warehouse's first whole one."""
     first_landed_day = as_of - timedelta(days=config.windows.backfill_days - 1)
-    return first_landed_day - timedelta(days=first_landed_day.weekday(), weeks=weeks)
+    first_whole_week = first_landed_day + timedelta(days=-first_landed_day.weekday() % 7)
+    return first_whole_week - timedelta(weeks=weeks)
 
 
 def stage_inboxes(config: PipelineConfig, paths: DataPaths, as_of: date) -> None:

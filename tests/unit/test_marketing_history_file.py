@@ -65,11 +65,12 @@ def test_sessions_map_to_channels_as_the_utm_seed_does():
     assert value_per_conversion("appointment_request", "(not set)") == Decimal("300.00")
 
 
-def test_the_demo_stages_two_years_ending_before_the_first_landed_day():
+def test_the_demo_stages_two_years_ending_where_the_warehouse_has_its_first_whole_week():
     config = load_config()
     as_of = date(2026, 11, 19)
     first_monday = history_first_monday(config, as_of)
     first_landed_day = as_of - timedelta(days=config.windows.backfill_days - 1)
     last_day = first_monday + timedelta(weeks=HISTORY_WEEKS) - timedelta(days=1)
     assert first_monday.weekday() == 0 and HISTORY_WEEKS == 104
-    assert last_day < first_landed_day <= last_day + timedelta(days=7)
+    after = last_day + timedelta(days=1)  # the Monday the warehouse's first whole week starts
+    assert after.weekday() == 0 and first_landed_day <= after < first_landed_day + timedelta(days=7)

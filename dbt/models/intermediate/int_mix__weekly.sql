@@ -1,16 +1,23 @@
 -- The marketing-mix model's weekly inputs (mix/inputs.py): one row per ISO week (Monday) and channel,
 -- plus a '(none)' row per week for the web key events no channel's tags claimed (search, direct,
--- untagged), so that a week's rows sum to all of its key events: the model's KPI. Only whole weeks
--- the warehouse covers (from its first Monday on or after the calendar's first day to the last
--- Sunday on or before the run date).
+-- untagged), so that a week's rows sum to all of its key events: the model's KPI. The whole weeks
+-- the warehouse covers (see bounds), and before them the marketing_history inbox's weeks.
 -- Drivers: media spend (paid media), campaign posts published (organic social: posts tagged with a
 -- campaign, the activity that moves a channel's effect), gross impressions (ads, traditional).
 -- Investment is the whole "I" of fct_channel_daily (media, staff time, tools, production).
 with
 
+-- From the first Monday on or after the first day of web analytics (the KPI: the calendar can start
+-- earlier, with older posts or a media plan, on weeks whose key events the warehouse never saw) to
+-- the last Sunday on or before the run date.
+kpi_days as (
+    select min(date_day) as first_day from {{ ref('int_web_analytics__daily') }}
+),
+
 bounds as (
     select
-        cast({{ dbt.date_trunc('week', dbt.dateadd('day', 6, 'min(date_day)')) }} as date) as first_week,
+        cast({{ dbt.date_trunc('week', dbt.dateadd('day', 6, '(select first_day from kpi_days)')) }} as date)
+            as first_week,
         cast({{ dbt.date_trunc('week', dbt.dateadd('day', 1, 'max(date_day)')) }} as date) as after_last_week
     from {{ ref('int_reporting_calendar') }}
 ),
@@ -127,19 +134,49 @@ warehouse_weeks as (
         class_registrations,
         conversion_value
     from unclaimed
+),
+
+-- The weeks before the pipeline started, from the marketing_history inbox: only those before the
+-- warehouse's first whole week, so a week is never counted twice.
+history_weeks as (
+    select
+        history.week_start,
+        history.channel,
+        coalesce(history.media_spend, 0) as media_spend,
+        coalesce(history.total_investment, 0) as total_investment,
+        coalesce(history.posts, 0) as posts,
+        coalesce(history.impressions, 0) as impressions,
+        coalesce(history.appointment_requests, 0) as appointment_requests,
+        coalesce(history.class_registrations, 0) as class_registrations,
+        coalesce(history.conversion_value, 0) as conversion_value
+    from {{ ref('stg_marketing_history__weekly') }} as history
+    cross join bounds
+    where history.week_start < bounds.first_week
+),
+
+weeks as (
+    select
+        warehouse_weeks.*,
+        'warehouse' as input_source
+    from warehouse_weeks
+    cross join bounds
+    where warehouse_weeks.week_start >= bounds.first_week and warehouse_weeks.week_start < bounds.after_last_week
+    union all
+    select
+        history_weeks.*,
+        'history' as input_source
+    from history_weeks
 )
 
 select
-    warehouse_weeks.week_start,
-    warehouse_weeks.channel,
-    cast(warehouse_weeks.media_spend as decimal(14, 2)) as media_spend,
-    cast(warehouse_weeks.total_investment as decimal(14, 2)) as total_investment,
-    cast(warehouse_weeks.posts as bigint) as posts,
-    cast(warehouse_weeks.impressions as bigint) as impressions,
-    cast(warehouse_weeks.appointment_requests as bigint) as appointment_requests,
-    cast(warehouse_weeks.class_registrations as bigint) as class_registrations,
-    cast(warehouse_weeks.conversion_value as decimal(14, 2)) as conversion_value,
-    'warehouse' as input_source
-from warehouse_weeks
-cross join bounds
-where warehouse_weeks.week_start >= bounds.first_week and warehouse_weeks.week_start < bounds.after_last_week
+    week_start,
+    channel,
+    cast(media_spend as decimal(14, 2)) as media_spend,
+    cast(total_investment as decimal(14, 2)) as total_investment,
+    cast(posts as bigint) as posts,
+    cast(impressions as bigint) as impressions,
+    cast(appointment_requests as bigint) as appointment_requests,
+    cast(class_registrations as bigint) as class_registrations,
+    cast(conversion_value as decimal(14, 2)) as conversion_value,
+    input_source
+from weeks
