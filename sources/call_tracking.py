@@ -23,7 +23,6 @@ only sheet:
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -131,17 +130,6 @@ CALL_LOG = Inbox(
     not_after_reason="calls are counted after they happen, so a later day is a typo",
     check_plain_rows=_check_plain_call_counts,
 )
-
-
-def validate_file(path: Path, run_day: date | None = None) -> list[dict[str, Any]]:
-    """The rows of a call-log file as landing records, or CallLogError listing every problem
-    (with `run_day`, a call dated after it is one)."""
-    return CALL_LOG.validate_file(path, run_day)
-
-
-# Land a snapshot of the valid files; quarantine the others, then raise CallLogError if any
-# (InboxNotReady when nothing could land tonight). See Inbox.land.
-land_inbox = CALL_LOG.land
 
 
 # The landing suite: the inbox already rejects bad files row by row; the gate guards the landed

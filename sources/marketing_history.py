@@ -39,7 +39,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -207,17 +206,6 @@ WEEKLY_HISTORY = Inbox(
     not_after_run_day=("week_start",),
     not_after_reason="the history holds weeks that have started, so a later week is a typo",
 )
-
-
-def validate_file(path: Path, run_day: date | None = None) -> list[dict[str, Any]]:
-    """The rows of a marketing-history file as landing records, or MarketingHistoryError listing
-    every problem (with `run_day`, a week starting after it is one)."""
-    return WEEKLY_HISTORY.validate_file(path, run_day)
-
-
-# Land a snapshot of the valid files; quarantine the others, then raise MarketingHistoryError if
-# any (InboxNotReady when nothing could land tonight). See Inbox.land.
-land_inbox = WEEKLY_HISTORY.land
 
 
 # The landing suite: the inbox already rejects bad files row by row; the gate guards the landed

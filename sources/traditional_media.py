@@ -24,7 +24,6 @@ data silently); in a workbook, a sheet named "Media plan" or the only sheet:
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -181,16 +180,6 @@ MEDIA_PLAN = Inbox(
         UniqueKey(("tracking_number",), "each placement needs its own tracking number"),
     ),
 )
-
-
-def validate_file(path: Path) -> list[dict[str, Any]]:
-    """The rows of a media-plan file as landing records, or MediaPlanError listing every problem."""
-    return MEDIA_PLAN.validate_file(path)
-
-
-# Land a snapshot of the valid files; quarantine the others, then raise MediaPlanError if any
-# (InboxNotReady when nothing could land tonight). See Inbox.land.
-land_inbox = MEDIA_PLAN.land
 
 
 # The landing suite: the inbox already rejects bad files row by row; the gate guards the landed

@@ -25,7 +25,7 @@ from sandbox.facebook import GraphSandbox as SandboxServer
 from sandbox.media_plan import write_media_plan
 from sources.config import load_config
 from sources.facebook_pages import SPEC
-from sources.traditional_media import land_inbox
+from sources.traditional_media import MEDIA_PLAN
 from tests.conftest import SANDBOX_NOW
 from warehouse import build as warehouse
 
@@ -64,7 +64,7 @@ def pipeline_env(tmp_path_factory):
         inbox = paths.inbox / config.sources.traditional_media.inbox
         write_media_plan(inbox, ctx.partition_date)
         with logged_extraction("traditional_media", "media_plan", ctx, paths.landing) as outcome:
-            outcome.record({"placements": land_inbox(inbox, paths.quarantine, ctx, paths.landing).rows_landed})
+            outcome.record({"placements": MEDIA_PLAN.land(inbox, paths.quarantine, ctx, paths.landing).rows_landed})
 
         tasks.landing_gate(LOGICAL_DATE, "manual__test", paths)
         warehouse.build(paths, config, ctx.partition_date, docs=False)

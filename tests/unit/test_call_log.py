@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from sandbox.call_tracking import write_call_log
 from sandbox.conversions import ConversionsWorld
 from sandbox.media_plan import plan_placements
-from sources.call_tracking import validate_file
+from sources.call_tracking import CALL_LOG
 
 AS_OF = date(2026, 11, 19)
 
@@ -31,7 +31,7 @@ def test_the_log_has_the_vendors_columns_one_row_per_number_and_day_and_validate
     assert all(int(r["calls"]) > 0 and 0 <= int(r["qualified_calls"]) <= int(r["calls"]) for r in rows)
     assert min(r["date"] for r in rows) >= (AS_OF - timedelta(days=120)).isoformat()
     assert max(r["date"] for r in rows) <= AS_OF.isoformat()
-    assert len(validate_file(path)) == len(rows)
+    assert len(CALL_LOG.validate_file(path)) == len(rows)
 
 
 def test_the_log_is_deterministic_and_follows_the_plans_seed(tmp_path):

@@ -9,7 +9,7 @@ from core import storage
 from core.landing import RunContext, partition_files, write_partition
 from core.paths import DataPaths
 from extractors.inbox import InboxFileError
-from sources.call_tracking import CALL_TRACKING_CALLS, CallLogError, land_inbox, validate_file
+from sources.call_tracking import CALL_LOG, CALL_TRACKING_CALLS, CallLogError
 from sources.traditional_media import MediaPlanError
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "call_tracking"
@@ -28,7 +28,7 @@ def dirs(tmp_path):
 
 def run(dirs, run_id="manual__1"):
     inbox, quarantine, landing = dirs
-    return land_inbox(inbox, quarantine, RunContext(DAY, run_id, datetime(2026, 4, 2, 5, tzinfo=UTC)), landing)
+    return CALL_LOG.land(inbox, quarantine, RunContext(DAY, run_id, datetime(2026, 4, 2, 5, tzinfo=UTC)), landing)
 
 
 def landed(dirs):
@@ -103,7 +103,7 @@ def test_a_workbook_with_a_call_log_sheet_lands(dirs):
 def test_tracking_numbers_are_normalised_to_e164(tmp_path, number, e164):
     path = tmp_path / "calls.csv"
     path.write_text(f'{HEADER}\n2026-04-01,"{number}",4,1\n')
-    [row] = validate_file(path)
+    [row] = CALL_LOG.validate_file(path)
     assert row["tracking_number"] == e164
 
 
@@ -205,7 +205,7 @@ def test_the_landing_suite_passes_a_good_snapshot_and_catches_a_bad_one(tmp_path
     paths = DataPaths(tmp_path / "data")
     validator = Validator(paths)
     ctx = RunContext(DAY, "manual__1", datetime(2026, 4, 2, 5, tzinfo=UTC))
-    good = validate_file(DATA / MARCH)
+    good = CALL_LOG.validate_file(DATA / MARCH)
     write_partition("call_tracking", "calls", "call_log", good, CALL_TRACKING_CALLS, ctx, paths.landing)
 
     summary = validate_landing_partition(validator, "call_tracking", "calls", DAY, SUITES["calls"])

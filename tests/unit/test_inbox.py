@@ -13,7 +13,7 @@ import pytest
 from core import storage
 from core.landing import RunContext, partition_files
 from extractors.inbox import CellError, parse_count, parse_date, parse_money, parse_phone, parse_ratio
-from sources.traditional_media import MediaPlanError, land_inbox
+from sources.traditional_media import MEDIA_PLAN, MediaPlanError
 
 DAY = date(2026, 4, 2)
 # Columns A-I: spend is column G, as in a typical plan.
@@ -41,7 +41,9 @@ def dirs(tmp_path):
 
 def run(dirs):
     inbox, quarantine, landing = dirs
-    return land_inbox(inbox, quarantine, RunContext(DAY, "manual__1", datetime(2026, 4, 2, 5, tzinfo=UTC)), landing)
+    return MEDIA_PLAN.land(
+        inbox, quarantine, RunContext(DAY, "manual__1", datetime(2026, 4, 2, 5, tzinfo=UTC)), landing
+    )
 
 
 def landed(dirs) -> dict[str, dict]:

@@ -15,11 +15,9 @@ from core.landing import RunContext, partition_dir, partition_files
 from core.settings import InboxSettle
 from extractors import inbox as inbox_module
 from extractors.inbox import CellError, InboxNotReady, done_marker, parse_count, parse_date, parse_phone
-from sources.call_tracking import CallLogError, CallTracking, validate_file
-from sources.call_tracking import land_inbox as land_call_log
+from sources.call_tracking import CALL_LOG, CallLogError, CallTracking
 from sources.config import load_config
-from sources.traditional_media import MediaPlanError
-from sources.traditional_media import land_inbox as land_media_plan
+from sources.traditional_media import MEDIA_PLAN, MediaPlanError
 
 DAY = date(2026, 4, 2)
 HEADER = "date,tracking_number,calls,qualified_calls"
@@ -54,7 +52,7 @@ def call_log(inbox: Path, name: str = "calls.csv", rows: int = 3, **kwargs) -> P
 
 def land_calls(dirs, settle=SETTLE, now=CLOCK, day=DAY):
     inbox, quarantine, landing = dirs
-    return land_call_log(inbox, quarantine, ctx(day), landing, settle, now)
+    return CALL_LOG.land(inbox, quarantine, ctx(day), landing, settle, now)
 
 
 def nothing_landed(dirs, source="call_tracking", entity="calls") -> bool:
@@ -183,7 +181,7 @@ def test_a_file_of_a_type_that_is_not_read_is_quarantined_and_fails_the_run(dirs
     (inbox / name).write_bytes(b"\xd0\xcf\x11\xe0 saved the old way")
 
     with pytest.raises(MediaPlanError) as raised:
-        land_media_plan(inbox, quarantine, ctx(), landing)
+        MEDIA_PLAN.land(inbox, quarantine, ctx(), landing)
 
     folder = quarantine / "traditional_media" / f"date={DAY}"
     assert (folder / name).is_file() and not (inbox / name).exists()
@@ -282,9 +280,9 @@ def test_a_later_call_in_a_workbook_names_the_cell(dirs):
 
 def test_the_run_day_applies_when_validating_a_file_for_a_day(tmp_path):
     path = write(tmp_path / "calls.csv", [HEADER, "2026-04-03,+13195550101,3,1"])
-    assert len(validate_file(path)) == 1
+    assert len(CALL_LOG.validate_file(path)) == 1
     with pytest.raises(CallLogError, match="date 2026-04-03 is after 2026-04-02"):
-        validate_file(path, DAY)
+        CALL_LOG.validate_file(path, DAY)
 
 
 # --- a large CSV, read in batches ----------------------------------------------------------------
@@ -308,7 +306,7 @@ def test_batches_keep_the_files_line_numbers_and_find_clashes_across_them(dirs, 
     for batch_rows in (2, 3, inbox_module.BATCH_ROWS):
         monkeypatch.setattr(inbox_module, "BATCH_ROWS", batch_rows)
         with pytest.raises(CallLogError) as raised:
-            validate_file(dirs[0] / "calls.csv")
+            CALL_LOG.validate_file(dirs[0] / "calls.csv")
         messages[batch_rows] = str(raised.value)
         assert [(p.row, p.line, p.column) for p in raised.value.problems] == [
             (4, 6, "qualified_calls"),
@@ -376,10 +374,10 @@ def test_cells_read_column_wise_give_what_the_cell_parser_gives(tmp_path, column
         expected = parse(cell, column)
     except CellError as exc:
         with pytest.raises(CallLogError) as raised:
-            validate_file(path)
+            CALL_LOG.validate_file(path)
         assert str(exc) in str(raised.value)
     else:
-        [landed] = validate_file(path)
+        [landed] = CALL_LOG.validate_file(path)
         assert landed[column] == expected
 
 
@@ -389,7 +387,7 @@ def test_rows_found_wrong_column_wise_are_listed_up_to_a_limit_then_counted(tmp_
     path = write(tmp_path / "calls.csv", [HEADER] + [f"2026-04-{day:02d},+13195550101,3,1" for day in range(3, 8)])
 
     with pytest.raises(CallLogError) as raised:
-        validate_file(path, DAY)
+        CALL_LOG.validate_file(path, DAY)
 
     assert [(p.row, p.column) for p in raised.value.problems] == [(1, "date"), (2, "date"), (None, None)]
     assert str(raised.value.problems[-1]) == (

@@ -14,9 +14,8 @@ from sources.marketing_history import (
     MARKETING_HISTORY_WEEKLY,
     NO_CHANNEL,
     REQUIRED_COLUMNS,
+    WEEKLY_HISTORY,
     MarketingHistoryError,
-    land_inbox,
-    validate_file,
 )
 
 DAY = date(2026, 4, 2)
@@ -39,7 +38,7 @@ def dirs(tmp_path):
 
 def run(dirs, run_id="manual__1"):
     inbox, quarantine, landing = dirs
-    return land_inbox(inbox, quarantine, RunContext(DAY, run_id, datetime(2026, 4, 2, 5, tzinfo=UTC)), landing)
+    return WEEKLY_HISTORY.land(inbox, quarantine, RunContext(DAY, run_id, datetime(2026, 4, 2, 5, tzinfo=UTC)), landing)
 
 
 def landed(dirs):
@@ -173,7 +172,7 @@ def test_the_header_is_strict(tmp_path):
     path = tmp_path / "history.csv"
     path.write_text(HEADER.replace("media_spend", "spend") + "\n2026-03-02,tv,100,200,,1000,1,0,300\n")
     with pytest.raises(MarketingHistoryError) as raised:
-        validate_file(path)
+        WEEKLY_HISTORY.validate_file(path)
     assert "required column 'media_spend' is missing from the header." in str(raised.value)
     assert issubclass(MarketingHistoryError, InboxFileError)
 
@@ -193,7 +192,7 @@ def test_the_landing_suite_passes_a_good_snapshot_and_catches_a_bad_one(tmp_path
     ctx = RunContext(DAY, "manual__1", datetime(2026, 4, 2, 5, tzinfo=UTC))
     path = tmp_path / "history.csv"
     path.write_text("\n".join([HEADER, *GOOD]) + "\n")
-    good = validate_file(path)
+    good = WEEKLY_HISTORY.validate_file(path)
     write_partition(
         "marketing_history", "weekly", "marketing_history", good, MARKETING_HISTORY_WEEKLY, ctx, paths.landing
     )

@@ -7,7 +7,7 @@ from sandbox.conversions import ConversionsWorld
 from sandbox.demo import HISTORY_WEEKS, history_first_monday
 from sandbox.marketing_history import utm_channel, value_per_conversion, write_marketing_history
 from sources.config import load_config
-from sources.marketing_history import CHANNELS, NO_CHANNEL, validate_file
+from sources.marketing_history import CHANNELS, NO_CHANNEL, WEEKLY_HISTORY
 
 FIRST_MONDAY = date(2025, 3, 3)
 WEEKS = 4
@@ -16,7 +16,7 @@ WEEKS = 4
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
     path = write_marketing_history(tmp_path_factory.mktemp("inbox"), FIRST_MONDAY, WEEKS)
-    return path, validate_file(path, FIRST_MONDAY + timedelta(weeks=WEEKS))
+    return path, WEEKLY_HISTORY.validate_file(path, FIRST_MONDAY + timedelta(weeks=WEEKS))
 
 
 def test_the_file_validates_with_one_row_per_week_and_channel(history):

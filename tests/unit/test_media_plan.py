@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from core.landing import RunContext
 from sandbox.media_plan import campaign_ids, placements_between, plan_placements, write_media_plan
-from sources.traditional_media import CHANNEL_REQUIREMENTS, land_inbox, validate_file
+from sources.traditional_media import CHANNEL_REQUIREMENTS, MEDIA_PLAN
 
 AS_OF = date(2026, 11, 19)  # in flu season, so every campaign buys media
 
@@ -27,7 +27,7 @@ def test_the_same_as_of_and_seed_write_the_same_file(tmp_path):
 
 
 def test_the_plan_validates_and_covers_every_channel_and_campaign(tmp_path):
-    rows = validate_file(write_media_plan(tmp_path, AS_OF))
+    rows = MEDIA_PLAN.validate_file(write_media_plan(tmp_path, AS_OF))
 
     assert {r["channel"] for r in rows} == set(CHANNEL_REQUIREMENTS)
     assert {r["campaign"] for r in rows} == set(campaign_ids())
@@ -37,7 +37,7 @@ def test_the_plan_validates_and_covers_every_channel_and_campaign(tmp_path):
 
 
 def test_the_placements_look_like_their_channel(tmp_path):
-    rows = validate_file(write_media_plan(tmp_path, AS_OF))
+    rows = MEDIA_PLAN.validate_file(write_media_plan(tmp_path, AS_OF))
     for r in rows:
         days = (r["end_date"] - r["start_date"]).days + 1
         if r["channel"] == "tv":
@@ -108,7 +108,7 @@ def test_the_plan_lands_through_the_inbox(tmp_path):
     path = write_media_plan(tmp_path / "inbox", AS_OF)
     ctx = RunContext(AS_OF, "demo", datetime(2026, 11, 20, tzinfo=UTC))
 
-    result = land_inbox(tmp_path / "inbox", tmp_path / "quarantine", ctx, landing_root=tmp_path / "landing")
+    result = MEDIA_PLAN.land(tmp_path / "inbox", tmp_path / "quarantine", ctx, landing_root=tmp_path / "landing")
 
     assert result.rows_landed == len(read(path))
     assert result.files_landed == [path.name]

@@ -12,7 +12,7 @@ from core import storage
 from core.landing import RunContext, partition_files
 from core.paths import DataPaths
 from extractors.inbox import InboxNotReady
-from sources.traditional_media import TRADITIONAL_MEDIA_PLACEMENTS, MediaPlanError, land_inbox, validate_file
+from sources.traditional_media import MEDIA_PLAN, TRADITIONAL_MEDIA_PLACEMENTS, MediaPlanError
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "traditional_media"
 Q1 = "media_plan_q1.csv"  # five placements, one per channel
@@ -33,7 +33,7 @@ def ctx(run_id="manual__1"):
 
 def run(dirs, run_id="manual__1"):
     inbox, quarantine, landing = dirs
-    return land_inbox(inbox, quarantine, ctx(run_id), landing_root=landing)
+    return MEDIA_PLAN.land(inbox, quarantine, ctx(run_id), landing_root=landing)
 
 
 def landed(dirs):
@@ -151,7 +151,7 @@ def test_the_landing_suite_passes_the_landed_plan(dirs, tmp_path):
 
 
 def test_validate_file_returns_typed_rows():
-    rows = validate_file(DATA / Q1)
+    rows = MEDIA_PLAN.validate_file(DATA / Q1)
     assert [r["channel"] for r in rows] == ["tv", "radio", "print", "ooh", "direct_mail"]
     dm = rows[-1]
     assert dm["spend"] == Decimal("14210.75")
@@ -261,7 +261,7 @@ def test_validate_file_reports_every_problem_of_a_file(tmp_path):
     csv.writer(path.open("w"), lineterminator="\n").writerows(rows)
 
     with pytest.raises(MediaPlanError) as raised:
-        validate_file(path)
+        MEDIA_PLAN.validate_file(path)
 
     message = str(raised.value)
     assert message.startswith(f"{Q1}: 2 problems:")
@@ -274,9 +274,9 @@ def test_a_single_problem_reads_as_one_sentence_with_the_fix(tmp_path):
     path = tmp_path / Q1
     path.write_text(edited(Q1, row=3, column="spend", value="-1200"))
     with pytest.raises(MediaPlanError, match="^media_plan_q1.csv row 3 \\(line 4\\), column spend: "):
-        validate_file(path)
+        MEDIA_PLAN.validate_file(path)
     with pytest.raises(MediaPlanError) as raised:
-        validate_file(path)
+        MEDIA_PLAN.validate_file(path)
     assert str(raised.value).endswith("Fix the file and drop it in the inbox again.")
 
 
@@ -286,7 +286,7 @@ def test_a_row_with_an_unquoted_comma_is_reported_not_shifted(tmp_path):
     lines[2] = lines[2].replace("6400", "6,400")
     path.write_text("".join(lines))
     with pytest.raises(MediaPlanError, match="row 2 \\(line 3\\): the row has 17 cells"):
-        validate_file(path)
+        MEDIA_PLAN.validate_file(path)
 
 
 def test_measure_columns_no_row_needs_may_be_left_out(tmp_path):
@@ -295,14 +295,14 @@ def test_measure_columns_no_row_needs_may_be_left_out(tmp_path):
         "placement_id,channel,vendor,campaign,start_date,spend,circulation,readers_per_copy\n"
         "P-1,print,Cedar Valley Gazette,birth-center,2026-03-01,1800,52000,2.3\n"
     )
-    [row] = validate_file(path)
+    [row] = MEDIA_PLAN.validate_file(path)
     assert (row["end_date"], row["grps"], row["responses"]) == (date(2026, 3, 1), None, None)
 
     path.write_text(
         "placement_id,channel,vendor,campaign,start_date,spend\nT-1,tv,KCVH-TV 8,flu-shot-2026,2026-03-01,18000\n"
     )
     with pytest.raises(MediaPlanError, match="column grps: tv placements need grps, but the header"):
-        validate_file(path)
+        MEDIA_PLAN.validate_file(path)
 
 
 def test_a_placement_id_in_two_files_quarantines_the_later_file(dirs):
