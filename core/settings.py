@@ -212,6 +212,70 @@ class Quality(_Strict):
     alerts: Alerts = Alerts()
 
 
+# Marketing mix (mix/; docs/marketing-mix.md) -----------------------------------------------------
+
+# What moves each channel's effect (channel keys as in dbt/seeds/channels.csv): paid media its media
+# spend; organic social the campaign posts it published, since most of its cost is staff time that
+# does not move with what a week delivers; traditional media the media plan's gross impressions,
+# which carry a flight's weight better than its invoice dates.
+MixDriver = Literal["spend", "posts", "impressions"]
+MIX_TRADITIONAL = ("tv", "radio", "print", "ooh", "direct_mail")
+DEFAULT_MIX_DRIVERS: dict[str, MixDriver] = {
+    "meta_ads": "spend",
+    **dict.fromkeys(("facebook", "instagram", "x", "youtube", "linkedin"), "posts"),
+    **dict.fromkeys(MIX_TRADITIONAL, "impressions"),
+}
+
+
+class MixBounds(_Strict):
+    """How far a budget scenario may move a channel's weekly spend from the current one (a share up
+    or down), and the channels it may not move: traditional media are bought in contracts a quarter
+    or more ahead, so a reallocation proposes nothing the team cannot buy."""
+
+    max_change: float = Field(default=0.30, gt=0, lt=1)
+    fixed: list[Identifier] = list(MIX_TRADITIONAL)
+
+
+class MixSettings(_Strict):
+    """The marketing-mix model (config `marketing_mix`): the KPI, each channel's driver, how much
+    history a fit needs and how its intervals are drawn."""
+
+    # Web key events whose weekly count (every session, tagged or not) is the KPI.
+    kpi: list[Literal["appointment_request", "class_registration"]] = Field(
+        default=["appointment_request", "class_registration"], min_length=1
+    )
+    drivers: dict[Identifier, MixDriver] = Field(default_factory=lambda: dict(DEFAULT_MIX_DRIVERS), min_length=1)
+    # Fewer weeks do not fit at all; fewer than `trusted_weeks` fit, flagged as too short to trust.
+    min_weeks: int = Field(default=52, ge=26)
+    trusted_weeks: int = Field(default=78, ge=26)
+    # The last weeks refitted without and predicted, to check the model on weeks it has not seen.
+    holdout_weeks: int = Field(default=13, ge=1)
+    interval: float = Field(default=0.90, gt=0.5, lt=1)
+    bootstrap_draws: int = Field(default=200, ge=10, le=10_000)
+    # Yearly seasonality of the baseline: Fourier harmonics (0: none).
+    seasonality_harmonics: int = Field(default=0, ge=0, le=4)
+    seed: int = 7
+    bounds: MixBounds = MixBounds()
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.min_weeks > self.trusted_weeks:
+            raise ValueError("min_weeks cannot exceed trusted_weeks")
+        if self.holdout_weeks * 2 > self.min_weeks:
+            raise ValueError("holdout_weeks must leave at least half of min_weeks to fit on")
+        known = seed_values("channels.csv", "channel")
+        unknown = sorted(set(self.drivers) - known)
+        if unknown:
+            raise ValueError(
+                f"drivers: unknown channel(s) {', '.join(unknown)}; known (dbt/seeds/channels.csv): "
+                + ", ".join(sorted(known))
+            )
+        unmodelled = sorted(set(self.bounds.fixed) - set(self.drivers))
+        if unmodelled:
+            raise ValueError(f"bounds.fixed names channel(s) without a driver: {', '.join(unmodelled)}")
+        return self
+
+
 # Report exports (reports/, dags/report_exports.py) ----------------------------------------------
 
 SEEDS_DIR = PROJECT_ROOT / "dbt" / "seeds"

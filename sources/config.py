@@ -17,6 +17,7 @@ from core.settings import (
     ConfigError,
     HttpSettings,
     InboxSettle,
+    MixSettings,
     Organisation,
     Quality,
     ReportDefinition,
@@ -52,6 +53,7 @@ class PipelineConfig(_Strict):
     inboxes: InboxSettle = InboxSettle()
     quality: Quality = Quality()
     reports: Annotated[list[ReportDefinition], AfterValidator(_unique_report_names)] = []
+    marketing_mix: MixSettings = MixSettings()
 
 
 def _format_errors(path: Path, exc: ValidationError) -> str:

@@ -11,6 +11,7 @@ import pytest
 
 from mix.inputs import load
 from mix.model import MixInputError, WeeklyInputs, fit
+from mix.run import fit_published, summary
 from warehouse.duckdb_file import DuckDBFile
 
 
@@ -55,15 +56,17 @@ def test_weekly_inputs_are_whole_weeks_that_add_up_to_the_warehouse_and_the_hist
     assert kpi == all_key_events > 0
 
 
-def test_the_model_fits_the_warehouse_and_its_history(roi_env):
+def test_the_model_fits_the_warehouse_and_its_history_with_the_configured_settings(roi_env):
     paths, _ = roi_env
-    inputs = load(DuckDBFile(paths.published_warehouse))
-    assert len(inputs.weeks) > 104
-    assert {"meta_ads", "facebook", "tv", "radio"} <= set(inputs.channels)
-    model = fit(inputs, draws=20)
-    assert model.r2 > 0.5
+    model = fit_published(paths)
+    assert len(model.inputs.weeks) > 104
+    assert {"meta_ads", "facebook", "tv", "radio"} <= set(model.channels)
+    assert model.r2 > 0.5 and len(model.draws) == 200
     incremental = model.incremental()
     assert incremental["meta_ads"][0] > 0 and incremental["tv"][0] > 0
+    text = summary(model)
+    assert "too short to trust" not in text
+    assert "meta_ads" in text and "Budget scenario" in text
 
 
 def test_a_quarter_without_history_is_refused(roi_env):
