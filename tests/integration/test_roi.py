@@ -162,7 +162,7 @@ def test_social_and_traditional_compare_on_the_three_tiers(roi_env):
     assert Decimal(0) < Decimal(str(by_channel["facebook"][2]))
 
 
-def test_the_marketing_history_lands_two_years_of_weeks_before_the_first_landed_day(roi_env):
+def test_the_marketing_history_lands_two_years_of_weeks_before_the_warehouses_first_whole_week(roi_env):
     paths, ctx = roi_env
     weeks, rows, first, last, channels = query(
         paths,
@@ -171,10 +171,11 @@ def test_the_marketing_history_lands_two_years_of_weeks_before_the_first_landed_
     )[0]
     assert (weeks, rows, channels) == (104, 104 * 12, 12)
     assert first.weekday() == 0
-    # The history ends in the week before the one holding the first day the platforms landed
-    # (the first run's backfill).
+    # The history ends the week before the warehouse's first whole week: the first Monday on or
+    # after the first day the platforms landed (the first run's backfill).
     first_landed_day = ctx.partition_date - timedelta(days=load_config().windows.backfill_days - 1)
-    assert last + timedelta(days=6) < first_landed_day <= last + timedelta(days=13)
+    first_whole_week = last + timedelta(weeks=1)
+    assert first_landed_day <= first_whole_week < first_landed_day + timedelta(days=7)
     none_cost = query(
         paths,
         "select sum(media_spend + total_investment), sum(appointment_requests + class_registrations) "
