@@ -6,7 +6,7 @@ import importlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from functools import partial
 
 import pytest
@@ -135,6 +135,37 @@ def finish_roi_night(paths, config, day, run_id: str) -> None:
     warehouse.build(paths, config, day, docs=False)
     tasks.mart_gate(ROI_LOGICAL_DATE, run_id, paths)
     tasks.publish(paths)
+
+
+# -- inbox sources: one night's landing of an inbox folder ------------------------------------
+
+
+@pytest.fixture
+def dirs(tmp_path):
+    """An inbox folder (created), its quarantine and a landing root: (inbox, quarantine, landing)."""
+    inbox, quarantine, landing = tmp_path / "inbox", tmp_path / "quarantine", tmp_path / "landing"
+    inbox.mkdir()
+    return inbox, quarantine, landing
+
+
+def land_inbox_night(spec, dirs, day: date, run_id: str = "manual__1"):
+    """Land an inbox source's folder (`spec`: its `Inbox`) as the run of `day` at 05:00 UTC does."""
+    from core.landing import RunContext
+
+    inbox, quarantine, landing = dirs
+    return spec.land(inbox, quarantine, RunContext(day, run_id, datetime.combine(day, time(5), tzinfo=UTC)), landing)
+
+
+def landed_snapshot(spec, dirs, day: date):
+    """The one snapshot file an inbox source landed for `day`, read."""
+    from core import storage
+    from core.landing import partition_files
+
+    files = partition_files(spec.source, spec.entity, day, dirs[2])
+    assert [f.relative_to(storage.location(dirs[2])).as_posix() for f in files] == [
+        f"{spec.source}/{spec.entity}/date={day.isoformat()}/{spec.part}.parquet"
+    ]
+    return storage.read_table(files[0])
 
 
 def _sandbox_token(platform: str) -> str:

@@ -5,12 +5,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from core import storage
-from core.landing import RunContext, partition_files, write_partition
+from core.landing import RunContext, write_partition
 from core.paths import DataPaths
 from extractors.inbox import InboxFileError
 from sources.call_tracking import CALL_LOG, CALL_TRACKING_CALLS, CallLogError
 from sources.traditional_media import MediaPlanError
+from tests.conftest import land_inbox_night, landed_snapshot
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "call_tracking"
 MARCH = "call_log_march.csv"  # ISO dates and E.164 numbers, as the vendor exports them
@@ -19,24 +19,12 @@ DAY = date(2026, 4, 2)
 HEADER = "date,tracking_number,calls,qualified_calls"
 
 
-@pytest.fixture
-def dirs(tmp_path):
-    inbox, quarantine, landing = tmp_path / "inbox", tmp_path / "quarantine", tmp_path / "landing"
-    inbox.mkdir()
-    return inbox, quarantine, landing
-
-
 def run(dirs, run_id="manual__1"):
-    inbox, quarantine, landing = dirs
-    return CALL_LOG.land(inbox, quarantine, RunContext(DAY, run_id, datetime(2026, 4, 2, 5, tzinfo=UTC)), landing)
+    return land_inbox_night(CALL_LOG, dirs, DAY, run_id)
 
 
 def landed(dirs):
-    files = partition_files("call_tracking", "calls", DAY, dirs[2])
-    assert [f.relative_to(storage.location(dirs[2])).as_posix() for f in files] == [
-        "call_tracking/calls/date=2026-04-02/call_log.parquet"
-    ]
-    return storage.read_table(files[0])
+    return landed_snapshot(CALL_LOG, dirs, DAY)
 
 
 def copy(name, inbox):

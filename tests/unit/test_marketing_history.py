@@ -5,8 +5,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from core import storage
-from core.landing import RunContext, partition_files, write_partition
+from core.landing import RunContext, write_partition
 from core.paths import PROJECT_ROOT, DataPaths
 from extractors.inbox import InboxFileError
 from sources.marketing_history import (
@@ -17,6 +16,7 @@ from sources.marketing_history import (
     WEEKLY_HISTORY,
     MarketingHistoryError,
 )
+from tests.conftest import land_inbox_night, landed_snapshot
 
 DAY = date(2026, 4, 2)
 HEADER = ",".join(REQUIRED_COLUMNS)
@@ -29,24 +29,12 @@ GOOD = [
 ]
 
 
-@pytest.fixture
-def dirs(tmp_path):
-    inbox, quarantine, landing = tmp_path / "inbox", tmp_path / "quarantine", tmp_path / "landing"
-    inbox.mkdir()
-    return inbox, quarantine, landing
-
-
 def run(dirs, run_id="manual__1"):
-    inbox, quarantine, landing = dirs
-    return WEEKLY_HISTORY.land(inbox, quarantine, RunContext(DAY, run_id, datetime(2026, 4, 2, 5, tzinfo=UTC)), landing)
+    return land_inbox_night(WEEKLY_HISTORY, dirs, DAY, run_id)
 
 
 def landed(dirs):
-    files = partition_files("marketing_history", "weekly", DAY, dirs[2])
-    assert [f.relative_to(storage.location(dirs[2])).as_posix() for f in files] == [
-        "marketing_history/weekly/date=2026-04-02/marketing_history.parquet"
-    ]
-    return storage.read_table(files[0])
+    return landed_snapshot(WEEKLY_HISTORY, dirs, DAY)
 
 
 def write(inbox, name, *rows):
