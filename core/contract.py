@@ -108,6 +108,76 @@ REPORT_DELIVERIES = pa.schema(
 )
 
 
+# The marketing-mix model's results (mix/results.py), landed by the marketing_mix DAG under the
+# source name `marketing_mix`, one partition per fit (the warehouse day it was fitted on). The
+# marts join them with the weekly inputs (dbt/models/marts/mart_incremental_roi.sql and beside it).
+MIX_CHANNEL_PERIODS = pa.schema(
+    [
+        pa.field("fit_id", pa.string(), nullable=False),
+        pa.field("period", pa.string(), nullable=False),  # 'fitted range', 'last 52 weeks' or 'YYYY-Qn'
+        pa.field("period_start", pa.date32(), nullable=False),  # its first Monday
+        pa.field("period_end", pa.date32(), nullable=False),  # its last Sunday
+        pa.field("weeks", pa.int64(), nullable=False),
+        pa.field("channel", pa.string(), nullable=False),
+        pa.field("driver", pa.string(), nullable=False),  # spend | posts | impressions
+        pa.field("incremental_conversions", pa.float64(), nullable=False),
+        pa.field("incremental_conversions_low", pa.float64(), nullable=False),
+        pa.field("incremental_conversions_high", pa.float64(), nullable=False),
+        pa.field("marginal_roi", pa.float64()),  # at the current weekly spend; NULL without spend
+        pa.field("baseline_share", pa.float64(), nullable=False),  # of the period's fitted KPI
+    ]
+)
+MIX_RESPONSE_CURVES = pa.schema(
+    [
+        pa.field("fit_id", pa.string(), nullable=False),
+        pa.field("channel", pa.string(), nullable=False),
+        pa.field("driver", pa.string(), nullable=False),
+        pa.field("weekly_spend", MONEY, nullable=False),
+        pa.field("expected_weekly_conversions", pa.float64(), nullable=False),
+        pa.field("expected_weekly_conversions_low", pa.float64(), nullable=False),
+        pa.field("expected_weekly_conversions_high", pa.float64(), nullable=False),
+        pa.field("is_current_spend", pa.bool_(), nullable=False),
+    ]
+)
+MIX_BUDGET_SCENARIOS = pa.schema(
+    [
+        pa.field("fit_id", pa.string(), nullable=False),
+        pa.field("channel", pa.string(), nullable=False),
+        pa.field("movable", pa.bool_(), nullable=False),
+        pa.field("current_weekly_spend", MONEY, nullable=False),
+        pa.field("recommended_weekly_spend", MONEY, nullable=False),
+        pa.field("expected_weekly_conversions_change", pa.float64(), nullable=False),
+        pa.field("max_change", pa.float64(), nullable=False),
+    ]
+)
+MIX_DIAGNOSTICS = pa.schema(
+    [
+        pa.field("fit_id", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("fitted_for", pa.date32(), nullable=False),  # the published warehouse's day
+        pa.field("model_version", pa.string(), nullable=False),
+        pa.field("kpi", pa.string(), nullable=False),  # its key events, comma-separated
+        pa.field("first_week", pa.date32(), nullable=False),
+        pa.field("last_week", pa.date32(), nullable=False),
+        pa.field("weeks", pa.int64(), nullable=False),
+        pa.field("trusted_weeks", pa.int64(), nullable=False),
+        pa.field("r2", pa.float64(), nullable=False),
+        pa.field("holdout_mape", pa.float64()),  # NULL when the held-out weeks had no KPI
+        pa.field("holdout_weeks", pa.int64(), nullable=False),
+        pa.field("interval_level", pa.float64(), nullable=False),  # e.g. 0.9
+        pa.field("bootstrap_draws", pa.int64(), nullable=False),
+        pa.field("channels", pa.int64(), nullable=False),
+        pa.field("value_per_conversion", pa.float64(), nullable=False),
+    ]
+)
+MIX_SOURCE = "marketing_mix"
+MIX_TABLES: dict[tuple[str, str], pa.Schema] = {
+    (MIX_SOURCE, "channel_periods"): MIX_CHANNEL_PERIODS,
+    (MIX_SOURCE, "response_curves"): MIX_RESPONSE_CURVES,
+    (MIX_SOURCE, "budget_scenarios"): MIX_BUDGET_SCENARIOS,
+    (MIX_SOURCE, "diagnostics"): MIX_DIAGNOSTICS,
+}
+
 # Every landed entity, by (source, entity): the dbt sources (dbt/models/staging/<source>/) declare
 # exactly these columns, which tests/unit/test_landing_contract.py checks.
 # The pipeline's own tables, landed under the source name `pipeline`; every source declares its

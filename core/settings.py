@@ -236,6 +236,16 @@ class MixBounds(_Strict):
     fixed: list[Identifier] = list(MIX_TRADITIONAL)
 
 
+class MixChecks(_Strict):
+    """What a fit must show before its results are published (the marketing_mix DAG's fit gate):
+    a fit that explains too little of the weekly KPI, or predicts the weeks it was not shown too
+    badly, publishes nothing and last week's results stay."""
+
+    min_r2: float = Field(default=0.5, ge=0, lt=1)
+    # The mean absolute error on the held-out last weeks, as a share of their KPI.
+    max_holdout_error: float = Field(default=0.25, gt=0)
+
+
 class MixSettings(_Strict):
     """The marketing-mix model (config `marketing_mix`): the KPI, each channel's driver, how much
     history a fit needs and how its intervals are drawn."""
@@ -256,6 +266,7 @@ class MixSettings(_Strict):
     seasonality_harmonics: int = Field(default=0, ge=0, le=4)
     seed: int = 7
     bounds: MixBounds = MixBounds()
+    checks: MixChecks = MixChecks()
 
     @model_validator(mode="after")
     def _consistent(self):

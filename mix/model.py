@@ -274,14 +274,15 @@ class MixFit:
         return {c: float(recent[:, i].mean()) for i, c in enumerate(self.channels)}
 
     def marginal_roi(self, channel: str, weekly_spend: float) -> float:
-        """Extra KPI value per extra dollar at a weekly spend (a central difference)."""
+        """The ROI of the next dollar at a weekly spend: the extra KPI value it brings, less the
+        dollar, per dollar (a central difference), as ROI is (value - investment) / investment."""
         step = max(weekly_spend * 0.01, 1.0)
         low, high = max(weekly_spend - step, 0.0), weekly_spend + step
         cost = self.cost_per_unit(channel)
         if cost <= 0:
-            return 0.0
+            return -1.0
         gain = self.response(channel, high / cost) - self.response(channel, low / cost)
-        return float(gain / (high - low) * self.value_per_conversion())
+        return float(gain / (high - low) * self.value_per_conversion() - 1)
 
     def budget_scenario(self, max_change: float, fixed: Sequence[str]) -> list[tuple[str, float, float, float]]:
         """For the current total weekly spend, the allocation with the most expected KPI when each

@@ -7,8 +7,9 @@ import argparse
 import logging
 
 from core.paths import DataPaths, data_paths
+from core.settings import MixSettings
 from mix.inputs import load
-from mix.model import MixFit, fit
+from mix.model import MixFit, WeeklyInputs, fit
 from sources.config import PipelineConfig, load_config
 from warehouse.targets import warehouses
 
@@ -16,7 +17,16 @@ from warehouse.targets import warehouses
 def fit_published(paths: DataPaths | None = None, config: PipelineConfig | None = None) -> MixFit:
     """The model fitted on the published warehouse's weekly inputs (int_mix__weekly)."""
     settings = (config or load_config()).marketing_mix
-    inputs = load(warehouses(paths or data_paths()).published, settings.drivers, settings.kpi)
+    return fit_configured(published_inputs(settings, paths), settings)
+
+
+def published_inputs(settings: MixSettings, paths: DataPaths | None = None) -> WeeklyInputs:
+    """The published warehouse's weekly inputs for the configured drivers and KPI."""
+    return load(warehouses(paths or data_paths()).published, settings.drivers, settings.kpi)
+
+
+def fit_configured(inputs: WeeklyInputs, settings: MixSettings) -> MixFit:
+    """The model fitted on `inputs` with the configured settings (config `marketing_mix`)."""
     return fit(
         inputs,
         harmonics=settings.seasonality_harmonics,

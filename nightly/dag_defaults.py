@@ -27,6 +27,8 @@ def non_retryable_errors() -> tuple[type[BaseException], ...]:
         TokenExpiredError,
     )
     from extractors.inbox import InboxFileError
+    from mix.model import MixInputError
+    from mix.results import MixFitRejected
     from nightly.connections import ConnectionConfigError
     from warehouse.build import WarehouseBuildError
 
@@ -43,6 +45,8 @@ def non_retryable_errors() -> tuple[type[BaseException], ...]:
         WarehouseBuildError,
         FolderNotWritableError,
         RunRequestError,
+        MixInputError,
+        MixFitRejected,
     )
 
 

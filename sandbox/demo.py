@@ -1,9 +1,10 @@
 """`make demo` and `make airflow`: run the nightly pipeline in real Airflow against the local sandbox.
 
 The demo starts the sandbox on a free loopback port, points the configured Airflow connections at
-it, drops the sandbox's media plan in the inbox, runs the nightly DAG once with `airflow dags test`
-(SQLite metadata database under `.airflow/`), and prints cost per engagement by channel for the
-last full month from the published warehouse."""
+it, drops the sandbox's media plan, call log and marketing history in the inboxes, runs the nightly
+DAG once with `airflow dags test` (SQLite metadata database under `.airflow/`), then the weekly
+marketing_mix DAG on what it published, and prints cost per engagement and ROI by channel for the
+last full month, and attributed beside incremental conversions and ROI per channel."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from pathlib import Path
 from core.paths import PROJECT_ROOT, DataPaths, data_paths
 from core.windows import partition_date_for
 from nightly import DAG_ID
+from nightly.marketing_mix import DAG_ID as MIX_DAG_ID
 from sources import API_SOURCES, ApiSource
 from sources.config import PipelineConfig, load_config
 
@@ -156,6 +158,52 @@ def roi_table(warehouse: Path, month_start: date) -> str:
     return "\n".join(lines)
 
 
+def run_dag_test(dag_id: str, logical_date: datetime, env: dict[str, str], log_file: Path) -> int:
+    """One run of a DAG with `airflow dags test`, its output in `log_file`; the exit code."""
+    with open(log_file, "w") as log:
+        return subprocess.run(
+            [AIRFLOW, "dags", "test", dag_id, logical_date.isoformat()],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        ).returncode
+
+
+def incremental_table(warehouse: Path) -> str:
+    """Per channel over the latest fit's last 52 weeks: investment, the conversions tracking
+    attributed and the model's incremental ones with their interval, and both ROIs; then the fit."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            """
+            select channel, investment, attributed_conversions, incremental_conversions,
+                   incremental_conversions_low, incremental_conversions_high, attributed_roi, incremental_roi
+            from mart_incremental_roi where period = 'last 52 weeks' order by channel_group, channel
+            """
+        ).fetchall()
+        [(weeks, r2, holdout, version, trusted)] = connection.execute(
+            "select weeks, r2, holdout_mape, model_version, trusted from mart_mmm_diagnostics where is_latest"
+        ).fetchall()
+    header = (
+        f"{'channel':<13}{'investment':>13}{'attributed':>12}{'incremental':>13}{'interval':>18}"
+        f"{'attr. ROI':>11}{'incr. ROI':>11}"
+    )
+    lines = [header, "-" * len(header)]
+    for channel, investment, attributed, incremental, low, high, attributed_roi, incremental_roi in rows:
+        lines.append(
+            f"{channel:<13}{investment:>13,.2f}{attributed:>12,}{incremental:>13,.0f}{f'{low:,.0f} to {high:,.0f}':>18}"
+            + "".join(
+                f"{roi:>11.0%}" if roi is not None else f"{'n/a':>11}" for roi in (attributed_roi, incremental_roi)
+            )
+        )
+    lines.append(
+        f"\nFit ({version}): {weeks} weeks, R² {r2:.3f}, held-out error {holdout:.1%}"
+        + ("" if trusted else "; too short a history to trust")
+    )
+    return "\n".join(lines)
+
+
 def _ratio(value: float | None, width: int) -> str:
     return f"{value:{width}.2f}" if value is not None else f"{'n/a':>{width}}"
 
@@ -212,22 +260,27 @@ def run_demo(today: date | None = None) -> int:
             f"Airflow metadata DB ready in {migrated - started:.1f} s; running {DAG_ID} for {logical_date.isoformat()}"
         )
         log_file = paths.root / "demo_dag_run.log"
-        with open(log_file, "w") as log:
-            result = subprocess.run(
-                [AIRFLOW, "dags", "test", DAG_ID, logical_date.isoformat()],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        result = run_dag_test(DAG_ID, logical_date, env, log_file)
         finished = time.monotonic()
-    if result.returncode != 0:
+    if result != 0:
         print(f"The DAG run failed; see {log_file}", file=sys.stderr)
-        return result.returncode
+        return result
+    # The weekly marketing-mix fit, as the published warehouse's Asset would trigger it.
+    mix_log = paths.root / "demo_marketing_mix.log"
+    print(f"Running {MIX_DAG_ID} on the published warehouse")
+    result = run_dag_test(MIX_DAG_ID, logical_date, env, mix_log)
+    mixed = time.monotonic()
+    if result != 0:
+        print(f"The {MIX_DAG_ID} run failed; see {mix_log}", file=sys.stderr)
+        return result
 
     month_start = (partition_date.replace(day=1) - timedelta(days=1)).replace(day=1)
     print(f"\nDAG run finished in {finished - migrated:.1f} s (log: {log_file})")
     print(f"\n{config.organisation.name}: investment, cost per engagement and ROI, {month_start:%B %Y}\n")
     print(roi_table(paths.published_warehouse, month_start))
+    print(f"\n{MIX_DAG_ID} finished in {mixed - finished:.1f} s (log: {mix_log})")
+    print("\nWhat each channel adds: attributed and incremental (marketing-mix model), last 52 weeks\n")
+    print(incremental_table(paths.published_warehouse))
     print(f"\nPublished warehouse: {paths.published_warehouse}")
     print(f"Data Docs:           {paths.data_docs_index}")
     print(f"dbt docs:            {paths.dbt_target / 'static_index.html'}")

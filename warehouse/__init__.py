@@ -31,6 +31,11 @@ class PublishError(RuntimeError):
     """The build could not be published."""
 
 
+class UpdateUnsupportedError(PublishError):
+    """The target cannot publish an updated copy of its warehouse: what was meant for it is
+    published with the next build."""
+
+
 class WarehouseMissingError(FileNotFoundError):
     """There is no published warehouse to read."""
 
@@ -88,4 +93,17 @@ class Warehouse(Protocol):
         this warehouse being `latest_build` (the last build the build step finished, recorded
         in `record`) means an earlier publish did it and did not live to report it: nothing is
         done."""
+        ...
+
+    def updated_copy(self, work: Path) -> Self:
+        """A copy of this (published) warehouse, for a step that adds tables to the published
+        warehouse between builds (the marketing_mix DAG) and puts it back with
+        `replace_if_unchanged`; `work` names where a file copy goes. UpdateUnsupportedError where
+        the target cannot copy one."""
+        ...
+
+    def replace_if_unchanged(self, copy: Self, build_id: str | None) -> bool:
+        """Put `copy` in this warehouse's place in one atomic step if this warehouse is still
+        build `build_id` (the one copied); False, and the copy dropped, when a publish came in
+        between (its build holds what the copy added, or the next one will)."""
         ...

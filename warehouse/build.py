@@ -62,9 +62,18 @@ def dbt_environment(paths: DataPaths, build: Warehouse) -> dict[str, str]:
     }
 
 
-def run_dbt(args: list[str], paths: DataPaths, build: Warehouse, config: PipelineConfig, run_date: date) -> str:
+def run_dbt(
+    args: list[str],
+    paths: DataPaths,
+    build: Warehouse,
+    config: PipelineConfig,
+    run_date: date,
+    target_path: Path | None = None,
+) -> str:
     """Run one dbt command on the build in its own process (so every DuckDB connection is closed
-    when it ends)."""
+    when it ends). `target_path` (default: the data folder's dbt_target) holds dbt's compiled
+    files and logs: a dbt run beside the nightly one needs its own."""
+    target_path = target_path or paths.dbt_target
     from core.landing import landed_entities
     from sources import expected_accounts
 
@@ -86,9 +95,9 @@ def run_dbt(args: list[str], paths: DataPaths, build: Warehouse, config: Pipelin
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--target-path",
-        str(paths.dbt_target),
+        str(target_path),
         "--log-path",
-        str(paths.dbt_target / "logs"),
+        str(target_path / "logs"),
         "--vars",
         json.dumps(dbt_vars),
     ]
@@ -105,7 +114,7 @@ def run_dbt(args: list[str], paths: DataPaths, build: Warehouse, config: Pipelin
         raise WarehouseBuildError(
             f"dbt {' '.join(args)} failed (exit {completed.returncode}) building {build}:\n"
             + "\n".join(failures[-40:] or output.splitlines()[-40:])
-            + f"\nFull log: {paths.dbt_target / 'logs' / 'dbt.log'}"
+            + f"\nFull log: {target_path / 'logs' / 'dbt.log'}"
         )
     return output
 

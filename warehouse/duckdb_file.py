@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -17,7 +18,7 @@ from core import storage
 from warehouse import BUILD_INFO, PublishError, WarehouseMissingError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from datetime import date
     from pathlib import Path
 
@@ -143,13 +144,52 @@ class DuckDBFile:
                 connection.execute("checkpoint")
             if wal.exists():
                 raise PublishError(f"publish: {wal} is still present; another process holds the build open")
-        with storage.writing_in(published.parent, f"publishing {build_file.name} as {published.name}"):
-            with open(build_file, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(build_file, published)
-            directory = os.open(published.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+        with self._replacing(f"publishing {build_file.name} as {published.name}"):
+            self._rename_into_place(build_file)
         logger.info("published %s", published)
+
+    def updated_copy(self, work: Path) -> DuckDBFile:
+        """A copy of this published file at `work`, to add tables to (see Warehouse.updated_copy)."""
+        if not self.path.exists():
+            raise WarehouseMissingError(f"no published warehouse at {self}: run the nightly DAG (or `make demo`) first")
+        copy = DuckDBFile(work)
+        copy.prepare_build("")
+        with storage.writing_in(work.parent, f"copying {self.name} to {work.name}"):
+            shutil.copyfile(self.path, work)
+        return copy
+
+    def replace_if_unchanged(self, copy: DuckDBFile, build_id: str | None) -> bool:
+        """Rename `copy` over this file if this is still build `build_id`; else drop the copy."""
+        with self._replacing(f"publishing {copy.path.name} as {self.name}"):
+            if self.build_id() != build_id:
+                copy.path.unlink(missing_ok=True)
+                return False
+            self._rename_into_place(copy.path)
+        logger.info("published %s as %s", copy.path.name, self.path)
+        return True
+
+    @contextmanager
+    def _replacing(self, operation: str) -> Iterator[None]:
+        """Hold the file's replace lock: a publish and an updated copy's replace never interleave
+        their check and their rename."""
+        import fcntl
+
+        with storage.writing_in(self.path.parent, operation):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self._sibling(".lock"), "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _rename_into_place(self, source: Path) -> None:
+        """Replace this file by `source` in one rename, both made durable first."""
+        with open(source, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(source, self.path)
+        directory = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)

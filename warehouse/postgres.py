@@ -41,7 +41,7 @@ import pyarrow.csv as pa_csv
 from core import storage
 from core.landing import LINEAGE_FIELDS
 from sources import LANDING_CONTRACT
-from warehouse import BUILD_INFO, WarehouseMissingError
+from warehouse import BUILD_INFO, UpdateUnsupportedError, WarehouseMissingError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -313,6 +313,15 @@ class PostgresSchema:
             cursor.execute(sql.SQL("select build_id from {}").format(sql.Identifier(self.schema, BUILD_INFO)))
             row = cursor.fetchone()
         return row[0] if row else None
+
+    def updated_copy(self, work: Path) -> PostgresSchema:
+        raise UpdateUnsupportedError(
+            f"{self}: a PostgreSQL warehouse is not updated between builds; the next nightly build "
+            "publishes what was landed for it"
+        )
+
+    def replace_if_unchanged(self, copy: PostgresSchema, build_id: str | None) -> bool:
+        raise UpdateUnsupportedError(f"{self}: a PostgreSQL warehouse is not updated between builds")
 
     def publish(self, build: PostgresSchema, latest_build: str | None, record: Path) -> None:
         """Drop this schema and its landing schema and rename the build's in their place, in one

@@ -11,7 +11,8 @@ import pytest
 from core.paths import DataPaths
 from core.windows import partition_date_for
 from nightly import DAG_ID
-from sandbox.demo import AIRFLOW, airflow_environment, stage_inboxes
+from nightly.marketing_mix import DAG_ID as MIX_DAG_ID
+from sandbox.demo import AIRFLOW, airflow_base_environment, airflow_environment, stage_inboxes
 from sources import API_SOURCES, INBOX_SOURCES
 from sources.config import load_config
 
@@ -30,15 +31,21 @@ def run_nightly(tmp_path, monkeypatch, sandboxes, logical_date) -> tuple[DataPat
     urls = {name: server.base_url for name, server in sandboxes.items()}
     env = airflow_environment(urls, config, airflow_home=tmp_path / "airflow")
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
-    run = subprocess.run(
-        [AIRFLOW, "dags", "test", DAG_ID, logical_date.isoformat()], env=env, capture_output=True, text=True
-    )
-    log = run.stdout + run.stderr
-    assert run.returncode == 0, log[-5000:]
+    log = dag_test(DAG_ID, logical_date, env)
     extracts = [f"extract_{s.name}" for s in (*API_SOURCES, *INBOX_SOURCES)]
     for task_id in [*extracts, "landing_gate", "build_warehouse", "publish"]:
         assert f"task_id={task_id}" in log
     return paths, log
+
+
+def dag_test(dag_id: str, logical_date, env: dict[str, str]) -> str:
+    """One `airflow dags test` run that must succeed; its log."""
+    run = subprocess.run(
+        [AIRFLOW, "dags", "test", dag_id, logical_date.isoformat()], env=env, capture_output=True, text=True
+    )
+    log = run.stdout + run.stderr
+    assert run.returncode == 0, log[-5000:]
+    return log
 
 
 def mart(paths: DataPaths, sql: str) -> list[tuple]:
@@ -76,6 +83,20 @@ def test_nightly_dag_publishes_every_platform(tmp_path, monkeypatch, fixed_clock
     assert {row[0] for row in mart(paths, "select distinct platform from mart_social_posts")} == SOCIAL
     assert paths.data_docs_index.exists()
     assert (paths.dbt_target / "static_index.html").exists()
+
+    # The weekly marketing-mix DAG, as the published warehouse's Asset triggers it, adds its marts.
+    env = airflow_base_environment(tmp_path / "airflow")
+    log = dag_test(MIX_DAG_ID, nightly_logical_date, env)
+    assert "task_id=fit" in log and "task_id=publish" in log
+    [(weeks, r2, latest)] = mart(paths, "select weeks, r2, is_latest from mart_mmm_diagnostics")
+    assert weeks > 104 and r2 > 0.5 and latest
+    incremental = mart(
+        paths,
+        "select channel, attributed_conversions, incremental_conversions from mart_incremental_roi "
+        "where period = 'last 52 weeks'",
+    )
+    assert {"meta_ads", "facebook", "tv"} <= {channel for channel, _, _ in incremental}
+    assert mart(paths, "select count(*) from mart_roi") != [(0,)]
 
 
 def test_an_expired_token_fails_its_platform_and_the_rest_publishes(

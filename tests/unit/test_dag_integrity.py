@@ -52,6 +52,21 @@ def test_nightly_dag_shape(dagbag):
     assert dag.get_task("publish").outlets, "publish must emit the warehouse Asset"
 
 
+def test_marketing_mix_dag_shape(dagbag):
+    from airflow.sdk import Asset
+
+    dag = dagbag.dags["marketing_mix"]
+    assert dag.catchup is False and dag.max_active_runs == 1
+    # Triggered by the published warehouse the nightly publish emits, and by hand with `force`.
+    [asset] = dag.timetable.asset_condition.objects
+    [emitted] = dagbag.dags["nightly_marketing"].get_task("publish").outlets
+    assert isinstance(asset, Asset) and (asset.name, asset.uri) == (emitted.name, emitted.uri)
+    assert dag.params.dump() == {"force": False}
+    # A week already fitted stops at `fit`, so the publish's own Asset event ends the chain there.
+    assert dag.get_task("fit").downstream_task_ids == {"publish"}
+    assert dag.get_task("publish").outlets == [emitted]
+
+
 # The publish task's outlets and the report DAG's schedule assets, as a DAG processor parses them.
 ASSET_PROBE = f"""
 import json
