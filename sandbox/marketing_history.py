@@ -62,12 +62,20 @@ def write_marketing_history(
 ) -> Path:
     """Write `weeks` ISO weeks of history from `first_monday` into `folder` (atomically), from the
     worlds of `seed` and `scale` and the media plan of `plan_seed`."""
+    return write_inbox_file(folder, FILE_NAME, history_csv(first_monday, weeks, seed, scale, plan_seed))
+
+
+# The file is a pure function of its arguments and takes seconds to compute (two years of the
+# world's days); a process that stages the inboxes again for the same day (the tests, the
+# benchmarks) writes the text it already has.
+@cache
+def history_csv(first_monday: date, weeks: int, seed: int, scale: float, plan_seed: int) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in weekly_history(first_monday, weeks, seed, scale, plan_seed):
         writer.writerow(["" if row[column] is None else row[column] for column in COLUMNS])
-    return write_inbox_file(folder, FILE_NAME, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def weekly_history(
