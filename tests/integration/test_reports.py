@@ -22,6 +22,7 @@ from reports.build import build_report
 from reports.charts import CHANNEL_COLOURS
 from reports.deliveries import SENT, SKIPPED_NO_DATA, deliveries, done
 from reports.delivery import ReportDeliveryError
+from reports.incremental import BUDGET_HEADING, CHANNELS_HEADING, CURVES_HEADING
 from reports.periods import ReportPeriod
 from sources.config import load_config
 from warehouse.duckdb_file import DuckDBFile
@@ -592,8 +593,52 @@ def test_pdf_says_a_fit_on_too_short_a_history_is_not_to_be_trusted(warehouse, c
     assert "60 weeks of history (22 Sep 2025 to 09 Nov 2026)" in text
 
 
+def sheet_tables(sheet) -> dict[str, list[dict]]:
+    """The tables of a sheet laid out as a heading, a header row and rows down to a blank row: heading
+    -> one {header: cell} per row."""
+    rows = list(sheet.iter_rows())
+    tables = {}
+    for index, row in enumerate(rows[:-1]):
+        texts = [cell.value for cell in row if cell.value is not None]
+        header = [cell.value for cell in rows[index + 1]]
+        if len(texts) == 1 and sum(value is not None for value in header) > 2:
+            body = []
+            for cells in rows[index + 2 :]:
+                if cells[0].value is None:
+                    break
+                body.append({title: cell for title, cell in zip(header, cells, strict=False) if title})
+            tables[texts[0]] = body
+    return tables
+
+
+def test_xlsx_sheet_holds_the_latest_fits_figures_as_numbers(mix_monthly):
+    book = openpyxl.load_workbook(built_file(mix_monthly, ".xlsx"))
+    assert book.sheetnames[:4] == ["Summary", "Channels", "Social vs traditional", "What each channel adds"]
+    sheet = book["What each channel adds"]
+    tables = sheet_tables(sheet)
+    channels = {row["Channel"].value: row for row in tables[CHANNELS_HEADING]}
+    meta = channels["Meta ads (Facebook and Instagram)"]
+    assert meta["Investment"].value == 156000 and meta["Investment"].number_format == "$#,##0.00"
+    assert meta["Attributed ROI"].value == pytest.approx(1.85) and meta["Attributed ROI"].number_format == "0.0%"
+    roi = [meta[f"Incremental ROI{end}"].value for end in ("", ", low", ", high")]
+    assert roi == [pytest.approx(-0.2), pytest.approx(-0.45), pytest.approx(0.1)]
+    assert meta["Marginal ROI ($ per extra $1)"].value == pytest.approx(0.35)
+    assert channels["Facebook"]["Note"].value == "interval wider than the estimate"
+    ooh = channels["Out-of-home"]
+    assert ooh["Attributed ROI"].value is None and ooh["Incremental ROI"].value is None
+    budget = {row["Channel"].value: row for row in tables[BUDGET_HEADING]}
+    assert budget["Meta ads (Facebook and Instagram)"]["Recommended weekly spend"].value == 3240
+    assert budget["Television"]["Scenario"].value == "held fixed"
+    # The curves' points as a table: every spend level of every channel, as numbers.
+    curves = tables[CURVES_HEADING]
+    assert len(curves) == 9 * len(MIX_CHANNELS)
+    for row in curves:
+        assert {type(row[title].value) for title in ("Weekly spend", "Expected weekly conversions")} <= {int, float}
+    assert "Fit of 15 Nov 2026" in " ".join(str(cell.value) for row in sheet.iter_rows() for cell in row)
+
+
 @pytest.mark.parametrize("case", ["no marts", "empty marts", "no latest fit", "not asked for"])
-def test_the_page_is_left_out_without_a_fit_to_show(warehouse, config, tmp_path, case):
+def test_the_page_and_sheet_are_left_out_without_a_fit_to_show(warehouse, config, tmp_path, case):
     copy = with_mix_marts(warehouse, tmp_path / "marketing.duckdb", weeks=None if case == "empty marts" else 102)
     with duckdb.connect(str(copy)) as connection:
         if case == "no marts":
@@ -604,6 +649,7 @@ def test_the_page_is_left_out_without_a_fit_to_show(warehouse, config, tmp_path,
     name = "weekly_social_performance" if case == "not asked for" else "monthly_marketing_roi"
     built = build_from_file(config, name, WEEK if case == "not asked for" else OCTOBER, copy, tmp_path / "out")
     assert not [text for text in pdf_pages(built_file(built, ".pdf")) if "What each channel adds" in text]
+    assert "What each channel adds" not in openpyxl.load_workbook(built_file(built, ".xlsx")).sheetnames
 
 
 def test_a_channel_group_filter_narrows_the_page_to_its_channels(warehouse, config, tmp_path):
