@@ -372,6 +372,10 @@ class ReportDefinition(_Strict):
     targets: list[DeliveryTarget] = Field(min_length=1)
     # A period with no activity for the filter sends nothing (and is recorded as skipped).
     skip_if_no_data: bool = True
+    # The page and sheet "What each channel adds": the marketing-mix model's latest fit, when the
+    # warehouse has one (a campaign, objective or service-line filter leaves them out: the model
+    # has no campaigns).
+    incremental_roi: bool = False
 
     @model_validator(mode="after")
     def _consistent(self):

@@ -8,6 +8,7 @@ import logging
 
 from core.paths import DataPaths, data_paths
 from core.settings import MixSettings
+from mix import too_short_to_trust
 from mix.inputs import load
 from mix.model import MixFit, WeeklyInputs, fit
 from sources.config import PipelineConfig, load_config
@@ -49,10 +50,7 @@ def summary(model: MixFit, config: PipelineConfig | None = None) -> str:
         f"R² {model.r2:.3f}, held-out error (last {model.holdout_weeks} weeks) {model.holdout_mape:.1%}",
     ]
     if len(weeks) < settings.trusted_weeks:
-        lines.append(
-            f"Fewer than {settings.trusted_weeks} weeks of history: too short to trust; load the earlier weeks "
-            "in the marketing_history inbox."
-        )
+        lines.append(too_short_to_trust(len(weeks), settings.trusted_weeks))
     lines.append(
         f"Incremental KPI since {last_year} ({model.interval:.0%} interval), baseline share "
         f"{model.baseline_share(last_year):.0%}:"

@@ -4,6 +4,7 @@ a channel has the same colour in the PDF, in the XLSX's native charts and across
 from __future__ import annotations
 
 import io
+import math
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,6 +83,54 @@ def horizontal_bars(
             color=TEXT if bar.value is not None else MUTED,
         )
     figure.tight_layout(pad=0.4)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Curve:
+    key: str  # channel: picks the colour
+    label: str
+    x: list[float]
+    y: list[float]
+    low: list[float]  # the interval around y, drawn as a band
+    high: list[float]
+    marked: tuple[float, float] | None  # a point drawn on the curve (the current weekly spend)
+
+
+def small_curves(
+    curves: list[Curve], title: str, x_format: Callable[[float], str], width: float = 7.4, columns: int = 4
+) -> bytes:
+    """One small panel per curve, each on its own scales (a channel spending $300 a week and one
+    spending $9,000 both read), as PNG bytes."""
+    rows = math.ceil(len(curves) / columns)
+    figure = Figure(figsize=(width, 0.3 + 1.3 * rows), dpi=200)
+    grid = figure.subplots(rows, columns, squeeze=False)
+    for index, axes in enumerate(grid.flat):
+        if index >= len(curves):
+            axes.set_visible(False)
+            continue
+        curve = curves[index]
+        tint = colour(curve.key)
+        axes.fill_between(curve.x, curve.low, curve.high, color=tint, alpha=0.18, linewidth=0)
+        axes.plot(curve.x, curve.y, color=tint, linewidth=1.2)
+        if curve.marked is not None:
+            axes.axvline(curve.marked[0], color=MUTED, linewidth=0.5, linestyle=":")
+            axes.plot(*curve.marked, "o", color=tint, markersize=3.6, markeredgecolor="white", markeredgewidth=0.6)
+        axes.set_title(curve.label, fontsize=7, color=TEXT, loc="left", pad=2)
+        axes.set_ylim(bottom=0)
+        axes.set_xlim(left=0)
+        for axis in (axes.xaxis, axes.yaxis):
+            axis.set_major_locator(MaxNLocator(nbins=3))
+        axes.xaxis.set_major_formatter(lambda value, _: x_format(value))
+        axes.tick_params(labelsize=5.5, colors=MUTED, length=2)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        for side in ("left", "bottom"):
+            axes.spines[side].set_color(MUTED)
+    figure.suptitle(title, x=0.01, ha="left", fontsize=8.5, color=TEXT, fontweight="bold")
+    figure.tight_layout(pad=0.4, h_pad=0.6, w_pad=0.8)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

@@ -3,6 +3,7 @@ keeps people's text from being run as a spreadsheet formula."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 NO_SPEND = "\u221e (no spend)"
@@ -22,6 +23,9 @@ METRIC_DEFINITIONS = (
     ("Avg. daily reach", "the mean of the reach each account measured per day (reach is never added up)"),
 )
 NOT_AVAILABLE = "n/a"
+# An estimate the model did not make (a NULL of the marketing-mix marts): a dash, never a 0.
+NOT_MEASURED = "\u2014"
+MINUS = "\u2212"
 # A cell starting with one of these is a formula (or DDE payload) to Excel and LibreOffice.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,6 +51,38 @@ def percent(value: float | None, digits: int = 1) -> str:
     return NOT_AVAILABLE if value is None else f"{value:.{digits}%}"
 
 
+def signed_percent(value: float | None, digits: int = 0) -> str:
+    """+10%, \u221220%: an estimate's direction always shows."""
+    if value is None:
+        return NOT_MEASURED
+    if not round(value * 100, digits):
+        return f"{0:.{digits}%}"  # no sign on nothing: not +0%, nor \u22120%
+    return f"{value:+.{digits}%}".replace("-", MINUS)
+
+
+def signed_count(value: float | None, digits: int = 0) -> str:
+    """+3.2, \u221212: a change in a count."""
+    if value is None:
+        return NOT_MEASURED
+    if not round(value, digits):
+        return f"{0:.{digits}f}"
+    return f"{value:+,.{digits}f}".replace("-", MINUS)
+
+
+def per_dollar(value: float | None) -> str:
+    """A return per extra dollar (marginal ROI, a ratio): "$0.50 per $1" is 50 cents back."""
+    return NOT_MEASURED if value is None else f"{money(value)} per $1"
+
+
+def with_interval(text: Callable[[float], str], value: float | None, low: float | None, high: float | None) -> str:
+    """An estimate and its interval in the estimate's unit: "\u221220% (\u221245% to +10%)"."""
+    if value is None:
+        return NOT_MEASURED
+    if low is None or high is None:
+        return text(value)
+    return f"{text(value)} ({text(low)} to {text(high)})"
+
+
 def roi_text(roi: float | None, investment: float, value: float) -> str:
     """ROI, or the Mayo maxim's infinity when there was a return without any investment."""
     if roi is not None:
@@ -63,7 +99,7 @@ class Change:
     @property
     def arrow(self) -> str:
         """Which way the figure moved (not whether that is good)."""
-        return {"+": "\u25b2 ", "\u2212": "\u25bc "}.get(self.text[:1], "")
+        return {"+": "\u25b2 ", MINUS: "\u25bc "}.get(self.text[:1], "")
 
 
 def change(
@@ -82,7 +118,7 @@ def change(
     if abs(delta) < 1e-12:
         return Change("unchanged", 0)
     better = (delta < 0) if lower_is_better else (delta > 0)
-    return Change(text.replace("-", "\u2212"), 1 if better else -1)
+    return Change(text.replace("-", MINUS), 1 if better else -1)
 
 
 def escape_formula(text: str) -> str:

@@ -3,7 +3,10 @@
 1. KPI tiles with the change against the previous period, cost per engagement and ROI by channel,
    the data-freshness note;
 2. the per-channel table, and social next to traditional in the three tiers of a fair comparison;
-3. the top and bottom posts of the period.
+3. what each channel adds, when the report asks for it and the warehouse has a fit of the
+   marketing-mix model: attributed next to incremental ROI, the response curves, the budget
+   scenario and the fit's quality;
+4. the top and bottom posts of the period.
 
 Every page carries the metric definitions in its footer. Text is set in DejaVu Sans (shipped with
 matplotlib) so that names, post text and the infinity sign print; characters the font lacks (emoji)
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import io
 import logging
+import struct
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +25,17 @@ import matplotlib
 from fpdf import FPDF, FontFace
 
 from reports import formatting as fmt
-from reports.charts import MUTED, TEXT, Bar, horizontal_bars
+from reports.charts import MUTED, TEXT, Bar, Curve, horizontal_bars, small_curves
+from reports.incremental import (
+    BUDGET_HEADING,
+    CHANNELS_HEADING,
+    CURVES_HEADING,
+    TITLE,
+    UNCERTAIN_MARK,
+    ChannelEffect,
+    IncrementalRoi,
+    ResponseCurve,
+)
 from reports.queries import ChannelRow, Post, ReportData, Totals, kpi_figures
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -275,7 +289,144 @@ def _page_two(pdf: _Document, data: ReportData) -> None:
     )
 
 
-# --- page 3 ------------------------------------------------------------------------------------
+# --- What each channel adds (the marketing-mix model) ------------------------------------------
+
+
+def _effect_row(row: ChannelEffect, name: str) -> list[str]:
+    return [
+        f"{name} {UNCERTAIN_MARK}" if row.uncertain else name,
+        fmt.money(row.investment, cents=False),
+        fmt.count(row.attributed_conversions),
+        row.incremental_conversions.text(fmt.count),
+        fmt.signed_percent(row.attributed_roi),
+        row.incremental_roi.text(fmt.signed_percent),
+        fmt.per_dollar(row.marginal_roi),
+    ]
+
+
+def _curve(curve: ResponseCurve, name: str) -> Curve:
+    expected = [point.conversions.value or 0.0 for point in curve.points]
+
+    def band(end: str) -> list[float]:
+        # An interval end the fit left out is drawn on the line.
+        ends = [getattr(point.conversions, end) for point in curve.points]
+        return [y if value is None else value for value, y in zip(ends, expected, strict=True)]
+
+    current = curve.current
+    return Curve(
+        curve.channel,
+        name,
+        [point.weekly_spend for point in curve.points],
+        expected,
+        band("low"),
+        band("high"),
+        (current.weekly_spend, current.conversions.value or 0.0) if current else None,
+    )
+
+
+def _curves_chart(pdf: _Document, mix: IncrementalRoi, names: Callable[[str], str]) -> None:
+    """Expected weekly conversions against weekly spend for the channels spending now, on a new page
+    when the rest of this one is too short for it."""
+    spending = [curve for curve in mix.curves if curve.current and curve.current.weekly_spend > 0]
+    if not spending:
+        return
+    png = small_curves(
+        [_curve(curve, names(curve.channel)) for curve in spending],
+        CURVES_HEADING,
+        axis_money,
+    )
+    width = pdf.w - 2 * MARGIN
+    pixels_wide, pixels_high = struct.unpack(">II", png[16:24])  # the PNG header's IHDR
+    height = width * pixels_high / pixels_wide
+    if pdf.get_y() + height + 8 > pdf.page_break_trigger:
+        pdf.add_page()
+    top = pdf.get_y() + 1
+    pdf.image_png(png, MARGIN, top, width)
+    pdf.set_y(top + height + 1)
+    pdf.note(
+        f"The line is the model's expected weekly conversions at a constant weekly spend, the band its "
+        f"{mix.interval_text}, the dot the current weekly spend. Where the line flattens, more spend buys "
+        "little more.",
+    )
+    pdf.ln(3)
+
+
+def _reallocation(pdf: _Document, mix: IncrementalRoi, names: Callable[[str], str]) -> None:
+    lines = mix.reallocation
+    if not lines:
+        return
+    pdf.heading(BUDGET_HEADING)
+    pdf.note(mix.reallocation_note)
+    pdf.ln(1)
+    current = sum(line.current_weekly_spend for line in lines)
+    recommended = sum(line.recommended_weekly_spend for line in lines)
+    pdf.table_rows(
+        ["Channel", "Weekly spend now", "Recommended", "Change", "Conversions a week, change"],
+        [
+            [
+                names(line.channel),
+                fmt.money(line.current_weekly_spend, cents=False),
+                fmt.money(line.recommended_weekly_spend, cents=False),
+                fmt.signed_percent(line.spend_change_share) if line.movable else "held fixed",
+                fmt.signed_count(line.expected_weekly_conversions_change, 1),
+            ]
+            for line in lines
+        ]
+        + [
+            [
+                "Total",
+                fmt.money(current, cents=False),
+                fmt.money(recommended, cents=False),
+                "",
+                fmt.signed_count(mix.expected_change, 1),
+            ]
+        ],
+        [40, 32, 32, 28, 44],
+        ["LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"],
+    )
+
+
+def _incremental_page(pdf: _Document, data: ReportData, mix: IncrementalRoi) -> None:
+    def names(channel: str) -> str:
+        return short_name(data.channel_names.get(channel, channel))
+
+    pdf.add_page()
+    pdf.heading(TITLE, 13)
+    pdf.note(mix.intro, 8, TEXT)
+    if mix.fit.warning:
+        pdf.ln(1)
+        pdf.note(mix.fit.warning, 8, BAD)
+    pdf.ln(3)
+    if mix.channels:
+        pdf.heading(CHANNELS_HEADING)
+        interval = f"({mix.interval_text})"
+        pdf.table_rows(
+            [
+                "Channel",
+                "Investment",
+                "Attributed conv.",
+                f"Incremental conv. {interval}",
+                "Attributed ROI",
+                f"Incremental ROI {interval}",
+                "Marginal ROI",
+            ],
+            [_effect_row(row, names(row.channel)) for row in mix.channels],
+            [26, 20, 18, 36, 18, 44, 26],
+            ["LEFT"] + ["RIGHT"] * 6,
+        )
+        pdf.note(
+            "Attributed: what tracking credited to the channel. Incremental: what the model estimates the channel "
+            "added. ROI = (value \u2212 investment) / investment; marginal ROI: the value the next dollar brings "
+            "back at the current weekly spend. \u2014: not measured."
+            + (f" {UNCERTAIN_MARK} {mix.uncertain_note}" if mix.uncertain_note else ""),
+        )
+        pdf.ln(3)
+    _curves_chart(pdf, mix, names)
+    _reallocation(pdf, mix, names)
+    pdf.note(mix.fit.quality, 7.5, TEXT)
+
+
+# --- the posts ----------------------------------------------------------------------------------
 
 
 def _post_rows(posts: list[Post], channel_names: dict[str, str]) -> list[list[str]]:
@@ -320,6 +471,8 @@ def write_pdf(data: ReportData, path: Path) -> Path:
     pdf = _Document(f"{data.definition.title}, {data.period.label}")
     _page_one(pdf, data)
     _page_two(pdf, data)
+    if data.incremental:
+        _incremental_page(pdf, data, data.incremental)
     if data.posts_published:
         _page_three(pdf, data)
     path.parent.mkdir(parents=True, exist_ok=True)

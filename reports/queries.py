@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from core.settings import ReportDefinition, ReportFilter
 from reports import formatting as fmt
+from reports.incremental import IncrementalRoi, load_incremental_roi
 from reports.periods import ReportPeriod
 from sources.config import PipelineConfig
 
@@ -137,6 +138,8 @@ class ReportData:
     accounts: dict[str, list[str]]
     channel_names: dict[str, str]
     extracts: list[Extract] = field(default_factory=list)
+    # The marketing-mix model's latest fit (None: not asked for, or no fit to show).
+    incremental: IncrementalRoi | None = None
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -470,6 +473,11 @@ def load_report_data(
 ) -> ReportData:
     condition, params = filter_sql(definition.filter, "channel", "campaign_id")
     previous = period.previous()
+    incremental = (
+        load_incremental_roi(warehouse, filter_sql(definition.filter, "channel", None))
+        if definition.incremental_roi
+        else None
+    )
     with warehouse.snapshot(REPORT_TABLES) as connection:
         data_from, data_through = connection.execute(
             "select min(date_day), max(date_day) from fct_channel_daily"
@@ -520,6 +528,7 @@ def load_report_data(
             ),
             channel_names={channel: name for channel, (name, _) in channel_info.items()},
             extracts=extracts,
+            incremental=incremental,
         )
     return data
 

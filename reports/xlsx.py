@@ -1,6 +1,7 @@
 """The XLSX workbook: a summary (KPI tiles with the change against the previous period, key
 figures, native Excel charts of CPE and ROI by channel), the per-channel table, social next to
-traditional, the top and bottom posts, the metric definitions, and one data sheet per extract
+traditional, what each channel adds (when the report asks for it and the warehouse has a fit of
+the marketing-mix model), the top and bottom posts, the metric definitions, and one data sheet per extract
 (the mart rows behind the report).
 
 Figures are numbers with number formats (currency, percent), not text, so they can be
@@ -20,6 +21,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from reports import formatting as fmt
 from reports.charts import colour
+from reports.incremental import BUDGET_HEADING, CHANNELS_HEADING, CURVES_HEADING, TITLE, IncrementalRoi
 from reports.queries import GROUP_NAMES, ChannelRow, Extract, Post, ReportData, Totals, kpi_figures
 
 MONEY = "$#,##0.00"
@@ -327,6 +329,115 @@ TILE_FORMATS = {
 }
 
 
+# --- What each channel adds (the marketing-mix model) ------------------------------------------
+
+SIGNED_PERCENT = "+0%;-0%;0%"
+SIGNED_NUMBER = "+#,##0.0;-#,##0.0;0.0"
+DECIMAL = "#,##0.0"
+EFFECT_COLUMNS = (
+    # header, value, number format
+    ("Investment", lambda r: r.investment, MONEY),
+    ("Attributed conversions", lambda r: r.attributed_conversions, INTEGER),
+    ("Attributed value", lambda r: r.attributed_value, MONEY),
+    ("Attributed ROI", lambda r: r.attributed_roi, PERCENT),
+    ("Incremental conversions", lambda r: r.incremental_conversions.value, INTEGER),
+    ("Incremental conversions, low", lambda r: r.incremental_conversions.low, INTEGER),
+    ("Incremental conversions, high", lambda r: r.incremental_conversions.high, INTEGER),
+    ("Incremental value", lambda r: r.incremental_value, MONEY),
+    ("Incremental ROI", lambda r: r.incremental_roi.value, PERCENT),
+    ("Incremental ROI, low", lambda r: r.incremental_roi.low, PERCENT),
+    ("Incremental ROI, high", lambda r: r.incremental_roi.high, PERCENT),
+    # Dollars of value back per extra dollar at the current weekly spend.
+    ("Marginal ROI ($ per extra $1)", lambda r: r.marginal_roi, MONEY),
+)
+BUDGET_COLUMNS = (
+    ("Current weekly spend", lambda line: line.current_weekly_spend, MONEY),
+    ("Recommended weekly spend", lambda line: line.recommended_weekly_spend, MONEY),
+    ("Change", lambda line: line.spend_change_share, SIGNED_PERCENT),
+    ("Expected weekly conversions change", lambda line: line.expected_weekly_conversions_change, SIGNED_NUMBER),
+    ("Bound (\u00b1)", lambda line: line.max_change, PERCENT),
+)
+CURVE_COLUMNS = (
+    ("Weekly spend", lambda point: point.weekly_spend, MONEY),
+    ("Expected weekly conversions", lambda point: point.conversions.value, DECIMAL),
+    ("Expected weekly conversions, low", lambda point: point.conversions.low, DECIMAL),
+    ("Expected weekly conversions, high", lambda point: point.conversions.high, DECIMAL),
+)
+
+
+def _section(sheet: Worksheet, top: int, title: str, header: list[str], formats: _Formats) -> int:
+    """A table's heading and header row; returns the first row of its body."""
+    write_text(sheet, top, 0, title, formats, bold=True, font_size=12)
+    _table(sheet, top + 1, header, [30, 15, *[13] * (len(header) - 2)], formats)
+    sheet.set_row(top + 1, 42)
+    return top + 2
+
+
+def _note(sheet: Worksheet, row: int, text: str, formats: _Formats, **properties) -> None:
+    """A line of text across the sheet's tables, wrapped."""
+    sheet.merge_range(row, 0, row, 9, "", formats(text_wrap=True, valign="top", **properties))
+    write_text(sheet, row, 0, text, formats, text_wrap=True, valign="top", **properties)
+    sheet.set_row(row, 15 * (1 + len(text) // 150))
+
+
+def _incremental_sheet(book: Workbook, data: ReportData, mix: IncrementalRoi, formats: _Formats) -> None:
+    sheet = book.add_worksheet(TITLE)
+
+    def name(channel: str) -> str:
+        return data.channel_names.get(channel, channel)
+
+    def group(key: str) -> str:
+        return GROUP_NAMES.get(key, key)
+
+    write_text(sheet, 0, 0, TITLE, formats, bold=True, font_size=16)
+    _note(sheet, 1, mix.intro, formats)
+    row = 2
+    if mix.fit.warning:
+        _note(sheet, row, mix.fit.warning, formats, font_color=BAD, bold=True)
+        row += 1
+    _note(sheet, row, mix.fit.quality, formats, font_color=MUTED)
+    row += 2
+    if mix.channels:
+        header = ["Channel", "Channel group", "Driver", *(c[0] for c in EFFECT_COLUMNS), "Note"]
+        row = _section(sheet, row, CHANNELS_HEADING, header, formats)
+        for effect in mix.channels:
+            write_text(sheet, row, 0, name(effect.channel), formats)
+            write_text(sheet, row, 1, group(effect.group), formats)
+            write_text(sheet, row, 2, effect.driver, formats)
+            for column, (_, value, number_format) in enumerate(EFFECT_COLUMNS, start=3):
+                _write_value(sheet, row, column, value(effect), formats, number_format)
+            if effect.uncertain:
+                write_text(sheet, row, 3 + len(EFFECT_COLUMNS), "interval wider than the estimate", formats)
+            row += 1
+        note = f"Low and high: the model's {mix.interval_text}. {mix.uncertain_note or ''}"
+        _note(sheet, row + 1, note.strip(), formats, font_color=MUTED)
+        row += 3
+    if mix.reallocation:
+        header = ["Channel", "Channel group", "Scenario", *(c[0] for c in BUDGET_COLUMNS)]
+        row = _section(sheet, row, BUDGET_HEADING, header, formats)
+        for line in mix.reallocation:
+            write_text(sheet, row, 0, name(line.channel), formats)
+            write_text(sheet, row, 1, group(line.group), formats)
+            write_text(sheet, row, 2, "movable" if line.movable else "held fixed", formats)
+            for column, (_, value, number_format) in enumerate(BUDGET_COLUMNS, start=3):
+                _write_value(sheet, row, column, value(line), formats, number_format)
+            row += 1
+        _note(sheet, row + 1, mix.reallocation_note, formats, font_color=MUTED)
+        row += 3
+    if mix.curves:
+        header = ["Channel", "Channel group", "Current spend", *(c[0] for c in CURVE_COLUMNS)]
+        row = _section(sheet, row, CURVES_HEADING, header, formats)
+        for curve in mix.curves:
+            for point in curve.points:
+                write_text(sheet, row, 0, name(curve.channel), formats)
+                write_text(sheet, row, 1, group(curve.group), formats)
+                if point.is_current_spend:
+                    write_text(sheet, row, 2, "current", formats)
+                for column, (_, value, number_format) in enumerate(CURVE_COLUMNS, start=3):
+                    _write_value(sheet, row, column, value(point), formats, number_format)
+                row += 1
+
+
 # --- Social vs traditional, posts, definitions, data ---------------------------------------------
 
 GROUP_COLUMNS = (
@@ -482,6 +593,8 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
     _summary_sheet(book, data, formats, "Channels")
     _channels_sheet(book, data, formats)
     _social_vs_traditional_sheet(book, data, formats)
+    if data.incremental:
+        _incremental_sheet(book, data, data.incremental, formats)
     _posts_sheet(book, data, formats)
     _definitions_sheet(book, formats)
     for extract in data.extracts:

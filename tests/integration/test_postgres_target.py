@@ -329,3 +329,11 @@ def _admin_rows(settings: PostgresSettings, sql: str) -> list[tuple]:
         with connection.cursor() as cursor:
             cursor.execute(sql)
             return cursor.fetchall() if cursor.description else []
+
+
+def test_a_warehouse_without_a_published_fit_has_no_incremental_roi_to_report(postgres_build):
+    from reports.incremental import load_incremental_roi
+
+    _, _, settings, _, _ = postgres_build
+    # Without the marketing-mix marts (built before the model) or without a fit in them: no page.
+    assert load_incremental_roi(PostgresSchema(settings), ("true", {})) is None

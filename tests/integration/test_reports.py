@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import logging
 import shutil
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -22,6 +22,7 @@ from reports.build import build_report
 from reports.charts import CHANNEL_COLOURS
 from reports.deliveries import SENT, SKIPPED_NO_DATA, deliveries, done
 from reports.delivery import ReportDeliveryError
+from reports.incremental import BUDGET_HEADING, CHANNELS_HEADING, CURVES_HEADING
 from reports.periods import ReportPeriod
 from sources.config import load_config
 from warehouse.duckdb_file import DuckDBFile
@@ -410,3 +411,232 @@ def test_a_period_without_data_is_skipped_and_recorded(smtp, data):
     }
     assert run_reports(data, datetime(2026, 6, 1, 13, 0, tzinfo=UTC)) == []
     assert len(deliveries(data.landing)) == 2
+
+
+# --- What each channel adds: the marketing-mix marts -------------------------------------------
+#
+# The four marts the weekly marketing-mix fit publishes, filled in a copy of the dbt-built warehouse
+# with the report's figures (the warehouse the nightly builds has no fit of its own). Two fits: the
+# report reads the latest only.
+
+# The marts as dbt builds them (empty: no fit was landed in the roi_env night), so the rows below
+# follow their columns in order.
+MIX_MARTS = ("mart_incremental_roi", "mart_response_curves", "mart_budget_scenarios", "mart_mmm_diagnostics")
+LATEST_FIT, EARLIER_FIT = "fit-2026-11-15", "fit-2026-11-08"
+LAST_52_WEEKS = (date(2025, 11, 17), date(2026, 11, 15))
+# channel, group, driver, investment, attributed conversions and value, attributed ROI, incremental
+# conversions (low, high), incremental value, incremental ROI (low, high), marginal ROI, uncertain.
+MIX_CHANNELS = [
+    ("meta_ads", "paid_social", "spend", 156000, 2100, 444600, 1.85, 1480, 1020, 1960, 124800, -0.2, -0.45, 0.1, 0.35, False),
+    ("tv", "traditional", "impressions", 260000, 240, 50880, -0.8, 1150, 800, 1500, 243800, -0.06, -0.35, 0.22, 0.41, False),
+    ("facebook", "organic_social", "posts", 41600, 310, 65720, 0.58, 520, 90, 980, 110240, 1.65, -0.55, 3.9, 1.2, True),
+    ("radio", "traditional", "impressions", 62400, 95, 20140, -0.68, 310, 0, 720, 65720, 0.05, -1.0, 1.45, 0.9, True),
+    # No investment in the period: its ROIs are not measured.
+    ("ooh", "traditional", "impressions", 0, 0, 0, None, 12, 0, 40, 2544, None, None, None, None, True),
+]  # fmt: skip
+# channel: current weekly spend, expected weekly conversions there; budget: recommended, change share, change.
+MIX_CURVES = {
+    "meta_ads": (3000, 28.0),
+    "tv": (5000, 22.0),
+    "facebook": (800, 10.0),
+    "radio": (1200, 6.0),
+    "ooh": (0, 0.0),
+}
+MIX_BUDGET = {
+    "meta_ads": (True, 3240, 0.08, 2.1),
+    "facebook": (True, 560, -0.3, -1.4),
+    "tv": (False, 5000, 0.0, 0.0),
+    "radio": (False, 1200, 0.0, 0.0),
+    "ooh": (False, 0, None, 0.0),
+}
+
+
+def mix_rows(fit_id: str, trusted: bool, roi_shift: float = 0.0) -> dict[str, list[tuple]]:
+    """The four marts' rows of one fit; `roi_shift` tells an earlier fit's ROIs from the latest's."""
+    incremental, curves, budget = [], [], []
+    for channel, group, driver, *figures in MIX_CHANNELS:
+        investment, attributed, attributed_value, attributed_roi, conversions, low, high, value = figures[:8]
+        roi, roi_low, roi_high, marginal, uncertain = figures[8:]
+        roi, roi_low, roi_high = (None if r is None else r + roi_shift for r in (roi, roi_low, roi_high))
+        # The latest 52 weeks, and a quarter and the whole range with other figures the page must not show.
+        for period, (start, end), scale in (
+            ("last 52 weeks", LAST_52_WEEKS, 1),
+            ("2026-Q3", (date(2026, 6, 29), date(2026, 9, 27)), 0.25),
+            ("fitted range", (date(2024, 12, 2), date(2026, 11, 15)), 2),
+        ):
+            incremental.append(
+                (fit_id, period, start, end, (end - start).days // 7 + 1, channel, group, driver)
+                + (investment * scale, int(attributed * scale), attributed_value * scale)
+                + (None if attributed_roi is None else attributed_roi + (scale - 1) / 10, conversions * scale)
+                + (low * scale, high * scale, value * scale, roi, roi_low, roi_high, marginal, 0.62, 0.9)
+                + (uncertain, trusted)
+            )
+        current, at_current = MIX_CURVES[channel]
+        # A saturating curve through (current spend, its conversions), from no spend to twice the current
+        # (to $1,000 for a channel spending nothing).
+        half = current or 500
+        for step in range(9):
+            spend = step / 4 * half
+            expected = 2 * at_current * spend / (spend + half)
+            low, high, now = 0.6 * expected, 1.4 * expected, spend == current
+            curves.append((fit_id, channel, group, driver, spend, expected, low, high, now))
+        movable, recommended, share, change = MIX_BUDGET[channel]
+        budget.append((fit_id, channel, group, movable, current, recommended, share, change, 0.3))
+    return {"mart_incremental_roi": incremental, "mart_response_curves": curves, "mart_budget_scenarios": budget}
+
+
+def diagnostics_row(fit_id: str, fitted_for: date, weeks: int, is_latest: bool) -> tuple:
+    first_week = date(2026, 11, 9) - timedelta(weeks=weeks - 1)
+    return (
+        fit_id,
+        f"scheduled__{fitted_for}",
+        fitted_for,
+        "mix-nnls-adstock-hill-1",
+        "appointment_request,class_registration",
+        first_week,
+        date(2026, 11, 9),
+        weeks,
+        78,
+        weeks >= 78,
+        0.87 if is_latest else 0.5,
+        0.082,
+        13,
+        0.9,
+        200,
+        len(MIX_CHANNELS),
+        212.0,
+        is_latest,
+    )
+
+
+def with_mix_marts(warehouse: Path, copy: Path, weeks: int | None = 102) -> Path:
+    """A copy of the warehouse with the four marts: the earlier fit and the latest (of `weeks`
+    weeks of history), or the marts without rows when `weeks` is None."""
+    shutil.copy(warehouse, copy)
+    with duckdb.connect(str(copy)) as connection:
+        for table in MIX_MARTS:
+            assert connection.execute(f"select count(*) from {table}").fetchone() == (0,), table
+        if weeks is None:
+            return copy
+        fits = [
+            (EARLIER_FIT, date(2026, 11, 8), 101, False, 1.0),
+            (LATEST_FIT, date(2026, 11, 15), weeks, True, 0.0),
+        ]
+        for fit_id, fitted_for, fit_weeks, is_latest, roi_shift in fits:
+            for table, rows in mix_rows(fit_id, fit_weeks >= 78, roi_shift).items():
+                connection.executemany(f"insert into {table} values ({', '.join('?' * len(rows[0]))})", rows)
+            row = diagnostics_row(fit_id, fitted_for, fit_weeks, is_latest)
+            connection.execute(f"insert into mart_mmm_diagnostics values ({', '.join('?' * len(row))})", row)
+    return copy
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """The text layer of each page, lines joined by spaces."""
+    document = pypdfium2.PdfDocument(str(path))
+    return [" ".join(page.get_textpage().get_text_range().split()) for page in document]
+
+
+@pytest.fixture(scope="module")
+def mix_monthly(warehouse, config, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mix")
+    copy = with_mix_marts(warehouse, folder / "marketing.duckdb")
+    return build_from_file(config, "monthly_marketing_roi", OCTOBER, copy, folder / "reports")
+
+
+def test_pdf_page_what_each_channel_adds_sets_attributed_next_to_incremental_roi(mix_monthly, tmp_path):
+    pages = pdf_pages(built_file(mix_monthly, ".pdf"))
+    (index,) = [i for i, text in enumerate(pages) if "What each channel adds" in text]
+    assert index == 2 and "Top posts" in pages[-1], "after social next to traditional, before the posts"
+    text = pages[index]
+    # Meta ads: attributed ROI +185% next to the model's -20% with its 90% interval.
+    assert "Meta ads $156,000 2,100 1,480 (1,020 to 1,960) +185% \u221220% (\u221245% to +10%) $0.35 per $1" in text
+    assert "Facebook * $41,600 310 520 (90 to 980) +58% +165% (\u221255% to +390%) $1.20 per $1" in text
+    # No investment: no ROI, shown as not measured, never 0.
+    assert "Out-of-home * $0 0 12 (0 to 40) \u2014 \u2014 \u2014" in text
+    assert "The interval is wider than the estimate" in text
+    assert "17 Nov 2025 to 15 Nov 2026; 62% of their conversions would have happened without any channel" in text
+    assert "Fit of 15 Nov 2026: R\u00b2 0.87, held-out error 8% on the last 13 weeks, 102 weeks of history" in text
+    assert "mix-nnls-adstock-hill-1" in text and "too short to trust" not in text
+    assert "Expected change: +0.7 conversions a week" in " ".join(pages[index:])
+    # Only the latest fit and its last 52 weeks: not the earlier fit's +80%, nor the quarter's figures.
+    assert "+80%" not in text and "39,000" not in text
+    page = pypdfium2.PdfDocument(str(built_file(mix_monthly, ".pdf")))[index]
+    pixels = set(page.render(scale=1.5).to_pil().convert("RGB").getdata())
+    for channel in ("meta_ads", "tv", "facebook", "radio"):
+        assert tuple(int(CHANNEL_COLOURS[channel][i : i + 2], 16) for i in (1, 3, 5)) in pixels, channel
+
+
+def test_pdf_says_a_fit_on_too_short_a_history_is_not_to_be_trusted(warehouse, config, tmp_path):
+    copy = with_mix_marts(warehouse, tmp_path / "marketing.duckdb", weeks=60)
+    built = build_from_file(config, "monthly_marketing_roi", OCTOBER, copy, tmp_path / "out")
+    (text,) = [text for text in pdf_pages(built_file(built, ".pdf")) if "What each channel adds" in text]
+    assert "Fewer than 78 weeks of history: the fit has 60, too short to trust" in text
+    assert "60 weeks of history (22 Sep 2025 to 09 Nov 2026)" in text
+
+
+def sheet_tables(sheet) -> dict[str, list[dict]]:
+    """The tables of a sheet laid out as a heading, a header row and rows down to a blank row: heading
+    -> one {header: cell} per row."""
+    rows = list(sheet.iter_rows())
+    tables = {}
+    for index, row in enumerate(rows[:-1]):
+        texts = [cell.value for cell in row if cell.value is not None]
+        header = [cell.value for cell in rows[index + 1]]
+        if len(texts) == 1 and sum(value is not None for value in header) > 2:
+            body = []
+            for cells in rows[index + 2 :]:
+                if cells[0].value is None:
+                    break
+                body.append({title: cell for title, cell in zip(header, cells, strict=False) if title})
+            tables[texts[0]] = body
+    return tables
+
+
+def test_xlsx_sheet_holds_the_latest_fits_figures_as_numbers(mix_monthly):
+    book = openpyxl.load_workbook(built_file(mix_monthly, ".xlsx"))
+    assert book.sheetnames[:4] == ["Summary", "Channels", "Social vs traditional", "What each channel adds"]
+    sheet = book["What each channel adds"]
+    tables = sheet_tables(sheet)
+    channels = {row["Channel"].value: row for row in tables[CHANNELS_HEADING]}
+    meta = channels["Meta ads (Facebook and Instagram)"]
+    assert meta["Investment"].value == 156000 and meta["Investment"].number_format == "$#,##0.00"
+    assert meta["Attributed ROI"].value == pytest.approx(1.85) and meta["Attributed ROI"].number_format == "0.0%"
+    roi = [meta[f"Incremental ROI{end}"].value for end in ("", ", low", ", high")]
+    assert roi == [pytest.approx(-0.2), pytest.approx(-0.45), pytest.approx(0.1)]
+    assert meta["Marginal ROI ($ per extra $1)"].value == pytest.approx(0.35)
+    assert channels["Facebook"]["Note"].value == "interval wider than the estimate"
+    ooh = channels["Out-of-home"]
+    assert ooh["Attributed ROI"].value is None and ooh["Incremental ROI"].value is None
+    budget = {row["Channel"].value: row for row in tables[BUDGET_HEADING]}
+    assert budget["Meta ads (Facebook and Instagram)"]["Recommended weekly spend"].value == 3240
+    assert budget["Television"]["Scenario"].value == "held fixed"
+    # The curves' points as a table: every spend level of every channel, as numbers.
+    curves = tables[CURVES_HEADING]
+    assert len(curves) == 9 * len(MIX_CHANNELS)
+    for row in curves:
+        assert {type(row[title].value) for title in ("Weekly spend", "Expected weekly conversions")} <= {int, float}
+    assert "Fit of 15 Nov 2026" in " ".join(str(cell.value) for row in sheet.iter_rows() for cell in row)
+
+
+@pytest.mark.parametrize("case", ["no marts", "empty marts", "no latest fit", "not asked for"])
+def test_the_page_and_sheet_are_left_out_without_a_fit_to_show(warehouse, config, tmp_path, case):
+    copy = with_mix_marts(warehouse, tmp_path / "marketing.duckdb", weeks=None if case == "empty marts" else 102)
+    with duckdb.connect(str(copy)) as connection:
+        if case == "no marts":
+            for table in MIX_MARTS:
+                connection.execute(f"drop table {table}")
+        if case == "no latest fit":
+            connection.execute("update mart_mmm_diagnostics set is_latest = false")
+    name = "weekly_social_performance" if case == "not asked for" else "monthly_marketing_roi"
+    built = build_from_file(config, name, WEEK if case == "not asked for" else OCTOBER, copy, tmp_path / "out")
+    assert not [text for text in pdf_pages(built_file(built, ".pdf")) if "What each channel adds" in text]
+    assert "What each channel adds" not in openpyxl.load_workbook(built_file(built, ".xlsx")).sheetnames
+
+
+def test_a_channel_group_filter_narrows_the_page_to_its_channels(warehouse, config, tmp_path):
+    copy = with_mix_marts(warehouse, tmp_path / "marketing.duckdb")
+    social = definition(config, "weekly_social_performance").model_copy(update={"incremental_roi": True})
+    built = build_report(social, WEEK, DuckDBFile(copy), tmp_path / "out", config)
+    (text,) = [text for text in pdf_pages(built_file(built, ".pdf")) if "What each channel adds" in text]
+    assert "Meta ads $156,000" in text and "Facebook * $41,600" in text
+    assert "Television" not in text and "Radio" not in text and "Out-of-home" not in text

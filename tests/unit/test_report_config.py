@@ -29,6 +29,8 @@ def test_shipped_reports_are_a_weekly_and_a_monthly_definition():
     assert (weekly.schedule, weekly.period.unit) == ("0 7 * * 1", "week")
     assert (monthly.schedule, monthly.period.unit) == ("0 7 1 * *", "month")
     assert weekly.filter.channel_group == ["organic_social", "paid_social"]
+    # The page "What each channel adds" is the monthly review's.
+    assert monthly.incremental_roi and not weekly.incremental_roi
     for report in (weekly, monthly):
         assert set(report.formats) == {"pdf", "xlsx", "csv"} and report.recipients and report.skip_if_no_data
         assert [type(target) for target in report.targets] == [EmailTarget, FolderTarget]
