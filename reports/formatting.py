@@ -69,11 +69,6 @@ def signed_count(value: float | None, digits: int = 0) -> str:
     return f"{value:+,.{digits}f}".replace("-", MINUS)
 
 
-def per_dollar(value: float | None) -> str:
-    """A return per extra dollar (marginal ROI, a ratio): "$0.50 per $1" is 50 cents back."""
-    return NOT_MEASURED if value is None else f"{money(value)} per $1"
-
-
 def with_interval(text: Callable[[float], str], value: float | None, low: float | None, high: float | None) -> str:
     """An estimate and its interval in the estimate's unit: "\u221220% (\u221245% to +10%)"."""
     if value is None:

@@ -64,7 +64,7 @@ class ChannelEffect:
     incremental_conversions: Estimate
     incremental_value: float | None
     incremental_roi: Estimate
-    # Value back per extra dollar at the current weekly spend (0.5: 50 cents).
+    # The ROI of the next dollar at the current weekly spend (0.5: it brings $1.50 back).
     marginal_roi: float | None
     # The interval is wider than the estimate: the data do not tell the effect from none.
     uncertain: bool

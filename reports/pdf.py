@@ -300,7 +300,7 @@ def _effect_row(row: ChannelEffect, name: str) -> list[str]:
         row.incremental_conversions.text(fmt.count),
         fmt.signed_percent(row.attributed_roi),
         row.incremental_roi.text(fmt.signed_percent),
-        fmt.per_dollar(row.marginal_roi),
+        fmt.signed_percent(row.marginal_roi),
     ]
 
 
@@ -416,8 +416,8 @@ def _incremental_page(pdf: _Document, data: ReportData, mix: IncrementalRoi) -> 
         )
         pdf.note(
             "Attributed: what tracking credited to the channel. Incremental: what the model estimates the channel "
-            "added. ROI = (value \u2212 investment) / investment; marginal ROI: the value the next dollar brings "
-            "back at the current weekly spend. \u2014: not measured."
+            "added. ROI = (value \u2212 investment) / investment; marginal ROI: the ROI of the next dollar at the "
+            "current weekly spend. \u2014: not measured."
             + (f" {UNCERTAIN_MARK} {mix.uncertain_note}" if mix.uncertain_note else ""),
         )
         pdf.ln(3)

@@ -347,8 +347,8 @@ EFFECT_COLUMNS = (
     ("Incremental ROI", lambda r: r.incremental_roi.value, PERCENT),
     ("Incremental ROI, low", lambda r: r.incremental_roi.low, PERCENT),
     ("Incremental ROI, high", lambda r: r.incremental_roi.high, PERCENT),
-    # Dollars of value back per extra dollar at the current weekly spend.
-    ("Marginal ROI ($ per extra $1)", lambda r: r.marginal_roi, MONEY),
+    # The ROI of the next dollar at the current weekly spend.
+    ("Marginal ROI", lambda r: r.marginal_roi, PERCENT),
 )
 BUDGET_COLUMNS = (
     ("Current weekly spend", lambda line: line.current_weekly_spend, MONEY),

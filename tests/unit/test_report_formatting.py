@@ -66,8 +66,7 @@ def test_estimates_read_with_their_sign_and_interval_in_one_unit_and_a_dash_when
     assert fmt.with_interval(fmt.count, 1480.4, 1020.0, 1960.2) == "1,480 (1,020 to 1,960)"
     assert fmt.with_interval(fmt.signed_percent, 0.3, None, None) == "+30%"
     assert fmt.with_interval(fmt.signed_percent, None, None, None) == "\u2014"
-    assert fmt.signed_percent(None) == fmt.per_dollar(None) == fmt.signed_count(None) == "\u2014"
+    assert fmt.signed_percent(None) == fmt.signed_count(None) == "\u2014"
     # Nothing has no sign: not +0%, nor a minus zero from a rounded -0.2%.
     assert fmt.signed_percent(-0.002) == "0%" and fmt.signed_count(0.04, 1) == "0.0"
     assert fmt.signed_count(-1.44, 1) == "\u22121.4" and fmt.signed_count(2100.0) == "+2,100"
-    assert fmt.per_dollar(0.5) == "$0.50 per $1"
