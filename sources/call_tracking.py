@@ -12,7 +12,7 @@ only sheet:
 
     date, tracking_number, calls, qualified_calls
 
-- `date`: the day the calls came in (ISO, month/day/year or a date cell; see `extractors.inbox`),
+- `date`: the day the calls came in (ISO, month/day/year or a date cell; see `extractors.cells`),
   never after the day the file is taken (a later day is a mistyped year).
 - `tracking_number`: a 10-digit US number or an international number starting with +, stored as
   E.164 (+13195550101).
@@ -30,19 +30,8 @@ import pyarrow.compute as pc
 
 from core.settings import Identifier, InboxSourceSettings
 from core.severity import critical
-from extractors.inbox import (
-    E164,
-    Inbox,
-    InboxFileError,
-    Row,
-    UniqueKey,
-    parse_count,
-    parse_date,
-    parse_phone,
-    plain_counts,
-    plain_dates,
-    plain_phones,
-)
+from extractors.cells import E164, parse_count, parse_date, parse_phone, plain_counts, plain_dates, plain_phones
+from extractors.inbox import Inbox, InboxFileError, Row, UniqueKey
 from extractors.spec import InboxSource
 from extractors.suites import entity_suites
 

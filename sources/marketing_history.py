@@ -20,7 +20,7 @@ or the only sheet. One row per ISO week x channel:
     week_start, channel, media_spend, total_investment, posts, impressions,
     appointment_requests, class_registrations, conversion_value
 
-- `week_start`: the Monday that starts the ISO week (any date spelling of `extractors.inbox`); any
+- `week_start`: the Monday that starts the ISO week (any date spelling of `extractors.cells`); any
   other day is an error naming that week's Monday, and a week after the day the file is taken is
   a typo (check the year).
 - `channel`: a channel of `dbt/seeds/channels.csv` (CHANNELS), or `(none)`: the web key events no
@@ -46,17 +46,8 @@ import pyarrow as pa
 from core.contract import MONEY
 from core.settings import Identifier, InboxSourceSettings
 from core.severity import critical
-from extractors.inbox import (
-    CellError,
-    Inbox,
-    InboxFileError,
-    Row,
-    UniqueKey,
-    parse_count,
-    parse_date,
-    parse_money,
-    parse_text,
-)
+from extractors.cells import CellError, parse_count, parse_date, parse_money, parse_text
+from extractors.inbox import Inbox, InboxFileError, Row, UniqueKey
 from extractors.spec import InboxSource
 from extractors.suites import entity_suites
 
