@@ -554,11 +554,11 @@ class Inbox:
     sheet: str  # the sheet read in a workbook with several sheets
     noun: str  # what one data row is, e.g. "placement"
     required: tuple[str, ...]
-    optional: tuple[str, ...]
     # Fills a record (the schema's fields, source_file and source_row already set) from a row,
     # reporting problems on the row.
     check_row: Callable[[Row, dict[str, Any]], None]
     error: type[InboxFileError]
+    optional: tuple[str, ...] = ()  # columns the header may leave out
     unique: tuple[UniqueKey, ...] = ()
     # Date columns that cannot be after the day the run covers, and the reason said after one that is.
     not_after_run_day: tuple[str, ...] = ()

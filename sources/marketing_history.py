@@ -49,7 +49,6 @@ from core.severity import critical
 from extractors.cells import CellError, parse_count, parse_date, parse_money, parse_text
 from extractors.inbox import Inbox, InboxFileError, Row, UniqueKey
 from extractors.spec import InboxSource
-from extractors.suites import entity_suites
 
 SOURCE = "marketing_history"
 ENTITY = "weekly"
@@ -190,7 +189,6 @@ WEEKLY_HISTORY = Inbox(
     sheet="Weekly history",
     noun="channel week",
     required=REQUIRED_COLUMNS,
-    optional=(),
     check_row=_check_week,
     error=MarketingHistoryError,
     unique=(UniqueKey(("week_start", "channel"), "a channel has one row per week"),),
@@ -199,8 +197,7 @@ WEEKLY_HISTORY = Inbox(
 )
 
 
-# The landing suite: the inbox already rejects bad files row by row; the gate guards the landed
-# snapshot as a whole. GX is imported when the gate builds it.
+# The landing suite (GX is imported when the gate builds it).
 def weekly_checks(partition_date: date) -> list:
     import great_expectations.expectations as gxe
 
@@ -220,6 +217,4 @@ def weekly_checks(partition_date: date) -> list:
     ]
 
 
-SUITES = entity_suites(SOURCE, {ENTITY: weekly_checks})
-
-SPEC = InboxSource(settings_model=MarketingHistory, inbox=WEEKLY_HISTORY, suites=SUITES)
+SPEC = InboxSource(settings_model=MarketingHistory, inbox=WEEKLY_HISTORY, checks=weekly_checks)

@@ -34,7 +34,6 @@ from core.severity import critical
 from extractors.cells import E164, CellError, parse_count, parse_date, parse_money, parse_phone, parse_ratio, parse_text
 from extractors.inbox import Inbox, InboxFileError, Row, UniqueKey
 from extractors.spec import InboxSource
-from extractors.suites import entity_suites
 
 SOURCE = "traditional_media"
 ENTITY = "placements"
@@ -170,8 +169,7 @@ MEDIA_PLAN = Inbox(
 )
 
 
-# The landing suite: the inbox already rejects bad files row by row; the gate guards the landed
-# snapshot as a whole. GX is imported when the gate builds it.
+# The landing suite (GX is imported when the gate builds it).
 def placements_checks(partition_date: date) -> list:
     import great_expectations.expectations as gxe
 
@@ -189,6 +187,4 @@ def placements_checks(partition_date: date) -> list:
     ]
 
 
-SUITES = entity_suites(SOURCE, {ENTITY: placements_checks})
-
-SPEC = InboxSource(settings_model=TraditionalMedia, inbox=MEDIA_PLAN, suites=SUITES)
+SPEC = InboxSource(settings_model=TraditionalMedia, inbox=MEDIA_PLAN, checks=placements_checks)
