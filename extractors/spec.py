@@ -20,7 +20,7 @@ from core.landing import RunContext, landed_before, landed_dates
 from core.settings import Account, HttpSettings, Windows
 from core.windows import DateWindow, extraction_window
 from extractors.http import ApiEndpoint
-from extractors.suites import shape_suites
+from extractors.suites import Checks, entity_suites, shape_suites
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -122,15 +122,18 @@ class ApiSource(_ConfigSection):
 class InboxSource(_ConfigSection):
     """A source that marketing ops feed by dropping files (CSV or XLSX) in an inbox folder. The
     inbox is the current state: each run lands one account-less snapshot, named `inbox.part` in the
-    landing zone and in the extraction log."""
+    landing zone and in the extraction log. Its landing suite is `checks`: the inbox already rejects
+    bad files row by row; the gate guards the landed snapshot as a whole."""
 
     settings_model: type
     inbox: Inbox
-    suites: Mapping[str, SuiteFactory]  # {entity: suite factory}
+    checks: Checks  # the landed snapshot's expectations for the partition's day
     entities: Mapping[str, pa.Schema] = field(init=False)
+    suites: Mapping[str, SuiteFactory] = field(init=False)  # {entity: suite factory}
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "entities", {self.inbox.entity: self.inbox.schema})
+        object.__setattr__(self, "suites", entity_suites(self.inbox.source, {self.inbox.entity: self.checks}))
 
     @property
     def name(self) -> str:

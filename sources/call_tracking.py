@@ -12,7 +12,7 @@ only sheet:
 
     date, tracking_number, calls, qualified_calls
 
-- `date`: the day the calls came in (ISO, month/day/year or a date cell; see `extractors.inbox`),
+- `date`: the day the calls came in (ISO, month/day/year or a date cell; see `extractors.cells`),
   never after the day the file is taken (a later day is a mistyped year).
 - `tracking_number`: a 10-digit US number or an international number starting with +, stored as
   E.164 (+13195550101).
@@ -30,21 +30,9 @@ import pyarrow.compute as pc
 
 from core.settings import Identifier, InboxSourceSettings
 from core.severity import critical
-from extractors.inbox import (
-    E164,
-    Inbox,
-    InboxFileError,
-    Row,
-    UniqueKey,
-    parse_count,
-    parse_date,
-    parse_phone,
-    plain_counts,
-    plain_dates,
-    plain_phones,
-)
+from extractors.cells import E164, parse_count, parse_date, parse_phone, plain_counts, plain_dates, plain_phones
+from extractors.inbox import Inbox, InboxFileError, Row, UniqueKey
 from extractors.spec import InboxSource
-from extractors.suites import entity_suites
 
 SOURCE = "call_tracking"
 ENTITY = "calls"
@@ -121,7 +109,6 @@ CALL_LOG = Inbox(
     sheet="Call log",
     noun="daily call count",
     required=REQUIRED_COLUMNS,
-    optional=(),
     check_row=_check_call_count,
     error=CallLogError,
     unique=(UniqueKey(("tracking_number", "date"), "a tracking number has one row per day"),),
@@ -132,8 +119,7 @@ CALL_LOG = Inbox(
 )
 
 
-# The landing suite: the inbox already rejects bad files row by row; the gate guards the landed
-# snapshot as a whole. GX is imported when the gate builds it.
+# The landing suite (GX is imported when the gate builds it).
 def calls_checks(partition_date: date) -> list:
     import great_expectations.expectations as gxe
 
@@ -152,6 +138,4 @@ def calls_checks(partition_date: date) -> list:
     ]
 
 
-SUITES = entity_suites(SOURCE, {ENTITY: calls_checks})
-
-SPEC = InboxSource(settings_model=CallTracking, inbox=CALL_LOG, suites=SUITES)
+SPEC = InboxSource(settings_model=CallTracking, inbox=CALL_LOG, checks=calls_checks)

@@ -20,7 +20,7 @@ or the only sheet. One row per ISO week x channel:
     week_start, channel, media_spend, total_investment, posts, impressions,
     appointment_requests, class_registrations, conversion_value
 
-- `week_start`: the Monday that starts the ISO week (any date spelling of `extractors.inbox`); any
+- `week_start`: the Monday that starts the ISO week (any date spelling of `extractors.cells`); any
   other day is an error naming that week's Monday, and a week after the day the file is taken is
   a typo (check the year).
 - `channel`: a channel of `dbt/seeds/channels.csv` (CHANNELS), or `(none)`: the web key events no
@@ -46,19 +46,9 @@ import pyarrow as pa
 from core.contract import MONEY
 from core.settings import Identifier, InboxSourceSettings
 from core.severity import critical
-from extractors.inbox import (
-    CellError,
-    Inbox,
-    InboxFileError,
-    Row,
-    UniqueKey,
-    parse_count,
-    parse_date,
-    parse_money,
-    parse_text,
-)
+from extractors.cells import CellError, parse_count, parse_date, parse_money, parse_text
+from extractors.inbox import Inbox, InboxFileError, Row, UniqueKey
 from extractors.spec import InboxSource
-from extractors.suites import entity_suites
 
 SOURCE = "marketing_history"
 ENTITY = "weekly"
@@ -199,7 +189,6 @@ WEEKLY_HISTORY = Inbox(
     sheet="Weekly history",
     noun="channel week",
     required=REQUIRED_COLUMNS,
-    optional=(),
     check_row=_check_week,
     error=MarketingHistoryError,
     unique=(UniqueKey(("week_start", "channel"), "a channel has one row per week"),),
@@ -208,8 +197,7 @@ WEEKLY_HISTORY = Inbox(
 )
 
 
-# The landing suite: the inbox already rejects bad files row by row; the gate guards the landed
-# snapshot as a whole. GX is imported when the gate builds it.
+# The landing suite (GX is imported when the gate builds it).
 def weekly_checks(partition_date: date) -> list:
     import great_expectations.expectations as gxe
 
@@ -229,6 +217,4 @@ def weekly_checks(partition_date: date) -> list:
     ]
 
 
-SUITES = entity_suites(SOURCE, {ENTITY: weekly_checks})
-
-SPEC = InboxSource(settings_model=MarketingHistory, inbox=WEEKLY_HISTORY, suites=SUITES)
+SPEC = InboxSource(settings_model=MarketingHistory, inbox=WEEKLY_HISTORY, checks=weekly_checks)

@@ -4,8 +4,8 @@ The inbox *is* the current media plan. Every run validates each file in it and l
 valid files together as one snapshot partition (`traditional_media/placements/date=<day>/
 media_plan.parquet`), so a rerun of a day replaces that day's snapshot. A file with any problem is
 quarantined with a reason that says what to fix; the run lands the valid files and then fails, so the
-task alerts. What all inboxes share (file formats, header and cell rules, quarantine) is described
-in `extractors.inbox`.
+task alerts. What all inboxes share (file formats, header rules, quarantine) is described in
+`extractors.inbox`, the cell rules in `extractors.cells`.
 
 File format: a header row with these names (`end_date` and the measure columns may be left out of
 the header when no row needs them; anything else in the header is an error, so a typo cannot drop
@@ -31,22 +31,9 @@ import pyarrow as pa
 from core.contract import MONEY
 from core.settings import Identifier, InboxSourceSettings
 from core.severity import critical
-from extractors.inbox import (
-    E164,
-    CellError,
-    Inbox,
-    InboxFileError,
-    Row,
-    UniqueKey,
-    parse_count,
-    parse_date,
-    parse_money,
-    parse_phone,
-    parse_ratio,
-    parse_text,
-)
+from extractors.cells import E164, CellError, parse_count, parse_date, parse_money, parse_phone, parse_ratio, parse_text
+from extractors.inbox import Inbox, InboxFileError, Row, UniqueKey
 from extractors.spec import InboxSource
-from extractors.suites import entity_suites
 
 SOURCE = "traditional_media"
 ENTITY = "placements"
@@ -182,8 +169,7 @@ MEDIA_PLAN = Inbox(
 )
 
 
-# The landing suite: the inbox already rejects bad files row by row; the gate guards the landed
-# snapshot as a whole. GX is imported when the gate builds it.
+# The landing suite (GX is imported when the gate builds it).
 def placements_checks(partition_date: date) -> list:
     import great_expectations.expectations as gxe
 
@@ -201,6 +187,4 @@ def placements_checks(partition_date: date) -> list:
     ]
 
 
-SUITES = entity_suites(SOURCE, {ENTITY: placements_checks})
-
-SPEC = InboxSource(settings_model=TraditionalMedia, inbox=MEDIA_PLAN, suites=SUITES)
+SPEC = InboxSource(settings_model=TraditionalMedia, inbox=MEDIA_PLAN, checks=placements_checks)

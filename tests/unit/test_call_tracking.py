@@ -188,7 +188,7 @@ def test_a_rerun_after_the_fix_replaces_the_snapshot(dirs):
 def test_the_landing_suite_passes_a_good_snapshot_and_catches_a_bad_one(tmp_path):
     # Great Expectations takes seconds to import: only the test that uses it pays for it.
     from expectations.runner import Validator, validate_landing_partition
-    from sources.call_tracking import SUITES
+    from sources.call_tracking import SPEC
 
     paths = DataPaths(tmp_path / "data")
     validator = Validator(paths)
@@ -196,7 +196,7 @@ def test_the_landing_suite_passes_a_good_snapshot_and_catches_a_bad_one(tmp_path
     good = CALL_LOG.validate_file(DATA / MARCH)
     write_partition("call_tracking", "calls", "call_log", good, CALL_TRACKING_CALLS, ctx, paths.landing)
 
-    summary = validate_landing_partition(validator, "call_tracking", "calls", DAY, SUITES["calls"])
+    summary = validate_landing_partition(validator, "call_tracking", "calls", DAY, SPEC.suites["calls"])
     assert summary.failures == []
 
     # Rows that only a file edited after validation (or another writer) could land.
@@ -206,7 +206,7 @@ def test_the_landing_suite_passes_a_good_snapshot_and_catches_a_bad_one(tmp_path
         {**good[2], "tracking_number": "319-555-0101"},
     ]
     write_partition("call_tracking", "calls", "call_log", bad, CALL_TRACKING_CALLS, ctx, paths.landing)
-    summary = validate_landing_partition(validator, "call_tracking", "calls", DAY, SUITES["calls"])
+    summary = validate_landing_partition(validator, "call_tracking", "calls", DAY, SPEC.suites["calls"])
     failed = {(f.expectation, f.column) for f in summary.critical_failures}
     assert failed == {
         ("expect_column_pair_values_a_to_be_greater_than_b", "calls,qualified_calls"),

@@ -12,7 +12,7 @@ import pytest
 
 from core import storage
 from core.landing import RunContext, partition_files
-from extractors.inbox import CellError, parse_count, parse_date, parse_money, parse_phone, parse_ratio
+from extractors.cells import CellError, parse_count, parse_date, parse_money, parse_phone, parse_ratio
 from sources.traditional_media import MEDIA_PLAN, MediaPlanError
 
 DAY = date(2026, 4, 2)

@@ -14,7 +14,8 @@ from core import storage
 from core.landing import RunContext, partition_dir, partition_files
 from core.settings import InboxSettle
 from extractors import inbox as inbox_module
-from extractors.inbox import CellError, InboxNotReady, done_marker, parse_count, parse_date, parse_phone
+from extractors.cells import CellError, parse_count, parse_date, parse_phone
+from extractors.inbox import InboxNotReady, done_marker
 from sources.call_tracking import CALL_LOG, CallLogError, CallTracking
 from sources.config import load_config
 from sources.traditional_media import MEDIA_PLAN, MediaPlanError

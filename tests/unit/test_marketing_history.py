@@ -173,7 +173,7 @@ def test_the_channels_are_the_channels_seed():
 
 def test_the_landing_suite_passes_a_good_snapshot_and_catches_a_bad_one(tmp_path):
     from expectations.runner import Validator, validate_landing_partition
-    from sources.marketing_history import SUITES
+    from sources.marketing_history import SPEC
 
     paths = DataPaths(tmp_path / "data")
     validator = Validator(paths)
@@ -185,7 +185,7 @@ def test_the_landing_suite_passes_a_good_snapshot_and_catches_a_bad_one(tmp_path
         "marketing_history", "weekly", "marketing_history", good, MARKETING_HISTORY_WEEKLY, ctx, paths.landing
     )
 
-    summary = validate_landing_partition(validator, "marketing_history", "weekly", DAY, SUITES["weekly"])
+    summary = validate_landing_partition(validator, "marketing_history", "weekly", DAY, SPEC.suites["weekly"])
     assert summary.failures == []
 
     bad = [
@@ -196,7 +196,7 @@ def test_the_landing_suite_passes_a_good_snapshot_and_catches_a_bad_one(tmp_path
     write_partition(
         "marketing_history", "weekly", "marketing_history", bad, MARKETING_HISTORY_WEEKLY, ctx, paths.landing
     )
-    summary = validate_landing_partition(validator, "marketing_history", "weekly", DAY, SUITES["weekly"])
+    summary = validate_landing_partition(validator, "marketing_history", "weekly", DAY, SPEC.suites["weekly"])
     failed = {(f.expectation, f.column) for f in summary.critical_failures}
     assert failed == {
         ("expect_column_pair_values_a_to_be_greater_than_b", "total_investment,media_spend"),

@@ -136,7 +136,7 @@ def test_a_tracking_number_in_two_files_quarantines_the_later_file(dirs):
 def test_the_landing_suite_passes_the_landed_plan(dirs, tmp_path):
     # Great Expectations takes seconds to import: only the test that uses it pays for it.
     from expectations.runner import Validator, validate_landing_partition
-    from sources.traditional_media import SUITES
+    from sources.traditional_media import SPEC
 
     copy(Q1, dirs[0])
     copy(Q2, dirs[0])
@@ -144,7 +144,7 @@ def test_the_landing_suite_passes_the_landed_plan(dirs, tmp_path):
     validator = Validator(DataPaths(tmp_path))
     assert validator.paths.landing == storage.location(dirs[2])
 
-    summary = validate_landing_partition(validator, "traditional_media", "placements", DAY, SUITES["placements"])
+    summary = validate_landing_partition(validator, "traditional_media", "placements", DAY, SPEC.suites["placements"])
 
     # Placements without a tracking number (NULL) are neither duplicates nor malformed numbers.
     assert (summary.rows, summary.failures) == (7, [])
