@@ -264,6 +264,8 @@ class MixSettings(_Strict):
     bootstrap_draws: int = Field(default=200, ge=10, le=10_000)
     # Yearly seasonality of the baseline: Fourier harmonics (0: none).
     seasonality_harmonics: int = Field(default=0, ge=0, le=4)
+    # Weekly indicators the baseline may move with (mix.model.named_controls).
+    controls: list[Literal["flu_season", "holidays"]] = []
     seed: int = 7
     bounds: MixBounds = MixBounds()
     checks: MixChecks = MixChecks()

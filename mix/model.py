@@ -6,7 +6,7 @@ The model, per week t and channel c (driver x: spend, posts or gross impressions
     a_c(t)   carry-over (geometric adstock): x_c(t) + decay_c * a_c(t - 1)
     f_c(t)   diminishing returns (Hill, shape 1): a / (a + k_c * mean(a)) * (1 + k_c), so that
              f = 1 at the channel's average adstock; k_c = LINEAR keeps it a / mean(a)
-    kpi(t) = baseline + seasonality(t) + sum over c of beta_c * f_c(t) + noise,  beta_c >= 0
+    kpi(t) = baseline + seasonality(t) + controls(t) + sum over c of beta_c * f_c(t) + noise,  beta_c >= 0
 
 Each channel's (decay, k) is chosen from a grid (`DECAYS` x `SATURATIONS`) by coordinate descent on
 the squared error, and the betas by non-negative least squares (a channel cannot take conversions
@@ -134,6 +134,53 @@ def seasonality(weeks: Sequence[date], harmonics: int) -> np.ndarray:
         return np.zeros((len(weeks), 0))
     phase = np.array([2 * np.pi * w.timetuple().tm_yday / 365.25 for w in weeks])
     return np.column_stack([f(k * phase) for k in range(1, harmonics + 1) for f in (np.sin, np.cos)])
+
+
+# Weekly indicators the baseline may move with (config marketing_mix.controls): demand for care is
+# seasonal in ways a channel's spend can line up with (flu-shot drives buy in flu season), and a
+# control lets the model give that lift to the season instead of to the channel.
+FLU_SEASON_MONTHS = (10, 11, 12, 1, 2, 3)
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    """The n-th `weekday` (0 Monday) of a month; n = -1 the last."""
+    if n > 0:
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def holidays(year: int) -> tuple[date, ...]:
+    """The US holidays a health system's scheduling slows on: New Year's Day, Memorial Day,
+    Independence Day, Labor Day, Thanksgiving and Christmas Day."""
+    return (
+        date(year, 1, 1),
+        _nth_weekday(year, 5, 0, -1),
+        date(year, 7, 4),
+        _nth_weekday(year, 9, 0, 1),
+        _nth_weekday(year, 11, 3, 4),
+        date(year, 12, 25),
+    )
+
+
+def named_controls(weeks: Sequence[date], names: Sequence[str]) -> np.ndarray:
+    """One 0/1 column per control: `flu_season` (the week's Monday in October to March),
+    `holidays` (a holiday falls in the week)."""
+    columns = []
+    for name in names:
+        if name == "flu_season":
+            columns.append([float(w.month in FLU_SEASON_MONTHS) for w in weeks])
+        elif name == "holidays":
+            columns.append(
+                [
+                    float(any(w <= h <= w + timedelta(days=6) for h in holidays(w.year) + holidays(w.year + 1)))
+                    for w in weeks
+                ]
+            )
+        else:
+            raise MixInputError(f"marketing mix: unknown control {name!r}; known: flu_season, holidays")
+    return np.column_stack(columns) if columns else np.zeros((len(weeks), 0))
 
 
 @dataclass(frozen=True)
@@ -333,6 +380,7 @@ def fit(
     inputs: WeeklyInputs,
     *,
     harmonics: int = 0,
+    controls: Sequence[str] = (),
     holdout_weeks: int = 13,
     interval: float = 0.90,
     draws: int = 200,
@@ -343,7 +391,7 @@ def fit(
     inputs.check(min_weeks)
     y = np.asarray(inputs.kpi, dtype=float)
     n, m = inputs.drivers.shape
-    controls = seasonality(inputs.weeks, harmonics)
+    controls = np.column_stack([seasonality(inputs.weeks, harmonics), named_controls(inputs.weeks, controls)])
     design = _Design(inputs.drivers, controls)
     linear = design.grid.index(Transform(0.2, LINEAR))
     picks, solution = design.search(y, [linear] * m, _FIT_SWEEPS)

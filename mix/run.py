@@ -31,6 +31,7 @@ def fit_configured(inputs: WeeklyInputs, settings: MixSettings) -> MixFit:
     return fit(
         inputs,
         harmonics=settings.seasonality_harmonics,
+        controls=settings.controls,
         holdout_weeks=settings.holdout_weeks,
         interval=settings.interval,
         draws=settings.bootstrap_draws,

@@ -100,3 +100,37 @@ def test_response_curve_rises_and_the_budget_keeps_its_total_and_bounds() -> Non
 def test_the_same_inputs_give_the_same_fit() -> None:
     first, second = fit(inputs(), draws=15), fit(inputs(), draws=15)
     assert first.incremental() == second.incremental()
+
+
+def test_a_flu_season_control_takes_the_seasons_lift_off_a_channel_that_buys_in_it() -> None:
+    """A channel that spends most in flu season, on a baseline that rises in flu season: without the
+    control the model credits the channel with the season's lift; with it, the channel's effect."""
+    rng = np.random.default_rng(11)
+    weeks = tuple(MONDAY + timedelta(weeks=w) for w in range(104))
+    flu = np.array([float(w.month in (10, 11, 12, 1, 2, 3)) for w in weeks])
+    spend = rng.uniform(200, 600, size=104) + 900 * flu * rng.uniform(0.5, 1.0, size=104)
+    posts = rng.poisson(12, size=104).astype(float)
+    truth = 0.02 * spend
+    kpi = np.round(100 + 40 * flu + truth + 2.0 * posts + rng.normal(0, 3, size=104))
+    seasonal = WeeklyInputs(
+        weeks=weeks,
+        channels=("meta_ads", "facebook"),
+        drivers=np.column_stack([spend, posts]),
+        investment=np.column_stack([spend, np.full(104, 400.0)]),
+        kpi=kpi,
+    )
+    without = fit(seasonal, draws=20).incremental()["meta_ads"][0]
+    controlled = fit(seasonal, controls=["flu_season"], draws=20)
+    estimate, low, high = controlled.incremental()["meta_ads"]
+    assert without > 2 * truth.sum()
+    assert abs(estimate - truth.sum()) < 0.15 * truth.sum()
+    assert low <= truth.sum() <= high
+
+
+def test_holiday_weeks_are_the_weeks_a_holiday_falls_in() -> None:
+    from mix.model import named_controls
+
+    weeks = [date(2025, 11, 24), date(2025, 12, 1), date(2025, 12, 29), date(2026, 5, 25)]
+    assert named_controls(weeks, ["holidays"])[:, 0].tolist() == [1.0, 0.0, 1.0, 1.0]
+    with pytest.raises(MixInputError, match="unknown control 'easter'"):
+        named_controls(weeks, ["easter"])
