@@ -18,6 +18,11 @@ from core.paths import data_paths
 from core.settings import ConfigError
 from sources.config import load_config
 
+# What `make report` builds without REPORT: the monthly ROI report, the one that tells the whole
+# story (social next to traditional, the investment's parts, what each channel adds); a
+# configuration without it builds its first report.
+DEFAULT_REPORT = "monthly_marketing_roi"
+
 
 def _build(args: argparse.Namespace) -> int:
     from reports.build import build_report
@@ -33,7 +38,9 @@ def _build(args: argparse.Namespace) -> int:
         print("No reports are defined in the configuration (the `reports:` section).", file=sys.stderr)
         return 1
     try:
-        definition = definition_named(config, args.report) if args.report else config.reports[0]
+        names = [report.name for report in config.reports]
+        default = DEFAULT_REPORT if DEFAULT_REPORT in names else names[0]
+        definition = definition_named(config, args.report or default)
     except ReportRequestError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -84,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="build one report's files from the published warehouse")
-    build.add_argument("--report", help="definition name (default: the first in the configuration)")
+    build.add_argument(
+        "--report", help=f"definition name (default: {DEFAULT_REPORT}, else the first in the configuration)"
+    )
     build.add_argument("--period-start", type=date.fromisoformat, help="a day in the period to build (YYYY-MM-DD)")
     build.add_argument("--warehouse", type=Path, help="warehouse file (default: the published warehouse)")
     build.add_argument("--out", type=Path, help="folder for the files (default: data/reports)")

@@ -23,7 +23,8 @@ METRIC_DEFINITIONS = (
     ("Avg. daily reach", "the mean of the reach each account measured per day (reach is never added up)"),
 )
 NOT_AVAILABLE = "n/a"
-# An estimate the model did not make (a NULL of the marketing-mix marts): a dash, never a 0.
+# A figure nothing measured (an estimate the model did not make, the clicks of a channel without a
+# click metric): a dash, never a 0.
 NOT_MEASURED = "\u2014"
 MINUS = "\u2212"
 # A cell starting with one of these is a formula (or DDE payload) to Excel and LibreOffice.
@@ -44,7 +45,14 @@ def money(value: float | None, cents: bool = True) -> str:
 
 
 def count(value: float | None) -> str:
-    return NOT_AVAILABLE if value is None else f"{value:,.0f}"
+    """A count is None only where nothing measures it (clicks of a channel without a click metric,
+    reach nobody measured): a dash, never a 0."""
+    return NOT_MEASURED if value is None else f"{value:,.0f}"
+
+
+def multiple(value: float | None) -> str:
+    """A ratio of money to money (ROAS): 10.6\u00d7, the unit of the XLSX's MULTIPLE format."""
+    return NOT_AVAILABLE if value is None else f"{value:,.1f}\u00d7"
 
 
 def percent(value: float | None, digits: int = 1) -> str:

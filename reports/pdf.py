@@ -1,14 +1,17 @@
-"""The PDF snapshot: three pages a marketing director reads in a minute.
+"""The PDF snapshot: pages a marketing director reads in a minute.
 
-1. KPI tiles with the change against the previous period, cost per engagement and ROI by channel,
-   the data-freshness note;
-2. the per-channel table, and social next to traditional in the three tiers of a fair comparison;
+1. the "I \u2192 0" story: a headline sentence from the numbers, the KPI tiles with the change against
+   the previous period, social next to traditional in the tiers of a fair comparison, where the
+   investment goes (media, staff time, tools, production), the period's zero- and low-investment
+   wins, and the data-freshness note;
+2. the per-channel table, cost per conversion and ROI by channel;
 3. what each channel adds, when the report asks for it and the warehouse has a fit of the
    marketing-mix model: attributed next to incremental ROI, the response curves, the budget
    scenario and the fit's quality;
 4. the top and bottom posts of the period.
 
-Every page carries the metric definitions in its footer. Text is set in DejaVu Sans (shipped with
+A channel group has one colour on every page (charts.colour), its channels shades of it. A
+section without data is left out. Every page carries the metric definitions in its footer. Text is set in DejaVu Sans (shipped with
 matplotlib) so that names, post text and the infinity sign print; characters the font lacks (emoji)
 are left out rather than printed as boxes."""
 
@@ -25,7 +28,7 @@ import matplotlib
 from fpdf import FPDF, FontFace
 
 from reports import formatting as fmt
-from reports.charts import MUTED, TEXT, Bar, Curve, horizontal_bars, small_curves
+from reports.charts import MUTED, TEXT, Bar, Curve, Part, Stack, colour, horizontal_bars, share_bars, small_curves
 from reports.incremental import (
     BUDGET_HEADING,
     CHANNELS_HEADING,
@@ -36,7 +39,16 @@ from reports.incremental import (
     IncrementalRoi,
     ResponseCurve,
 )
-from reports.queries import ChannelRow, Post, ReportData, Totals, kpi_figures
+from reports.queries import (
+    INVESTMENT_PARTS,
+    LOW_INVESTMENT_SHARE,
+    ChannelRow,
+    Post,
+    ReportData,
+    Totals,
+    Win,
+    kpi_figures,
+)
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FONT = "dejavu"
@@ -93,7 +105,16 @@ class _Document(FPDF):
     def image_png(self, png: bytes, x: float, y: float, width: float) -> None:
         self.image(io.BytesIO(png), x=x, y=y, w=width)
 
-    def table_rows(self, header: list[str], rows: list[list[str]], widths: list[float], align: list[str]) -> None:
+    def table_rows(
+        self,
+        header: list[str],
+        rows: list[list[str]],
+        widths: list[float],
+        align: list[str],
+        groups: list[str] | None = None,
+    ) -> None:
+        """A table; `groups` (one per row) prints each row's name in its group's colour (the shades
+        of a group's channels are for charts: the light ones do not read as text)."""
         self.set_font(FONT, "", 7)
         self.set_text_color(*_rgb(TEXT))
         self.set_draw_color(*_rgb("#D0D4DA"))
@@ -107,10 +128,14 @@ class _Document(FPDF):
             cell_fill_mode="ROWS",
             padding=(0.6, 1.2),
         ) as table:
-            for values in [header, *rows]:
+            table.row([self.printable(value) for value in header])
+            for index, values in enumerate(rows):
                 row = table.row()
-                for value in values:
-                    row.cell(self.printable(value))
+                for column, value in enumerate(values):
+                    style = None
+                    if groups and column == 0:
+                        style = FontFace(emphasis="BOLD", color=_rgb(colour(groups[index])))
+                    row.cell(self.printable(value), style=style)
         self.ln(2)
 
 
@@ -118,28 +143,28 @@ class _Document(FPDF):
 
 
 def _tiles(pdf: _Document, data: ReportData) -> None:
-    gap, columns, height = 4, 3, 21
-    width = (pdf.w - 2 * MARGIN - gap * (columns - 1)) / columns
+    """The KPIs in one row of tiles; the title block says which period they are compared with."""
+    figures = kpi_figures(data)
+    gap, height, pad = 2.5, 19, 1.5
+    width = (pdf.w - 2 * MARGIN - gap * (len(figures) - 1)) / len(figures)
     top = pdf.get_y()
-    for index, kpi in enumerate(kpi_figures(data)):
-        x = MARGIN + (index % columns) * (width + gap)
-        y = top + (index // columns) * (height + gap)
+    for index, kpi in enumerate(figures):
+        x = MARGIN + index * (width + gap)
         pdf.set_fill_color(*_rgb(TILE_FILL))
-        pdf.rect(x, y, width, height, style="F", round_corners=True, corner_radius=2)
-        pdf.set_xy(x + 3, y + 2.5)
-        pdf.set_font(FONT, "", 7.5)
+        pdf.rect(x, top, width, height, style="F", round_corners=True, corner_radius=2)
+        pdf.set_xy(x + pad, top + 1.5)
+        pdf.set_font(FONT, "", 6.2)
         pdf.set_text_color(*_rgb(MUTED))
-        pdf.cell(width - 6, 3.5, kpi.label)
-        pdf.set_xy(x + 3, y + 7)
-        pdf.set_font(FONT, "B", 15)
+        pdf.multi_cell(width - 2 * pad, 2.7, kpi.label, align="L")  # a long label takes two lines
+        pdf.set_xy(x + pad, top + 7.4)
+        pdf.set_font(FONT, "B", 12)
         pdf.set_text_color(*_rgb(TEXT))
-        pdf.cell(width - 6, 7, kpi.text)
-        pdf.set_xy(x + 3, y + 15)
-        pdf.set_font(FONT, "", 7.5)
+        pdf.cell(width - 2 * pad, 6, kpi.text)
+        pdf.set_xy(x + pad, top + 14.2)
+        pdf.set_font(FONT, "", 6.5)
         pdf.set_text_color(*_rgb({1: GOOD, -1: BAD}.get(kpi.change.direction, NEUTRAL)))
-        comparison = f"{kpi.change.arrow}{kpi.change.text} vs {data.previous.label}" if data.prior else "no comparison"
-        pdf.cell(width - 6, 3.5, comparison)
-    pdf.set_y(top + 2 * height + gap + 3)
+        pdf.cell(width - 2 * pad, 3, f"{kpi.change.arrow}{kpi.change.text}" if data.prior else "no comparison")
+    pdf.set_y(top + height + 4)
 
 
 def short_name(name: str) -> str:
@@ -148,9 +173,10 @@ def short_name(name: str) -> str:
 
 
 # How the tables and the bar labels print each figure of a Totals: investment in whole dollars,
-# unit costs with cents.
+# unit costs with cents, "—" where nothing measures the figure.
 FIGURE_TEXT: dict[str, Callable[[Totals], str]] = {
     "investment": lambda t: fmt.money(t.investment, cents=False),
+    "conversion_value": lambda t: fmt.money(t.conversion_value, cents=False),
     "impressions": lambda t: fmt.count(t.impressions),
     "engagements": lambda t: fmt.count(t.engagements),
     "engagement_rate": lambda t: fmt.percent(t.engagement_rate, 2),
@@ -158,8 +184,11 @@ FIGURE_TEXT: dict[str, Callable[[Totals], str]] = {
     "clicks": lambda t: fmt.count(t.clicks),
     "conversions": lambda t: fmt.count(t.conversions),
     "cpm": lambda t: fmt.money(t.cpm),
+    "cost_per_thousand_reached": lambda t: (
+        fmt.NOT_MEASURED if t.peak_reach is None else fmt.money(t.cost_per_thousand_reached)
+    ),
     "cpe": lambda t: fmt.money(t.cpe),
-    "cpc": lambda t: fmt.money(t.cpc),
+    "cpc": lambda t: fmt.NOT_MEASURED if t.clicks is None else fmt.money(t.cpc),
     "cost_per_active_engagement": lambda t: fmt.money(t.cost_per_active_engagement),
     "cost_per_conversion": lambda t: fmt.money(t.cost_per_conversion),
     "roi": lambda t: fmt.roi_text(t.roi, t.investment, t.conversion_value),
@@ -169,7 +198,7 @@ FIGURE_TEXT: dict[str, Callable[[Totals], str]] = {
 def figure_bars(rows: list[ChannelRow], figure: str) -> list[Bar]:
     """A bar per channel (or channel group) for one figure of its totals, labelled as FIGURE_TEXT prints it."""
     return [
-        Bar(row.channel, short_name(row.name), getattr(row.totals, figure), FIGURE_TEXT[figure](row.totals))
+        Bar(row.channel, row.group, short_name(row.name), getattr(row.totals, figure), FIGURE_TEXT[figure](row.totals))
         for row in rows
     ]
 
@@ -179,12 +208,12 @@ def axis_money(value: float) -> str:
     return fmt.money(value, cents=value % 1 != 0)
 
 
-def _two_charts(pdf: _Document, *charts: tuple[list[Bar], str, Callable[[float], str]]) -> None:
-    """Bar charts side by side at the current position, then move below them."""
+def _charts_row(pdf: _Document, *charts: tuple[list[Bar], str, Callable[[float], str]]) -> None:
+    """Bar charts side by side across the page at the current position, then move below them."""
     gap = 4
-    width = (pdf.w - 2 * MARGIN - gap) / 2
-    inches = 3.6
-    height = max(1.6, 0.32 * max(len(bars) for bars, _, _ in charts) + 0.8)
+    width = (pdf.w - 2 * MARGIN - gap * (len(charts) - 1)) / len(charts)
+    inches = width / 25.4  # drawn at their size: the fonts print at the points they are set in
+    height = max(1.1, 0.25 * max(len(bars) for bars, _, _ in charts) + 0.45)
     top = pdf.get_y() + 1
     for index, (bars, title, axis_format) in enumerate(charts):
         png = horizontal_bars(bars, title, axis_format, inches, height)
@@ -192,8 +221,37 @@ def _two_charts(pdf: _Document, *charts: tuple[list[Bar], str, Callable[[float],
     pdf.set_y(top + width * height / inches + 3)
 
 
-def _page_one(pdf: _Document, data: ReportData) -> None:
-    pdf.add_page()
+# A column of a figures table: header, width in mm, and the figure (of FIGURE_TEXT) it shows.
+FigureColumn = tuple[str, float, str]
+
+
+def _figures_table(
+    pdf: _Document, name_header: str, name_width: float, columns: tuple[FigureColumn, ...], rows: list[ChannelRow]
+) -> None:
+    """A row per channel (or channel group), its name in its colour, then the figures of its totals."""
+    pdf.table_rows(
+        [name_header, *(title for title, _, _ in columns)],
+        [[short_name(row.name), *(FIGURE_TEXT[figure](row.totals) for _, _, figure in columns)] for row in rows],
+        [name_width, *(width for _, width, _ in columns)],
+        ["LEFT"] + ["RIGHT"] * len(columns),
+        [row.group for row in rows],
+    )
+
+
+# Social next to traditional in the tiers of a fair comparison: exposure, active engagement, outcome.
+GROUP_COLUMNS: tuple[FigureColumn, ...] = (
+    ("Investment", 19, "investment"),
+    ("Cost/1,000 reached*", 27, "cost_per_thousand_reached"),
+    ("CPM", 15, "cpm"),
+    ("Active eng.", 18, "active_engagements"),
+    ("Cost/active eng.", 24, "cost_per_active_engagement"),
+    ("Conv.", 16, "conversions"),
+    ("Cost/outcome", 24, "cost_per_conversion"),
+    ("ROI", 19, "roi"),
+)
+
+
+def _title_block(pdf: _Document, data: ReportData) -> None:
     pdf.note(data.organisation, 8)
     pdf.set_font(FONT, "B", 17)
     pdf.set_text_color(*_rgb(TEXT))
@@ -204,15 +262,118 @@ def _page_one(pdf: _Document, data: ReportData) -> None:
         else f"no comparison: the warehouse starts {data.data_from:%d %b %Y}"
     )
     pdf.note(f"{data.period.label}  \u00b7  {comparison}  \u00b7  {data.filter_text}", 9, TEXT)
-    accounts = "; ".join(f"{channel}: {', '.join(names)}" for channel, names in data.accounts.items())
-    pdf.note(f"Accounts covered: {fmt.shorten(accounts, 640) or 'none'}", 6.8)
     pdf.ln(3)
-    _tiles(pdf, data)
-    _two_charts(
-        pdf,
-        (figure_bars(data.channels, "cpe"), "Cost per engagement by channel", axis_money),
-        (figure_bars(data.channels, "roi"), "ROI by channel", lambda v: fmt.percent(v, 0)),
+
+
+def _tiers(pdf: _Document, data: ReportData) -> None:
+    both = {"traditional"} < {row.group for row in data.groups}
+    pdf.heading(f"{'Social next to traditional' if both else 'By channel group'}: what each dollar buys")
+    # Reach is measured per month (mart_social_vs_traditional): other periods leave its column out.
+    reached = any(row.totals.peak_reach for row in data.groups)
+    columns = tuple(c for c in GROUP_COLUMNS if reached or c[2] != "cost_per_thousand_reached")
+    _figures_table(pdf, "Channel group", 26, columns, data.groups)
+    pdf.note(
+        "Active engagement: social comments, shares, saves and clicks against traditional responses, calls and "
+        "vanity-URL visits (likes have no traditional twin)."
+        + (
+            " *An upper bound: reach is never added up, so this is the investment over the largest reach one "
+            "measurement counted (\u2014: nobody measured reach)."
+            if reached
+            else ""
+        ),
+        6.8,
     )
+    _charts_row(
+        pdf,
+        (figure_bars(data.groups, "cpm"), "Cost per 1,000 impressions", axis_money),
+        (figure_bars(data.groups, "cost_per_active_engagement"), "Cost per active engagement", axis_money),
+        (figure_bars(data.groups, "cost_per_conversion"), "Cost per conversion", axis_money),
+    )
+
+
+def _investment_split(pdf: _Document, groups: list[ChannelRow]) -> None:
+    """Where the I goes: each group's investment by part, as shares in shades of its colour."""
+    spending = [row for row in groups if row.totals.investment > 0]
+    if not spending:
+        return
+    stacks = [
+        Stack(
+            row.group,
+            short_name(row.name),
+            [Part(part, label, getattr(row.totals, part)) for part, label in INVESTMENT_PARTS.items()],
+            FIGURE_TEXT["investment"](row.totals),
+        )
+        for row in spending
+    ]
+    width = pdf.w - 2 * MARGIN
+    png = share_bars(stacks, 'Where the "I" goes: media, staff time, tools, production', width / 25.4)
+    top = pdf.get_y()
+    pdf.image_png(png, MARGIN, top, width)
+    pixels_wide, pixels_high = struct.unpack(">II", png[16:24])  # the PNG header's IHDR
+    pdf.set_y(top + width * pixels_high / pixels_wide + 1)
+    pdf.note(
+        "; ".join(
+            f"{short_name(row.name)}: "
+            + ", ".join(
+                f"{label.lower()} {fmt.money(getattr(row.totals, part), cents=False)}"
+                for part, label in INVESTMENT_PARTS.items()
+            )
+            for row in spending
+        )
+        + ". Staff time is hours \u00d7 the loaded rate.",
+        6.8,
+    )
+    pdf.ln(3)
+
+
+WINS_SHOWN = 5
+
+
+def _wins(pdf: _Document, data: ReportData) -> None:
+    """The period's "I \u2192 0" cases: conversions for no (or very little) investment."""
+    if not data.wins:
+        return
+    pdf.heading("As the \u201cI\u201d approaches zero: the month\u2019s no- and low-investment wins")
+    shown: list[Win] = data.wins[:WINS_SHOWN]
+    pdf.table_rows(
+        ["Channel", "Campaign", "Investment", "Conversions", "Value", "ROI"],
+        [
+            [
+                short_name(data.channel_names.get(win.channel, win.channel)),
+                fmt.shorten(win.campaign, 44),
+                *(FIGURE_TEXT[figure](win.totals) for figure in ("investment", "conversions", "conversion_value")),
+                FIGURE_TEXT["roi"](win.totals),
+            ]
+            for win in shown
+        ],
+        [26, 72, 22, 22, 22, 24],
+        ["LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"],
+        [data.channel_group(win.channel) for win in shown],
+    )
+    more = (
+        f" {len(shown)} of {len(data.wins)} shown; all are in the roi extract." if len(data.wins) > len(shown) else ""
+    )
+    pdf.note(
+        f"Campaigns whose conversions came with no investment, or with at most {fmt.percent(LOW_INVESTMENT_SHARE, 0)} "
+        f"of the period\u2019s, and returned more than they cost, the least investment per dollar returned first.{more}",
+        6.8,
+    )
+    pdf.ln(2)
+
+
+def _page_one(pdf: _Document, data: ReportData) -> None:
+    pdf.add_page()
+    _title_block(pdf, data)
+    if data.headline:
+        pdf.set_font(FONT, "", 11.5)
+        pdf.set_text_color(*_rgb(TEXT))
+        pdf.multi_cell(0, 5.6, pdf.printable(data.headline), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+    _tiles(pdf, data)
+    if data.groups:
+        _tiers(pdf, data)
+    _investment_split(pdf, data.groups)
+    _wins(pdf, data)
     stale = bool(data.stale)
     pdf.set_font(FONT, "B", 8)
     pdf.set_text_color(*_rgb(BAD if stale else GOOD))
@@ -221,22 +382,6 @@ def _page_one(pdf: _Document, data: ReportData) -> None:
 
 
 # --- page 2 ------------------------------------------------------------------------------------
-
-
-# A column of a figures table: header, width in mm, and the figure (of FIGURE_TEXT) it shows.
-FigureColumn = tuple[str, float, str]
-
-
-def _figures_table(
-    pdf: _Document, name_header: str, name_width: float, columns: tuple[FigureColumn, ...], rows: list[ChannelRow]
-) -> None:
-    """A row per channel (or channel group): its name, then the figures of its totals."""
-    pdf.table_rows(
-        [name_header, *(title for title, _, _ in columns)],
-        [[short_name(row.name), *(FIGURE_TEXT[figure](row.totals) for _, _, figure in columns)] for row in rows],
-        [name_width, *(width for _, width, _ in columns)],
-        ["LEFT"] + ["RIGHT"] * len(columns),
-    )
 
 
 CHANNEL_COLUMNS: tuple[FigureColumn, ...] = (
@@ -251,17 +396,6 @@ CHANNEL_COLUMNS: tuple[FigureColumn, ...] = (
     ("Cost/conv.", 17, "cost_per_conversion"),
     ("ROI", 20, "roi"),
 )
-# Social next to traditional in the three tiers: exposure, active engagement, outcome.
-GROUP_COLUMNS: tuple[FigureColumn, ...] = (
-    ("Investment", 19, "investment"),
-    ("Impressions", 20, "impressions"),
-    ("CPM", 15, "cpm"),
-    ("Active eng.", 19, "active_engagements"),
-    ("Cost/active eng.", 26, "cost_per_active_engagement"),
-    ("Conversions", 21, "conversions"),
-    ("Cost/outcome", 22, "cost_per_conversion"),
-    ("ROI", 20, "roi"),
-)
 
 
 def _page_two(pdf: _Document, data: ReportData) -> None:
@@ -270,23 +404,18 @@ def _page_two(pdf: _Document, data: ReportData) -> None:
     _figures_table(pdf, "Channel", 22, CHANNEL_COLUMNS, [*data.channels, data.total])
     pdf.note(
         f"Paid media spend {fmt.money(data.current.media_spend, cents=False)}, CPM {fmt.money(data.current.cpm)}, "
-        f"ROAS {fmt.percent(data.current.roas, 0)} (conversion value / media spend). New followers: "
-        f"{fmt.count(data.current.followers_gained)}. Engagement rate is by impressions.",
+        f"ROAS {fmt.multiple(data.current.roas)} (conversion value / media spend). New followers: "
+        f"{fmt.count(data.current.followers_gained)}. Engagement rate is by impressions; engagements count likes "
+        "for social and responses for traditional, so compare channel groups on page 1. \u2014: not measured.",
     )
-    pdf.ln(4)
-    pdf.heading("Social next to traditional")
-    pdf.note(
-        "Three tiers of a fair comparison: exposure (CPM), active engagement (social comments, shares, saves and "
-        "clicks against traditional responses, calls and vanity-URL visits; likes have no traditional twin) and "
-        "outcome (cost per conversion, ROI).",
-    )
-    pdf.ln(1)
-    _figures_table(pdf, "Channel group", 26, GROUP_COLUMNS, data.groups)
-    _two_charts(
-        pdf,
-        (figure_bars(data.groups, "cost_per_active_engagement"), "Cost per active engagement", axis_money),
-        (figure_bars(data.groups, "cost_per_conversion"), "Cost per conversion (outcome)", axis_money),
-    )
+    if data.channels:
+        _charts_row(
+            pdf,
+            (figure_bars(data.channels, "cost_per_conversion"), "Cost per conversion by channel", axis_money),
+            (figure_bars(data.channels, "roi"), "ROI by channel", lambda v: fmt.percent(v, 0)),
+        )
+    accounts = "; ".join(f"{channel}: {', '.join(names)}" for channel, names in data.accounts.items())
+    pdf.note(f"Accounts covered: {fmt.shorten(accounts, 640) or 'none'}", 6.8)
 
 
 # --- What each channel adds (the marketing-mix model) ------------------------------------------
@@ -315,6 +444,7 @@ def _curve(curve: ResponseCurve, name: str) -> Curve:
     current = curve.current
     return Curve(
         curve.channel,
+        curve.group,
         name,
         [point.weekly_spend for point in curve.points],
         expected,

@@ -11,7 +11,7 @@ matches the period."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
@@ -32,23 +32,46 @@ def _ratio(numerator: str, denominator: str, doc: str | None = None) -> property
     return property(lambda totals: fmt.ratio(getattr(totals, numerator), getattr(totals, denominator)), doc=doc)
 
 
+# The parts of the investment ("where the I goes", README "Metrics"), in the order reports show them.
+INVESTMENT_PARTS = {
+    "media_spend": "Media",
+    "staff_cost": "Staff time",
+    "tool_cost": "Tools",
+    "production_cost": "Production",
+}
+
+
 @dataclass(frozen=True)
 class Totals:
     investment: float = 0.0
     media_spend: float = 0.0
+    staff_cost: float = 0.0
+    tool_cost: float = 0.0
+    production_cost: float = 0.0
     impressions: int = 0
     engagements: int = 0
     active_engagements: int = 0
     reactions: int = 0
-    clicks: int = 0
+    # None: no channel in these totals measures clicks (the marts store 0 for one without a click metric).
+    clicks: int | None = None
     conversions: int = 0
     conversion_value: float = 0.0
     followers_gained: int = 0
     reach_sum: int = 0
     reach_measurements: int = 0
+    # The largest reach a single measurement counted (mart_social_vs_traditional's peak_measured_reach):
+    # unique people are at least that many. None: nothing measured reach, or the period is not months.
+    peak_reach: int | None = None
 
     def __add__(self, other: Totals) -> Totals:
-        return Totals(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+        def combined(name: str):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine is None or theirs is None:
+                return theirs if mine is None else mine  # what one side does not measure adds nothing
+            # Reach is never added up: the larger measurement is still a floor for the people reached.
+            return max(mine, theirs) if name == "peak_reach" else mine + theirs
+
+        return Totals(*(combined(f.name) for f in fields(self)))
 
     cpe = _ratio("investment", "engagements")
     cpc = _ratio("investment", "clicks")
@@ -65,6 +88,11 @@ class Totals:
     @property
     def cpm(self) -> float | None:
         return None if self.impressions == 0 else self.investment / self.impressions * 1000
+
+    @property
+    def cost_per_thousand_reached(self) -> float | None:
+        """An upper bound, like the mart's: the investment over the largest single reach measurement."""
+        return None if not self.peak_reach else self.investment / self.peak_reach * 1000
 
     @property
     def roi(self) -> float | None:
@@ -93,7 +121,18 @@ class Post:
     engagements: int
     impressions: int
     engagement_rate: float | None
-    clicks: int
+    clicks: int | None  # None: the platform has no click metric
+
+
+@dataclass(frozen=True)
+class Win:
+    """A channel's campaign that returned conversions for no or very little investment: the
+    maxim's "as I approaches zero, ROI approaches infinity" (mart_roi's rows with zero_investment,
+    and those costing at most LOW_INVESTMENT_SHARE of the period's investment)."""
+
+    channel: str
+    campaign: str
+    totals: Totals  # investment, conversions and their value
 
 
 @dataclass(frozen=True)
@@ -140,6 +179,8 @@ class ReportData:
     extracts: list[Extract] = field(default_factory=list)
     # The marketing-mix model's latest fit (None: not asked for, or no fit to show).
     incremental: IncrementalRoi | None = None
+    # Empty when the period is not whole months (mart_roi's grain).
+    wins: list[Win] = field(default_factory=list)
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -162,6 +203,13 @@ class ReportData:
     @property
     def stale(self) -> list[Freshness]:
         return [row for row in self.freshness if row.is_stale]
+
+    @property
+    def headline(self) -> str | None:
+        return headline_sentence(self.groups)
+
+    def channel_group(self, channel: str) -> str:
+        return next((row.group for row in self.channels if row.channel == channel), "other")
 
 
 @dataclass(frozen=True)
@@ -237,6 +285,51 @@ def freshness_note(rows: list[Freshness], data_through: date | None) -> str:
     return f"{through}; {len(stale)} of {len(rows)} sources stale, their figures may be low: {details}."
 
 
+SOCIAL_GROUPS = ("organic_social", "paid_social")
+
+
+def _against(value: float, theirs: float | None, text: Callable[[float], str]) -> str:
+    """ ", 1.2\u00d7 traditional's $12.04" or ", 19% of traditional's $12.04": one side in the other's units."""
+    if not theirs:
+        return ""
+    share = value / theirs
+    return f", {fmt.percent(share, 0) + ' of' if share < 1 else fmt.multiple(share)} traditional's {text(theirs)}"
+
+
+def headline_sentence(groups: list[ChannelRow]) -> str | None:
+    """What social's dollars bought next to traditional's, on the two tiers that add up across
+    channels (exposure: cost per thousand impressions; outcome: cost per conversion). A figure
+    nothing measured leaves its clause out, a missing side its comparison; None without activity."""
+    social = [row for row in groups if row.group in SOCIAL_GROUPS and row.totals.has_activity]
+    traditional = next((row.totals for row in groups if row.group == "traditional" and row.totals.has_activity), None)
+    if social:
+        subject = social[0].name if len(social) == 1 else "Social"
+        totals, other = sum((row.totals for row in social), Totals()), traditional
+    elif traditional:
+        subject, totals, other = GROUP_NAMES["traditional"], traditional, None
+    else:
+        return None
+    clauses = []
+    if totals.cpm is not None:
+        clauses.append(
+            f"{subject}'s {fmt.count(totals.impressions)} impressions cost {fmt.money(totals.cpm)} per thousand"
+            + _against(totals.cpm, other and other.cpm, fmt.money)
+        )
+    if totals.conversions and not totals.investment:
+        clauses.append(f"{fmt.count(totals.conversions)} conversions came with no spend")
+    elif totals.cost_per_conversion is not None:
+        clauses.append(
+            f"{fmt.count(totals.conversions)} conversions cost {fmt.money(totals.cost_per_conversion)} each"
+            + _against(totals.cost_per_conversion, other and other.cost_per_conversion, fmt.money)
+        )
+    if not clauses:
+        return f"{subject} invested {fmt.money(totals.investment, cents=False)}; nothing measured impressions or conversions."
+    first, *rest = clauses
+    if not first.startswith(subject):
+        first = f"{subject}'s {first}"
+    return "; its ".join([first, *rest]) + "."
+
+
 # --- SQL -----------------------------------------------------------------------------------------
 
 
@@ -267,25 +360,42 @@ def filter_sql(report_filter: ReportFilter, channel_column: str | None, campaign
     return " and ".join(conditions), params
 
 
-TOTALS_SQL = """
-select {key},
-       coalesce(sum(total_investment), 0), coalesce(sum(media_spend), 0), coalesce(sum(impressions), 0),
-       coalesce(sum(engagements), 0), coalesce(sum(active_engagements), 0), coalesce(sum(reactions), 0),
-       coalesce(sum(clicks), 0), coalesce(sum(conversions), 0), coalesce(sum(conversion_value), 0),
-       coalesce(sum(followers_gained), 0), coalesce(sum(reach), 0), count(reach)
+# The marts store 0 clicks for a channel without a click metric (traditional media, Instagram, X,
+# YouTube): a channel that never reported a click does not measure clicks.
+CLICK_CHANNELS = "select distinct channel from fct_channel_daily where clicks > 0"
+# Each summed figure of Totals and its SQL over fct_channel_daily, in the select list's order.
+TOTALS_COLUMNS = (
+    ("investment", "coalesce(sum(total_investment), 0)"),
+    *((part, f"coalesce(sum({part}), 0)") for part in INVESTMENT_PARTS),
+    ("impressions", "coalesce(sum(impressions), 0)"),
+    ("engagements", "coalesce(sum(engagements), 0)"),
+    ("active_engagements", "coalesce(sum(active_engagements), 0)"),
+    ("reactions", "coalesce(sum(reactions), 0)"),
+    ("clicks", f"sum(clicks) filter (where channel in ({CLICK_CHANNELS}))"),
+    ("conversions", "coalesce(sum(conversions), 0)"),
+    ("conversion_value", "coalesce(sum(conversion_value), 0)"),
+    ("followers_gained", "coalesce(sum(followers_gained), 0)"),
+    ("reach_sum", "coalesce(sum(reach), 0)"),
+    ("reach_measurements", "count(reach)"),
+)
+TOTALS_SQL = f"""
+select {{key}}, {", ".join(sql for _, sql in TOTALS_COLUMNS)}
 from fct_channel_daily
-where date_day between $start and $end and {condition}
-group by {key}
-order by {key}
+where date_day between $start and $end and {{condition}}
+group by {{key}}
+order by {{key}}
 """
 
 
-MONEY_FIELDS = {"investment", "media_spend", "conversion_value"}
+MONEY_FIELDS = {"investment", *INVESTMENT_PARTS, "conversion_value"}
 
 
 def _totals(row: tuple) -> Totals:
     return Totals(
-        **{f.name: float(v) if f.name in MONEY_FIELDS else int(v) for f, v in zip(fields(Totals), row, strict=True)}
+        **{
+            name: None if value is None else float(value) if name in MONEY_FIELDS else int(value)
+            for (name, _), value in zip(TOTALS_COLUMNS, row, strict=True)
+        }
     )
 
 
@@ -302,7 +412,8 @@ def _posts(connection, period: ReportPeriod, report_filter: ReportFilter) -> lis
     condition, params = clause
     rows = connection.execute(
         f"""
-        select platform, post_id, created_date, campaign_id, post_text, engagements, impressions, engagement_rate, clicks
+        select platform, post_id, created_date, campaign_id, post_text, engagements, impressions, engagement_rate,
+               case when platform in ({CLICK_CHANNELS}) then clicks end
         from mart_social_posts
         where created_date between $start and $end and {condition}
         order by engagements desc, engagement_rate desc nulls last, post_id
@@ -310,7 +421,8 @@ def _posts(connection, period: ReportPeriod, report_filter: ReportFilter) -> lis
         {**params, "start": period.start, "end": period.end},
     ).fetchall()
     return [
-        Post(p, i, d, c, t or "", int(e or 0), int(im or 0), er, int(cl or 0)) for p, i, d, c, t, e, im, er, cl in rows
+        Post(p, i, d, c, t or "", int(e or 0), int(im or 0), er, None if cl is None else int(cl))
+        for p, i, d, c, t, e, im, er, cl in rows
     ]
 
 
@@ -381,12 +493,14 @@ EXTRACT_SPECS = (
 )
 
 
-def extract_query(spec: ExtractSpec, period: ReportPeriod, report_filter: ReportFilter) -> tuple[str, dict] | None:
-    """The SQL selecting the extract's rows, or None when the extract does not fit this report."""
+EXTRACTS = {spec.name: spec for spec in EXTRACT_SPECS}
+
+
+def mart_condition(spec: ExtractSpec, period: ReportPeriod, report_filter: ReportFilter) -> tuple[str, dict] | None:
+    """The condition (and its parameters) picking a period mart's rows of the period and filter,
+    or None when the mart's grain or columns do not fit this report."""
     if period.unit not in spec.units:
         return None
-    if spec.period_condition is None:
-        return f"select * from {spec.source} order by {spec.order}", {}
     clause = filter_sql(report_filter, spec.channel_column, spec.campaign_column)
     if clause is None:
         return None
@@ -394,8 +508,67 @@ def extract_query(spec: ExtractSpec, period: ReportPeriod, report_filter: Report
     params = {**params, "start": period.start, "end": period.end}
     if "$unit" in spec.period_condition:
         params["unit"] = period.unit
-    sql = f"select * from {spec.source} where {spec.period_condition} and {condition} order by {spec.order}"
-    return sql, params
+    return f"{spec.period_condition} and {condition}", params
+
+
+def extract_query(spec: ExtractSpec, period: ReportPeriod, report_filter: ReportFilter) -> tuple[str, dict] | None:
+    """The SQL selecting the extract's rows, or None when the extract does not fit this report."""
+    if period.unit not in spec.units:
+        return None
+    if spec.period_condition is None:
+        return f"select * from {spec.source} order by {spec.order}", {}
+    where = mart_condition(spec, period, report_filter)
+    if where is None:
+        return None
+    condition, params = where
+    return f"select * from {spec.source} where {condition} order by {spec.order}", params
+
+
+def _peak_reach(connection, key: str, period: ReportPeriod, report_filter: ReportFilter) -> dict[str, int]:
+    """Channel (or group) → the largest reach one measurement counted in the period's months."""
+    where = mart_condition(EXTRACTS["social_vs_traditional"], period, report_filter)
+    if where is None:
+        return {}
+    condition, params = where
+    rows = connection.execute(
+        f"select {key}, max(peak_measured_reach) from mart_social_vs_traditional where {condition} "
+        f"and peak_measured_reach is not null group by {key}",
+        params,
+    ).fetchall()
+    return {row: int(reach) for row, reach in rows}
+
+
+def _with_peak_reach(totals: dict[str, Totals], reach: dict[str, int]) -> dict[str, Totals]:
+    return {key: replace(value, peak_reach=reach.get(key)) for key, value in totals.items()}
+
+
+# "Very little investment": a campaign costing at most this share of the period's investment.
+LOW_INVESTMENT_SHARE = 0.01
+
+
+def _wins(connection, period: ReportPeriod, report_filter: ReportFilter, investment: float) -> list[Win]:
+    """The period's zero- and low-investment wins, the least investment per dollar returned first."""
+    where = mart_condition(EXTRACTS["roi"], period, report_filter)
+    if where is None:
+        return []
+    condition, params = where
+    rows = connection.execute(
+        f"""
+        select channel, coalesce(any_value(campaign_name), campaign_id), sum(total_investment), sum(conversions),
+               sum(conversion_value)
+        from mart_roi
+        where {condition}
+        group by channel, campaign_id
+        having sum(conversions) > 0 and sum(conversion_value) > sum(total_investment)
+           and (bool_and(zero_investment) or sum(total_investment) <= $low)
+        order by sum(total_investment) / sum(conversion_value), sum(conversion_value) desc, channel, campaign_id
+        """,
+        {**params, "low": LOW_INVESTMENT_SHARE * investment},
+    ).fetchall()
+    return [
+        Win(channel, campaign, Totals(investment=float(spent), conversions=int(count), conversion_value=float(value)))
+        for channel, campaign, spent, count, value in rows
+    ]
 
 
 def _extracts(connection, period: ReportPeriod, report_filter: ReportFilter) -> list[Extract]:
@@ -482,8 +655,14 @@ def load_report_data(
         data_from, data_through = connection.execute(
             "select min(date_day), max(date_day) from fct_channel_daily"
         ).fetchone()
-        by_channel = _grouped_totals(connection, "channel", period, condition, params)
-        by_group = _grouped_totals(connection, "channel_group", period, condition, params)
+        by_channel, by_group = (
+            _with_peak_reach(
+                _grouped_totals(connection, key, period, condition, params),
+                _peak_reach(connection, key, period, definition.filter),
+            )
+            for key in ("channel", "channel_group")
+        )
+        current = sum(by_channel.values(), Totals())
         previous_complete = data_from is not None and data_from <= previous.start
         prior = None
         if previous_complete:
@@ -504,7 +683,7 @@ def load_report_data(
             period=period,
             previous=previous,
             previous_complete=previous_complete,
-            current=sum(by_channel.values(), Totals()),
+            current=current,
             prior=prior,
             channels=_ordered_channels(by_channel, channel_info),
             groups=[
@@ -529,6 +708,7 @@ def load_report_data(
             channel_names={channel: name for channel, (name, _) in channel_info.items()},
             extracts=extracts,
             incremental=incremental,
+            wins=_wins(connection, period, definition.filter, current.investment),
         )
     return data
 

@@ -29,7 +29,8 @@ MONEY_ROUND = "$#,##0"
 INTEGER = "#,##0"
 PERCENT = "0.0%"
 PERCENT_FINE = "0.00%"
-RATIO = "0.00"
+# A ratio of money to money (ROAS), in fmt.multiple's unit: 10.6×.
+MULTIPLE = '0.0"×"'
 GOOD, BAD, MUTED = "#1E7B34", "#B3261E", "#6B6B6B"
 
 
@@ -109,7 +110,7 @@ CHANNEL_COLUMNS = (
     ("Conversions", lambda t: t.conversions, INTEGER, 12),
     ("Cost per conversion", lambda t: t.cost_per_conversion, MONEY, 12),
     ("Conversion value", lambda t: t.conversion_value, MONEY, 14),
-    ("ROAS", lambda t: t.roas, RATIO, 9),
+    ("ROAS", lambda t: t.roas, MULTIPLE, 9),
 )
 CHANNEL_HEADER = [
     "Channel",
@@ -152,7 +153,8 @@ def _channels_sheet(book: Workbook, data: ReportData, formats: _Formats) -> None
 
 
 def _bar_chart(book: Workbook, title: str, sheet: str, rows: list[ChannelRow], column: int, number_format: str):
-    """A native Excel bar chart of one column of the per-channel table, in the channels' colours."""
+    """A native Excel bar chart of one column of the per-channel table, each channel in its shade of its
+    group's colour."""
     chart = book.add_chart({"type": "bar"})
     last = len(rows)
     chart.add_series(
@@ -160,7 +162,7 @@ def _bar_chart(book: Workbook, title: str, sheet: str, rows: list[ChannelRow], c
             "name": title,
             "categories": [sheet, 1, 0, last, 0],
             "values": [sheet, 1, column, last, column],
-            "points": [{"fill": {"color": colour(row.channel)}, "border": {"none": True}} for row in rows],
+            "points": [{"fill": {"color": colour(row.channel, row.group)}, "border": {"none": True}} for row in rows],
             "data_labels": {"value": True, "num_format": number_format, "font": {"size": 8}},
             "gap": 60,
         }
@@ -196,7 +198,7 @@ KEY_FIGURES = (
     ("Conversions", lambda t: t.conversions, INTEGER),
     ("Cost per conversion", lambda t: t.cost_per_conversion, MONEY),
     ("Conversion value", lambda t: t.conversion_value, MONEY),
-    ("ROAS", lambda t: t.roas, RATIO),
+    ("ROAS", lambda t: t.roas, MULTIPLE),
     ("ROI", lambda t: t.roi, PERCENT),
 )
 
@@ -524,7 +526,7 @@ def _post_rows(sheet: Worksheet, top: int, title: str, posts: list[Post], data: 
         sheet.write_number(row, 4, post.engagements, formats(num_format=INTEGER))
         sheet.write_number(row, 5, post.impressions, formats(num_format=INTEGER))
         _write_value(sheet, row, 6, post.engagement_rate, formats, PERCENT_FINE)
-        sheet.write_number(row, 7, post.clicks, formats(num_format=INTEGER))
+        _write_value(sheet, row, 7, post.clicks, formats, INTEGER)
         write_text(sheet, row, 8, post.campaign_id, formats)
     return top + len(posts) + 3
 
@@ -555,7 +557,7 @@ RATE_WORDS = ("rate", "roi", "share_of")
 def _column_format(column: str) -> str | None:
     name = column.lower()
     if name == "roas":
-        return RATIO
+        return MULTIPLE
     if any(word in name for word in RATE_WORDS):
         return PERCENT_FINE
     if any(word in name for word in MONEY_WORDS):

@@ -19,7 +19,7 @@ import pytest
 from core.paths import DataPaths
 from reports import tasks
 from reports.build import build_report
-from reports.charts import CHANNEL_COLOURS
+from reports.charts import GROUP_COLOURS, colour
 from reports.deliveries import SENT, SKIPPED_NO_DATA, deliveries, done
 from reports.delivery import ReportDeliveryError
 from reports.incremental import BUDGET_HEADING, CHANNELS_HEADING, CURVES_HEADING
@@ -78,6 +78,10 @@ def built_file(built, suffix: str) -> Path:
 
 def channel_keys(warehouse: Path) -> dict[str, str]:
     return dict(query(warehouse, "select channel_name, channel from channels"))
+
+
+def channel_groups(warehouse: Path) -> dict[str, str]:
+    return dict(query(warehouse, "select channel, channel_group from channels"))
 
 
 def approx_or_none(expected):
@@ -167,16 +171,22 @@ def test_xlsx_has_native_charts_in_channel_colours_formats_and_frozen_headers(mo
     assert {"data_channel_daily", "data_roi", "data_cost_per_engagement", "data_posts"} <= set(book.sheetnames)
     charts = book["Summary"]._charts
     assert [type(chart).__name__ for chart in charts] == ["BarChart", "BarChart"]
-    keys = channel_keys(warehouse)
+    keys, groups = channel_keys(warehouse), channel_groups(warehouse)
     names = [row[0] for row in book["Channels"].iter_rows(min_row=2, values_only=True) if row[0] != "Total"]
     fills = [point.graphicalProperties.solidFill.srgbClr for point in charts[0].series[0].dPt]
-    assert fills == [CHANNEL_COLOURS[keys[name]].lstrip("#") for name in names]
+    # Each channel in its shade of its group's colour, as in the PDF.
+    assert fills == [colour(keys[name], groups[keys[name]]).lstrip("#") for name in names]
     assert book["Social vs traditional"]._charts
     channels = book["Channels"]
     assert channels.freeze_panes == "B2" and book["data_channel_daily"].freeze_panes == "A2"
     header = [cell.value for cell in channels[1]]
     assert channels.cell(2, header.index("CPE") + 1).number_format == "$#,##0.00"
     assert channels.cell(2, header.index("ROI") + 1).number_format == "0.0%"
+    meta_ads = 1 + names.index("Meta ads (Facebook and Instagram)") + 1
+    assert channels.cell(meta_ads, header.index("ROAS") + 1).number_format == '0.0"\u00d7"'
+    # A channel without a click metric has no clicks, not 0.
+    clicks = {row[0]: row[header.index("Clicks")] for row in channels.iter_rows(min_row=2, values_only=True)}
+    assert clicks["Television"] is None and clicks["Instagram"] is None and clicks["Facebook"] > 0
     assert channels.column_dimensions["A"].width >= 20
 
 
@@ -252,7 +262,7 @@ def extract_source(extract: str) -> str:
     }.get(extract, f"mart_{extract}")
 
 
-def test_pdf_pages_render_to_images_that_are_not_blank(monthly, tmp_path):
+def test_pdf_pages_render_to_images_that_are_not_blank(monthly, warehouse, tmp_path):
     document = pypdfium2.PdfDocument(str(built_file(monthly, ".pdf")))
     assert 2 <= len(document) <= 4
     for index, page in enumerate(document):
@@ -266,11 +276,109 @@ def test_pdf_pages_render_to_images_that_are_not_blank(monthly, tmp_path):
     first = document[0].get_textpage().get_text_range()
     for expected in ("Monthly marketing ROI", "October 2026", "Cost per engagement", "ROI", "Data freshness"):
         assert expected in first
-    # The charts draw each channel in its colour.
-    pixels = set(document[0].render(scale=1.5).to_pil().convert("RGB").getdata())
-    for channel in ("facebook", "tv", "meta_ads"):
-        assert tuple(int(CHANNEL_COLOURS[channel][i : i + 2], 16) for i in (1, 3, 5)) in pixels, channel
+
+    def pixels(page: int) -> set:
+        return set(document[page].render(scale=1.5).to_pil().convert("RGB").getdata())
+
+    def rgb(hex_colour: str) -> tuple[int, ...]:
+        return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+
+    # Page 1 draws each channel group in its colour, page 2 each channel in its shade of it.
+    assert {rgb(tint) for tint in GROUP_COLOURS.values()} <= pixels(0)
+    groups = channel_groups(warehouse)
+    for channel in ("instagram", "radio", "meta_ads"):
+        assert rgb(colour(channel, groups[channel])) in pixels(1), channel
+    assert len({colour(channel, group) for channel, group in groups.items()}) == len(groups), "a shade each"
     assert "Top posts" in document[2].get_textpage().get_text_range()
+
+
+def page_text(path: Path, page: int) -> str:
+    """A page's text layer with its line breaks read as spaces."""
+    return " ".join(pypdfium2.PdfDocument(str(path))[page].get_textpage().get_text_range().split())
+
+
+def test_pdf_page_one_tells_the_i_to_zero_story_from_the_marts(monthly, warehouse):
+    first = page_text(built_file(monthly, ".pdf"), 0)
+    tiers = {
+        group: [float(value or 0) for value in values]
+        for group, *values in query(
+            warehouse,
+            "select channel_group, sum(total_investment), sum(impressions), sum(active_engagements), "
+            "sum(conversions), sum(conversion_value), max(peak_measured_reach) "
+            "from mart_social_vs_traditional where month_start = ? group by channel_group",
+            [OCTOBER.start],
+        )
+    }
+    assert set(tiers) == {"organic_social", "paid_social", "traditional"}
+
+    # The headline: social (organic and paid) next to traditional, per thousand impressions and per conversion.
+    social = [sum(figures) for figures in zip(tiers["organic_social"], tiers["paid_social"], strict=True)]
+    investment, impressions, _, conversions, _, _ = social
+    t_investment, t_impressions, _, t_conversions, _, _ = tiers["traditional"]
+    cpm, t_cpm = investment / impressions * 1000, t_investment / t_impressions * 1000
+    per_conversion, t_per_conversion = investment / conversions, t_investment / t_conversions
+
+    def against(ours: float, theirs: float) -> str:
+        share = ours / theirs
+        return f"{share:.0%} of" if share < 1 else f"{share:.1f}\u00d7"
+
+    assert (
+        f"Social's {impressions:,.0f} impressions cost ${cpm:,.2f} per thousand, {against(cpm, t_cpm)} "
+        f"traditional's ${t_cpm:,.2f}; its {conversions:,.0f} conversions cost ${per_conversion:,.2f} each, "
+        f"{against(per_conversion, t_per_conversion)} traditional's ${t_per_conversion:,.2f}."
+    ) in first
+
+    # The tiers, one row per channel group: investment, cost per 1,000 reached (the largest single
+    # reach), CPM, active engagements and their cost, conversions, cost per outcome, ROI.
+    for group, name in (
+        ("organic_social", "Organic social"),
+        ("paid_social", "Paid social"),
+        ("traditional", "Traditional"),
+    ):
+        investment, impressions, active, conversions, value, reach = tiers[group]
+        row = (
+            f"{name} ${investment:,.0f} ${investment / reach * 1000:,.2f} ${investment / impressions * 1000:,.2f} "
+            f"{active:,.0f} ${investment / active:,.2f} {conversions:,.0f} ${investment / conversions:,.2f} "
+            f"{(value - investment) / investment:.1%}"
+        )
+        assert row in first, row
+
+    # Where the I goes: each group's parts as mart_roi has them.
+    for name, media, staff, tools, production in query(
+        warehouse,
+        "select case channel_group when 'organic_social' then 'Organic social' when 'paid_social' then 'Paid social' "
+        "else 'Traditional' end, sum(media_spend), sum(staff_cost), sum(tool_cost), sum(production_cost) "
+        "from mart_roi where month_start = ? group by channel_group",
+        [OCTOBER.start],
+    ):
+        parts = f"media ${media:,.0f}, staff time ${staff:,.0f}, tools ${tools:,.0f}, production ${production:,.0f}"
+        assert f"{name}: {parts}" in first
+
+    # I = 0: the month's largest return on no investment, from mart_roi's zero_investment rows.
+    channel, campaign, conversions, value = query(
+        warehouse,
+        "select c.channel_name, r.campaign_name, r.conversions, r.conversion_value from mart_roi as r "
+        "join channels as c using (channel) where r.month_start = ? and r.zero_investment and r.conversions > 0 "
+        "order by r.conversion_value desc limit 1",
+        [OCTOBER.start],
+    )[0]
+    assert f"{channel} {campaign} $0 {conversions:,} ${value:,.0f} \u221e (no spend)" in first
+
+    # Page 2: ROAS as a multiple, clicks of a channel without a click metric as a dash.
+    second = page_text(built_file(monthly, ".pdf"), 1)
+    media_spend, value = query(
+        warehouse, "select sum(media_spend), sum(conversion_value) from mart_roi where month_start = ?", [OCTOBER.start]
+    )[0]
+    assert f"ROAS {value / media_spend:.1f}\u00d7" in second
+    assert "Television $36,628" in second and second.split("Television ")[1].split()[5:7] == ["\u2014", "\u2014"]
+
+
+def test_a_week_leaves_out_the_sections_it_has_no_data_for(weekly):
+    first = page_text(built_file(weekly, ".pdf"), 0)
+    # Social only (the filter): no comparison with traditional, no monthly reach or wins.
+    assert first.count("Social's ") == 1 and "traditional's" not in first
+    assert "By channel group: what each dollar buys" in first and "Social next to traditional" not in first
+    assert "reached*" not in first and "approaches zero" not in first
 
 
 def test_post_text_is_never_read_as_a_formula(warehouse, config, tmp_path):
@@ -562,8 +670,10 @@ def test_pdf_page_what_each_channel_adds_sets_attributed_next_to_incremental_roi
     assert "+80%" not in text and "39,000" not in text
     page = pypdfium2.PdfDocument(str(built_file(mix_monthly, ".pdf")))[index]
     pixels = set(page.render(scale=1.5).to_pil().convert("RGB").getdata())
+    groups = {channel: group for channel, group, *_ in MIX_CHANNELS}
     for channel in ("meta_ads", "tv", "facebook", "radio"):
-        assert tuple(int(CHANNEL_COLOURS[channel][i : i + 2], 16) for i in (1, 3, 5)) in pixels, channel
+        tint = colour(channel, groups[channel])
+        assert tuple(int(tint[i : i + 2], 16) for i in (1, 3, 5)) in pixels, channel
 
 
 def test_pdf_says_a_fit_on_too_short_a_history_is_not_to_be_trusted(warehouse, config, tmp_path):

@@ -1,11 +1,12 @@
 """How figures read in the reports: the Mayo maxim's infinity, changes against the previous period,
-and text that a spreadsheet would run as a formula."""
+one unit per ratio, the headline sentence, and text that a spreadsheet would run as a formula."""
 
 from __future__ import annotations
 
 import pytest
 
 from reports import formatting as fmt
+from reports.queries import GROUP_NAMES, ChannelRow, Totals, headline_sentence
 
 
 def test_roi_without_investment_is_infinite_only_when_there_is_a_return():
@@ -70,3 +71,69 @@ def test_estimates_read_with_their_sign_and_interval_in_one_unit_and_a_dash_when
     # Nothing has no sign: not +0%, nor a minus zero from a rounded -0.2%.
     assert fmt.signed_percent(-0.002) == "0%" and fmt.signed_count(0.04, 1) == "0.0"
     assert fmt.signed_count(-1.44, 1) == "\u22121.4" and fmt.signed_count(2100.0) == "+2,100"
+
+
+def test_roas_reads_as_a_multiple_and_an_unmeasured_count_as_a_dash():
+    assert fmt.multiple(10.5948) == "10.6\u00d7" and fmt.multiple(0.04) == "0.0\u00d7"
+    assert fmt.multiple(1234.5) == "1,234.5\u00d7" and fmt.multiple(None) == "n/a"
+    assert fmt.count(None) == "\u2014" and fmt.count(0) == "0" and fmt.count(12817.0) == "12,817"
+
+
+def group(key: str, **figures) -> ChannelRow:
+    return ChannelRow(key, GROUP_NAMES[key], key, Totals(**figures))
+
+
+SOCIAL = group("organic_social", investment=2000.0, impressions=100_000, conversions=10, conversion_value=500.0)
+PAID = group("paid_social", investment=2000.0, impressions=300_000, conversions=30, conversion_value=9000.0)
+TRADITIONAL = group("traditional", investment=20000.0, impressions=400_000, conversions=100, conversion_value=1.0)
+
+
+@pytest.mark.parametrize(
+    ("groups", "sentence"),
+    [
+        (
+            [SOCIAL, PAID, TRADITIONAL],
+            "Social's 400,000 impressions cost $10.00 per thousand, 20% of traditional's $50.00; its 40 conversions "
+            "cost $100.00 each, 50% of traditional's $200.00.",
+        ),
+        # One social group names itself; the more expensive side reads as a multiple.
+        (
+            [SOCIAL, group("traditional", investment=1000.0, impressions=500_000, conversions=10)],
+            "Organic social's 100,000 impressions cost $20.00 per thousand, 10.0\u00d7 traditional's $2.00; its 10 "
+            "conversions cost $200.00 each, 2.0\u00d7 traditional's $100.00.",
+        ),
+        # No traditional group (a social-only filter): no comparison.
+        ([PAID], "Paid social's 300,000 impressions cost $6.67 per thousand; its 30 conversions cost $66.67 each."),
+        # Impressions not measured: the outcome alone.
+        (
+            [group("organic_social", investment=500.0, conversions=5), TRADITIONAL],
+            "Organic social's 5 conversions cost $100.00 each, 50% of traditional's $200.00.",
+        ),
+        # Only traditional had activity.
+        (
+            [group("organic_social"), TRADITIONAL],
+            "Traditional's 400,000 impressions cost $50.00 per thousand; its 100 conversions cost $200.00 each.",
+        ),
+        # I = 0: conversions without investment.
+        (
+            [group("organic_social", conversions=3, conversion_value=90.0)],
+            "Organic social's 3 conversions came with no spend.",
+        ),
+        (
+            [group("organic_social", investment=800.0, media_spend=800.0)],
+            "Organic social invested $800; nothing measured impressions or conversions.",
+        ),
+        ([], None),
+    ],
+)
+def test_the_headline_sentence_follows_the_numbers_that_were_measured(groups, sentence):
+    assert headline_sentence(groups) == sentence
+
+
+def test_totals_add_clicks_only_where_measured_and_never_add_reach():
+    measured = Totals(investment=10.0, clicks=4, peak_reach=900)
+    unmeasured = Totals(investment=5.0, peak_reach=1200)
+    total = measured + unmeasured
+    assert (total.investment, total.clicks, total.peak_reach) == (15.0, 4, 1200)
+    assert (unmeasured + unmeasured).clicks is None and Totals().peak_reach is None
+    assert total.cost_per_thousand_reached == 12.5 and Totals(investment=3.0).cost_per_thousand_reached is None
