@@ -34,7 +34,7 @@ airflow: bootstrap  ## airflow standalone (UI on :8080) with the project's DAGs,
 bench: bootstrap  ## measure the pipeline; writes data/bench/report.md (the Cosmos comparison: python -m benchmarks.run)
 	$(BIN)/python -m benchmarks.run --skip-dbt-strategies
 
-report: bootstrap  ## build one report (REPORT=<name>, default: the first defined) from the demo warehouse
+report: bootstrap  ## build one report (REPORT=<name>, default: the monthly ROI report) from the demo warehouse
 	$(BIN)/python -m reports build $(if $(REPORT),--report $(REPORT))
 
 clean:
