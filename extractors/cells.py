@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -278,3 +278,24 @@ def plain_counts(cells: pa.Array) -> pa.Array:
     """Whole numbers written as digits only, as int64; null otherwise."""
     plain = pc.if_else(pc.match_substring_regex(cells, _PLAIN_COUNT), cells, pa.scalar(None, pa.string()))
     return pc.cast(plain, pa.int64())
+
+
+TIMESTAMP_HINT = "write it as ISO 8601 with its time zone, e.g. 2026-03-31T14:05:00Z or 2026-03-31T09:05:00-05:00"
+
+
+def parse_timestamp(value: Any, column: str) -> datetime:
+    """An instant, as UTC: ISO 8601 text with its offset or Z (a time without a zone is refused: it
+    could be any zone's), or a date-time cell, read as UTC (workbook cells have no zone; platforms
+    export in UTC)."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if not isinstance(value, str):
+        raise CellError(f"{shown_cell(value)} is not a date and time; {TIMESTAMP_HINT}.")
+    shown, text = shown_cell(value), value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise CellError(f"{shown} is not a date and time; {TIMESTAMP_HINT}.") from None
+    if parsed.tzinfo is None:
+        raise CellError(f"{shown} has no time zone, so the instant is unknown; {TIMESTAMP_HINT}.")
+    return parsed.astimezone(UTC)

@@ -79,6 +79,7 @@ class InboxFileError(ValueError):
     def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
         super().__init__(message)
         self.problems = list(problems)
+        self.result: InboxResult | None = None  # what the night landed all the same (the valid files)
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,35 @@ def read_xlsx_table(path: Path, sheet: str, required: tuple[str, ...], optional:
     if problems:
         return Table([], [], problems)
     return _table(grid, required, optional)
+
+
+def header_holds(path: Path, columns: tuple[str, ...]) -> bool:
+    """Whether one of the first HEADER_SEARCH_ROWS rows of a CSV file, or of a workbook's sheet,
+    names every one of `columns`: how an inbox of several reports tells them apart (`Inbox.takes`).
+    A file that cannot be read holds nothing."""
+    wanted = set(columns)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                rows = [cells for _, cells in itertools.islice(_csv_records(handle), HEADER_SEARCH_ROWS)]
+        elif suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            book = load_workbook(path, read_only=True, data_only=True)
+            try:
+                rows = [
+                    list(values)
+                    for sheet in book.worksheets
+                    for values in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)
+                ]
+            finally:
+                book.close()
+        else:
+            return False
+    except Exception:  # unreadable: the report that takes the rest quarantines it with the reason
+        return False
+    return any(wanted <= {_header_name(value) for value in values} for values in rows)
 
 
 def _csv_records(handle) -> Iterator[tuple[int, list[str]]]:
@@ -474,6 +504,7 @@ class InboxResult:
     rows_landed: int = 0
     quarantined: list[QuarantinedFile] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # why each file not taken yet waits
+    landed: dict[str, int] = field(default_factory=dict)  # rows landed per entity (one for most inboxes)
 
 
 class InboxNotReady(RuntimeError):
@@ -534,6 +565,23 @@ class _Checked:
     changed: bool = False  # the file changed while it was read
 
 
+@dataclass
+class InboxCheck:
+    """What `Inbox.check` found in the inbox: the valid files, the bad ones with their problems,
+    and why each file not taken yet waits. Nothing is written until `Inbox.finish`."""
+
+    inbox: Path
+    landable: list[_Checked]
+    rejected: list[tuple[Path, list[Problem]]]
+    waiting: list[str]
+
+    def rows(self, schema: pa.Schema) -> pa.Table | None:
+        """The rows of the valid files together (the landed columns), or None when none is valid."""
+        if not self.landable:
+            return None
+        return pa.concat_tables([checked.rows.select(schema.names) for checked in self.landable])
+
+
 # Rows of a CSV file checked at once: enough for column-wise reading, few enough to keep memory flat.
 BATCH_ROWS = 20_000
 # Rows found wrong column-wise (e.g. every call of an export after the run day) are listed up to
@@ -567,6 +615,10 @@ class Inbox:
     # check_row rule accepts, written the plain way. Every other row goes through check_row. Only
     # for a header that names every column; None: every row goes through check_row.
     check_plain_rows: Callable[[dict[str, pa.Array]], tuple[dict[str, pa.Array], pa.Array]] | None = None
+    # Which files of the folder are this inbox's, when one folder holds several reports of an export
+    # (e.g. `header_holds`); None: every file. A file no report takes must be taken by one of them,
+    # so that it is quarantined with its header's problems.
+    takes: Callable[[Path], bool] | None = None
 
     @property
     def _work_schema(self) -> pa.Schema:
@@ -596,14 +648,18 @@ class Inbox:
         in the inbox. Nothing is landed when a file waits or no file is valid: the source keeps its
         last snapshot, rather than landing a smaller or empty one. `now` is the clock the settle
         time is measured on."""
+        return self.finish(self.check(inbox, ctx, settle, now), quarantine_root, ctx, landing_root)
+
+    def check(
+        self, inbox: Path, ctx: RunContext, settle: InboxSettle | None = None, now: datetime | None = None
+    ) -> InboxCheck:
+        """Read and check every file of the inbox this inbox takes (`takes`), writing nothing: the
+        first half of `land`. An export of several reports checks each, then finishes each."""
         inbox = Path(inbox)
         settle = settle or InboxSettle(settle_seconds=0)
         now = now or datetime.now(UTC)
         files, unsupported = self._files(inbox)
-        result = InboxResult(None)
-
-        landable: list[_Checked] = []
-        rejected: list[tuple[Path, list[Problem]]] = [(path, problems) for path, problems in unsupported]
+        found = InboxCheck(inbox, [], [(path, problems) for path, problems in unsupported], [])
         claimed: list[pa.Table | None] = [None for _ in self.unique]
         for path in files:
             reason = waiting_reason(path, settle, now)
@@ -615,42 +671,61 @@ class Inbox:
                     )
             if reason is not None:
                 log.warning("%s inbox %s: %s", self.kind, inbox, reason)
-                result.waiting.append(reason)
+                found.waiting.append(reason)
                 continue
             for index, key in enumerate(self.unique):
                 claimed[index] = self._claim_across_files(key, checked, claimed[index])
             if checked.problems:
-                rejected.append((path, checked.problems))
+                found.rejected.append((path, checked.problems))
             else:
-                landable.append(checked)
+                found.landable.append(checked)
+        return found
 
-        if landable and not result.waiting:
-            rows = pa.concat_tables([checked.rows.select(self.schema.names) for checked in landable])
+    def finish(
+        self,
+        found: InboxCheck,
+        quarantine_root: Path,
+        ctx: RunContext,
+        landing_root: Path | None = None,
+        rows: pa.Table | None = None,
+    ) -> InboxResult:
+        """Land what `check` found valid (or `rows`, those rows as transformed before landing: a
+        row dropped, a column replaced), quarantine what it found bad, then fail if anything was.
+        Nothing lands while a file waits."""
+        result = InboxResult(None, waiting=list(found.waiting))
+        if rows is None:
+            rows = found.rows(self.schema)
+        if rows is not None and not result.waiting:
             result.partition = write_partition(
                 self.source, self.entity, self.part, rows.cast(self.schema), self.schema, ctx, landing_root
             )
-            result.files_landed = [checked.path.name for checked in landable]
+            result.files_landed = [checked.path.name for checked in found.landable]
             result.rows_landed = rows.num_rows
+            result.landed = {self.entity: rows.num_rows}
             log.info(
                 "landed %d %s(s) from %d %s file(s) to %s",
                 result.rows_landed,
                 self.noun,
-                len(landable),
+                len(found.landable),
                 self.kind,
                 storage.uri(result.partition),
             )
 
         quarantine_dir = Path(quarantine_root) / self.source / f"date={ctx.partition_date.isoformat()}"
-        for path, problems in rejected:
+        for path, problems in found.rejected:
             reason = _describe(path.name, problems)
             moved_to = _quarantine(path, reason, quarantine_dir)
             log.error("quarantined %s to %s: %s", path.name, moved_to, reason)
             result.quarantined.append(QuarantinedFile(path.name, reason, moved_to))
 
         if result.quarantined:
-            raise self.error(self._report(result, inbox), [p for _, problems in rejected for p in problems])
+            error = self.error(
+                self._report(result, found.inbox), [p for _, problems in found.rejected for p in problems]
+            )
+            error.result = result
+            raise error
         if result.partition is None:
-            raise InboxNotReady(self._not_landed(result, inbox), result)
+            raise InboxNotReady(self._not_landed(result, found.inbox), result)
         return result
 
     def _files(self, inbox: Path) -> tuple[list[Path], list[tuple[Path, list[Problem]]]]:
@@ -664,6 +739,8 @@ class Inbox:
             # part of the inbox.
             if name.startswith((".", "~$")) or name.endswith(TEMPORARY_SUFFIXES + (DONE_SUFFIX,)) or not path.is_file():
                 continue
+            if self.takes is not None and not self.takes(path):
+                continue  # another report of the same inbox
             suffix = path.suffix.lower()
             if suffix in READ_SUFFIXES:
                 files.append(path)
@@ -799,6 +876,8 @@ def _locator(file: str, columns: list[str], sheet: str | None) -> Callable[[int,
     def locate(number: int, line: int | None, column: str, text: str) -> Problem:
         if sheet is None:
             return Problem(file, text, number, line, column)
+        if column not in columns:  # a landed column a vendor's header names otherwise
+            return Problem(file, text, number, None, column, sheet)
         return Problem(file, text, number, None, column, sheet, f"{_column_letter(columns.index(column))}{number}")
 
     return locate

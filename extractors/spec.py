@@ -12,12 +12,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from core.landing import RunContext, landed_before, landed_dates
-from core.settings import Account, HttpSettings, Windows
+from core.settings import Account, HttpSettings, InboxSettle, Windows
 from core.windows import DateWindow, extraction_window
 from extractors.http import ApiEndpoint
 from extractors.suites import Checks, entity_suites, shape_suites
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from core.landing import Root
-    from extractors.inbox import Inbox
+    from extractors.inbox import Inbox, InboxResult
 
 # A landing suite for one entity, built for the partition's day (great_expectations.ExpectationSuite).
 SuiteFactory = Callable[[date], Any]
@@ -119,21 +120,53 @@ class ApiSource(_ConfigSection):
 
 
 @dataclass(frozen=True)
+class InboxNight:
+    """One night of one inbox source: everything its `land` is given."""
+
+    folder: Path  # the inbox folder
+    quarantine_root: Path
+    ctx: RunContext
+    landing_root: Root | None
+    settle: InboxSettle
+    settings: Any  # the source's config section (its `settings_model`)
+    tz: ZoneInfo  # the organisation's
+    # The Airflow Variables the source declares (`InboxSource.variables`), read by the nightly task.
+    variables: Mapping[str, str] = field(default_factory=dict)
+    now: datetime | None = None  # the clock the settle time is measured on (None: now)
+
+
+@dataclass(frozen=True)
 class InboxSource(_ConfigSection):
     """A source that marketing ops feed by dropping files (CSV or XLSX) in an inbox folder. The
     inbox is the current state: each run lands one account-less snapshot, named `inbox.part` in the
     landing zone and in the extraction log. Its landing suite is `checks`: the inbox already rejects
-    bad files row by row; the gate guards the landed snapshot as a whole."""
+    bad files row by row; the gate guards the landed snapshot as a whole.
+
+    An export of several reports dropped together (the advocacy platform's users and shares) is one
+    source with one entity per report: `inbox` is the first report, `reports` the others with their
+    checks, all of the same part, and `lands` lands them together (default: `inbox.land`)."""
 
     settings_model: type
     inbox: Inbox
     checks: Checks  # the landed snapshot's expectations for the partition's day
+    reports: tuple[tuple[Inbox, Checks], ...] = ()
+    # Airflow Variables the night needs, {name: what it is and how to set it}; the nightly task
+    # reads them (sources/ never imports Airflow) and a missing one fails the task with that text.
+    variables: Mapping[str, str] = field(default_factory=dict)
+    lands: Callable[[InboxNight], InboxResult] | None = None
     entities: Mapping[str, pa.Schema] = field(init=False)
     suites: Mapping[str, SuiteFactory] = field(init=False)  # {entity: suite factory}
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "entities", {self.inbox.entity: self.inbox.schema})
-        object.__setattr__(self, "suites", entity_suites(self.inbox.source, {self.inbox.entity: self.checks}))
+        inboxes = [(self.inbox, self.checks), *self.reports]
+        if {inbox.source for inbox, _ in inboxes} != {self.inbox.source} or {inbox.part for inbox, _ in inboxes} != {
+            self.inbox.part
+        }:
+            raise ValueError(f"{self.inbox.source}: the reports of one inbox source land under one source and part")
+        object.__setattr__(self, "entities", {inbox.entity: inbox.schema for inbox, _ in inboxes})
+        object.__setattr__(
+            self, "suites", entity_suites(self.inbox.source, {inbox.entity: checks for inbox, checks in inboxes})
+        )
 
     @property
     def name(self) -> str:
@@ -149,3 +182,11 @@ class InboxSource(_ConfigSection):
 
     def landing_suites(self, config) -> Mapping[str, SuiteFactory]:
         return self.suites
+
+    def land(self, night: InboxNight) -> InboxResult:
+        """Land tonight's snapshot of the inbox (every entity), as `Inbox.land` does."""
+        if self.lands is not None:
+            return self.lands(night)
+        return self.inbox.land(
+            night.folder, night.quarantine_root, night.ctx, night.landing_root, night.settle, night.now
+        )

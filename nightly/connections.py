@@ -59,6 +59,29 @@ class ConnectionConfigError(RuntimeError):
     """An Airflow connection is missing or incomplete."""
 
 
+class VariableConfigError(RuntimeError):
+    """An Airflow Variable a source needs is not set."""
+
+
+def variable(name: str, purpose: str) -> str:
+    """The value of the Airflow Variable `name` (the secrets backend, the metadata DB or the
+    environment variable AIRFLOW_VAR_<NAME>), or VariableConfigError saying what it is for
+    (`purpose`) and how to set it. The value is never logged (Airflow masks it in task logs)."""
+    from airflow.sdk import Variable
+
+    try:
+        value = Variable.get(name, default=None)
+    except Exception:  # the SDK raises its own not-found type, which varies by context
+        value = None
+    if not value or not str(value).strip():
+        raise VariableConfigError(
+            f"Airflow Variable '{name}' is not set: it holds {purpose}. Set it in the UI (Admin > Variables), "
+            f"with `airflow variables set {name} <value>`, in the secrets backend, or as the environment "
+            f"variable AIRFLOW_VAR_{name.upper()} on every worker; then rerun the day."
+        )
+    return str(value)
+
+
 def endpoint_from_connection(
     connection_id: str, platform: str, token_kind: str, default_version: str = ""
 ) -> ApiEndpoint:

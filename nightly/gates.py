@@ -66,7 +66,9 @@ def expected_partitions(config: PipelineConfig) -> list[tuple[str, str, str]]:
         for (name, entity) in LANDING_CONTRACT
         if name == source.name
     ]
-    expected += [(inbox.name, inbox.entity, inbox.part) for inbox in enabled_inbox_sources(config)]
+    expected += [
+        (inbox.name, entity, inbox.part) for inbox in enabled_inbox_sources(config) for entity in inbox.entities
+    ]
     return expected
 
 
@@ -115,7 +117,9 @@ def run_landing_gate(config: PipelineConfig, paths: DataPaths, ctx: RunContext) 
             "check the logs of this run's extract tasks (extract_<source>), fix the cause, then rerun the day."
         )
 
-    snapshots = [(inbox.name, inbox.entity, inbox.part) for inbox in enabled_inbox_sources(config)]
+    snapshots = [
+        (inbox.name, entity, inbox.part) for inbox in enabled_inbox_sources(config) for entity in inbox.entities
+    ]
     snapshot_entities = {(source, entity) for source, entity, _ in snapshots}
     validate(
         landing_history.volume_suite(quality),

@@ -69,8 +69,12 @@ def extract_inbox(source_name: str, logical_date: datetime, run_id: str) -> dict
 
     An inbox with no file ready (empty, or a file still being copied) lands nothing and the task
     succeeds: the source keeps its last snapshot, the extraction log records why (so
-    source_freshness shows it stale with the reason) and the landing gate's freshness check warns."""
+    source_freshness shows it stale with the reason) and the landing gate's freshness check warns.
+    The Airflow Variables the source declares (a pseudonymisation key) are read here and passed in;
+    a missing one fails the task, naming it."""
     from extractors.inbox import InboxNotReady
+    from extractors.spec import InboxNight
+    from nightly.connections import variable
     from nightly.extraction_log import logged_extraction
     from sources import INBOXES_BY_NAME
 
@@ -81,10 +85,18 @@ def extract_inbox(source_name: str, logical_date: datetime, run_id: str) -> dict
     ctx = _context(config, logical_date, run_id)
     try:
         with logged_extraction(source.name, source.part, ctx, paths.landing) as outcome:
-            result = source.inbox.land(
-                paths.inbox / settings.inbox, paths.quarantine, ctx, paths.landing, settings.settle(config.inboxes)
+            night = InboxNight(
+                folder=paths.inbox / settings.inbox,
+                quarantine_root=paths.quarantine,
+                ctx=ctx,
+                landing_root=paths.landing,
+                settle=settings.settle(config.inboxes),
+                settings=settings,
+                tz=config.organisation.tz,
+                variables={name: variable(name, purpose) for name, purpose in source.variables.items()},
             )
-            outcome.record({source.entity: result.rows_landed})
+            result = source.land(night)
+            outcome.record(result.landed)
     except InboxNotReady as waiting:
         logger.warning("%s", waiting)
         return {"files": 0, "rows": 0, "waiting": len(waiting.result.waiting)}

@@ -1,7 +1,8 @@
 """`make demo` and `make airflow`: run the nightly pipeline in real Airflow against the local sandbox.
 
 The demo starts the sandbox on a free loopback port, points the configured Airflow connections at
-it, drops the sandbox's media plan, call log and marketing history in the inboxes, runs the nightly
+it, drops the sandbox's media plan, call log, marketing history and advocacy export in the inboxes
+(and gives Airflow the sandbox's advocacy pseudonymisation key), runs the nightly
 DAG once with `airflow dags test` (SQLite metadata database under `.airflow/`), then the weekly
 marketing_mix DAG on what it published, and prints cost per engagement and ROI by channel for the
 last full month, and attributed beside incremental conversions and ROI per channel."""
@@ -33,11 +34,20 @@ AIRFLOW_HOME = PROJECT_ROOT / ".airflow"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
 
+# The sandbox's pseudonymisation key for the advocacy export (the Airflow Variable
+# advocacy_pseudonym_key, read from AIRFLOW_VAR_ADVOCACY_PSEUDONYM_KEY): a fixed, public demo key,
+# so that the demo's advocates keep their pseudonyms from run to run. It protects nothing: a real
+# deployment sets its own secret key in Airflow (see the README), which this never overrides.
+DEMO_PSEUDONYM_KEY = "sandbox-only-advocacy-pseudonym-key-not-a-secret"
+PSEUDONYM_KEY_ENV = "AIRFLOW_VAR_ADVOCACY_PSEUDONYM_KEY"
+
+
 def airflow_base_environment(
     airflow_home: Path = AIRFLOW_HOME, dags_folder: Path = PROJECT_ROOT / "dags"
 ) -> dict[str, str]:
     """Environment for Airflow commands run by the demo, the tests and the benchmarks: one
-    Airflow home, one DAG folder, no examples, no network calls home."""
+    Airflow home, one DAG folder, no examples, no network calls home, and the sandbox's advocacy
+    pseudonymisation key unless one is set."""
     return {
         **os.environ,
         # `airflow standalone` starts its components as `airflow ...` from PATH.
@@ -49,6 +59,7 @@ def airflow_base_environment(
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "GX_ANALYTICS_ENABLED": "False",
         "DO_NOT_TRACK": "1",
+        PSEUDONYM_KEY_ENV: os.environ.get(PSEUDONYM_KEY_ENV) or DEMO_PSEUDONYM_KEY,
     }
 
 
@@ -223,9 +234,11 @@ def history_first_monday(config: PipelineConfig, as_of: date, weeks: int = HISTO
 
 
 def stage_inboxes(config: PipelineConfig, paths: DataPaths, as_of: date) -> None:
-    """Drop the sandbox world's media plan, call log and marketing history (the weeks before the
-    first landed day) in the inboxes, as marketing ops would."""
+    """Drop the sandbox world's media plan, call log, marketing history (the weeks before the
+    first landed day) and advocacy export (users and shares reports) in the inboxes, as marketing
+    ops would."""
     from extractors.inbox import done_marker
+    from sandbox.advocacy import write_advocacy_export
     from sandbox.call_tracking import write_call_log
     from sandbox.marketing_history import write_marketing_history
     from sandbox.media_plan import write_media_plan
@@ -238,6 +251,7 @@ def stage_inboxes(config: PipelineConfig, paths: DataPaths, as_of: date) -> None
             history_first_monday(config, as_of),
             HISTORY_WEEKS,
         ),
+        *write_advocacy_export(paths.inbox / config.sources.employee_advocacy.inbox, as_of),
     ):
         # Written after the file, as an upload that is complete: the run takes it without waiting
         # for the inbox's settle time.

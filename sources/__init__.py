@@ -11,6 +11,7 @@ from core.contract import MIX_TABLES, PIPELINE_TABLES
 from extractors.spec import ApiSource, InboxSource
 from sources import (
     call_tracking,
+    employee_advocacy,
     facebook_pages,
     ga4,
     instagram,
@@ -38,7 +39,7 @@ API_SOURCES = (
 SOURCES_BY_NAME = {source.name: source for source in API_SOURCES}
 
 
-INBOX_SOURCES = (traditional_media.SPEC, call_tracking.SPEC, marketing_history.SPEC)
+INBOX_SOURCES = (traditional_media.SPEC, call_tracking.SPEC, marketing_history.SPEC, employee_advocacy.SPEC)
 INBOXES_BY_NAME = {source.name: source for source in INBOX_SOURCES}
 
 

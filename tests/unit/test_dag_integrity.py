@@ -45,7 +45,12 @@ def test_nightly_dag_shape(dagbag):
     extracts = {
         f"extract_{name}" for name in ("facebook_pages", "instagram", "x", "youtube", "linkedin", "meta_ads", "ga4")
     }
-    inboxes = {"extract_traditional_media", "extract_call_tracking", "extract_marketing_history"}
+    inboxes = {
+        "extract_traditional_media",
+        "extract_call_tracking",
+        "extract_marketing_history",
+        "extract_employee_advocacy",
+    }
     assert extracts | inboxes <= dag.get_task("landing_gate").upstream_task_ids
     # One platform failing must not stop the others from being published.
     assert dag.get_task("landing_gate").trigger_rule == "all_done"
