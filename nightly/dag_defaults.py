@@ -29,7 +29,8 @@ def non_retryable_errors() -> tuple[type[BaseException], ...]:
     from extractors.inbox import InboxFileError
     from mix.model import MixInputError
     from mix.results import MixFitRejected
-    from nightly.connections import ConnectionConfigError
+    from nightly.connections import ConnectionConfigError, VariableConfigError
+    from sources.employee_advocacy import PseudonymKeyError
     from warehouse.build import WarehouseBuildError
 
     return (
@@ -42,6 +43,8 @@ def non_retryable_errors() -> tuple[type[BaseException], ...]:
         InboxFileError,
         ConfigError,
         ConnectionConfigError,
+        VariableConfigError,
+        PseudonymKeyError,
         WarehouseBuildError,
         FolderNotWritableError,
         RunRequestError,

@@ -402,8 +402,9 @@ def test_a_missing_or_weak_key_reads_nothing(dirs, key):
 
 
 def test_the_nightly_task_fails_clearly_without_the_key(data_dir, monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException
+
     from nightly import tasks
-    from nightly.connections import VariableConfigError
     from sources.config import load_config
 
     monkeypatch.delenv("AIRFLOW_VAR_ADVOCACY_PSEUDONYM_KEY", raising=False)
@@ -411,7 +412,8 @@ def test_the_nightly_task_fails_clearly_without_the_key(data_dir, monkeypatch):
     folder.mkdir(parents=True)
     export((folder, None, None), [user("U1000001")], [share("s-1", "U1000001")])
 
-    with pytest.raises(VariableConfigError) as raised:
+    # At once, without retries: a missing setting does not heal by waiting.
+    with pytest.raises(AirflowFailException) as raised:
         tasks.extract_inbox("employee_advocacy", datetime(2026, 11, 21, 10, 30, tzinfo=UTC), "manual__1")
 
     message = str(raised.value)
