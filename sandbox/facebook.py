@@ -56,10 +56,10 @@ from sandbox.instagram import INSTAGRAM_KINDS, INSTAGRAM_THROTTLES, InstagramGra
 from sandbox.oauth import GraphTokenInfo
 from sandbox.registry import register
 from sandbox.world import (
-    UNTAGGED_MESSAGES,
+    SHARE_EFFECT,
     WEEKDAY_FACTOR,
     PlatformWorld,
-    campaign_templates,
+    draw_message,
     lifetime_fraction,
     post_reach,
 )
@@ -175,6 +175,7 @@ class Post:
     link: str | None
     campaign_id: str | None
     status_type: str
+    intent: str  # what the post sets out to do (sandbox.world.INTENTS), the ground truth
     final: Mapping[str, int]  # lifetime values once the post is mature
 
     @property
@@ -217,14 +218,14 @@ class FacebookWorld(PlatformWorld[Page, Post]):
             ("added_video", "added_photos", "shared_story", "mobile_status_update"), weights=(25, 40, 25, 10)
         )[0]
         campaign = self.campaign_post(day, rng, 0.6, page.service_line_weights)
+        said = draw_message(rng, campaign, "pediatrics" if page.pediatric else "")
         if campaign is not None:
             query = urlencode({"utm_source": "facebook", "utm_medium": "social", "utm_campaign": campaign.id})
             link = f"{page.website}/{campaign.id}?{query}"
-            message: str | None = f"{rng.choice(campaign_templates(campaign))} {link}"
+            message: str | None = f"{said.text} {link}"
         else:
             link = f"{page.website}/news/{day.isoformat()}" if rng.random() < 0.4 else None
-            text = rng.choice(_PEDIATRIC_UNTAGGED if page.pediatric else UNTAGGED_MESSAGES)
-            message = f"{text} {link}" if link else text
+            message = f"{said.text} {link}" if link else said.text
             if link is None and status_type == "added_photos" and rng.random() < 0.15:
                 message = None  # a photo posted without a caption: Graph omits the field
         return Post(
@@ -237,11 +238,12 @@ class FacebookWorld(PlatformWorld[Page, Post]):
             link=link,
             campaign_id=campaign.id if campaign else None,
             status_type=status_type,
-            final=self._final_values(page, status_type == "added_video", link is not None, rng),
+            intent=said.intent,
+            final=self._final_values(page, status_type == "added_video", link is not None, said.intent, rng),
         )
 
     @staticmethod
-    def _final_values(page: Page, video: bool, has_link: bool, rng: random.Random) -> dict[str, int]:
+    def _final_values(page: Page, video: bool, has_link: bool, intent: str, rng: random.Random) -> dict[str, int]:
         reach = post_reach(rng, page.audience, (0.05, 0.25), 1.3 if video else 1.0)
         views = reach * rng.uniform(1.15, 1.7)
         reactions = reach * rng.uniform(0.012, 0.045)
@@ -250,7 +252,7 @@ class FacebookWorld(PlatformWorld[Page, Post]):
             "post_media_view": round(views),
             "reactions": round(reactions),
             "comments": round(reactions * rng.uniform(0.04, 0.18)),
-            "shares": round(reactions * rng.uniform(0.02, 0.14)),
+            "shares": round(reactions * rng.uniform(0.02, 0.14) * SHARE_EFFECT[intent]),
             "post_clicks": round(reach * (rng.uniform(0.01, 0.04) if has_link else rng.uniform(0.002, 0.01))),
             "post_video_views": round(views * rng.uniform(0.25, 0.55)) if video else 0,
         }
@@ -322,17 +324,6 @@ class FacebookWorld(PlatformWorld[Page, Post]):
     def fan_count(self, page_id: str, now: datetime) -> int:
         """Page likes: a little below followers, as on most pages."""
         return round(self.followers_count(page_id, now) * 0.94)
-
-
-_PEDIATRIC_UNTAGGED = [
-    "Big smiles in the pediatric unit today thanks to our therapy dogs!",
-    "Back-to-school checklist: well-child visit, vaccines up to date, and a good night's sleep.",
-    "Car seat check this weekend: our certified technicians make sure your little one rides safely.",
-    "Fever in a toddler? Here's when to call the nurse line and when to come in.",
-    "Our Child Life specialists help kids understand their care through play. Meet the team!",
-    "Reading to your baby every day builds language skills for life.",
-    "Thank you to the families who shared their stories during Children's Hospital week.",
-]
 
 
 # -- the Graph API --------------------------------------------------------------------------------

@@ -52,8 +52,10 @@ from sandbox.graph import (
     parse_fields,
 )
 from sandbox.world import (
+    SAVE_EFFECT,
+    SHARE_EFFECT,
     PlatformWorld,
-    campaign_templates,
+    draw_message,
     lifetime_fraction,
     post_reach,
     seeded_ids,
@@ -124,17 +126,6 @@ _POSTING_HOURS = {7: 3, 8: 4, 9: 4, 10: 3, 11: 4, 12: 6, 13: 4, 14: 3, 15: 3, 16
 _FEED_TYPES = (("IMAGE", 55), ("CAROUSEL_ALBUM", 30), ("VIDEO", 15))
 _STORY_HALF_LIFE_HOURS = 3.0
 
-_CAPTIONS = [
-    "Meet the nurses of our Family Birth Center, here for every first moment.",
-    "Small steps add up: a ten-minute walk after meals helps keep blood sugar steady.",
-    "Behind the scenes with our imaging team and the new MRI suite.",
-    "Thank you to our volunteers, more than 300 neighbors making every visit a little easier.",
-    "Sun safety reminder: SPF 30 or higher, reapplied every two hours outdoors.",
-    "Our therapy dogs made the rounds today. Swipe for the smiles!",
-    "We're hiring in nursing, pharmacy and imaging. Tap the link in our bio to apply.",
-    "Hydration check: about eight cups of water a day, more when it's hot.",
-]
-
 
 @dataclass(frozen=True)
 class InstagramAccount:
@@ -161,6 +152,7 @@ class Media:
     caption: str | None
     permalink: str
     campaign_id: str | None
+    intent: str  # what the media sets out to do (sandbox.world.INTENTS), the ground truth
     final: Mapping[str, int]  # lifetime values once mature (stories: at the end of their 24 hours)
 
     @property
@@ -231,12 +223,13 @@ class InstagramWorld(PlatformWorld[InstagramAccount, Media]):
         else:
             media_type = "VIDEO" if kind == "REELS" or rng.random() < 0.45 else "IMAGE"
         campaign = self.campaign_post(day, rng, 0.55) if kind != "STORY" else None
+        said = draw_message(rng, campaign)
         caption: str | None = None
         if campaign is not None:
             query = urlencode({"utm_source": "instagram", "utm_medium": "social", "utm_campaign": campaign.id})
-            caption = f"{rng.choice(campaign_templates(campaign))} {account.website}/{campaign.id}?{query}"
+            caption = f"{said.text} {account.website}/{campaign.id}?{query}"
         elif kind != "STORY" and rng.random() < 0.92:
-            caption = rng.choice(_CAPTIONS)
+            caption = said.text
         shortcode = _shortcode(number)
         if kind == "STORY":
             permalink = f"https://www.instagram.com/stories/{account.username}/{number}/"
@@ -252,14 +245,16 @@ class InstagramWorld(PlatformWorld[InstagramAccount, Media]):
             caption=caption,
             permalink=permalink,
             campaign_id=campaign.id if campaign else None,
-            final=self._final_values(account, kind, rng),
+            intent=said.intent,
+            final=self._final_values(account, kind, said.intent, rng),
         )
 
     @staticmethod
-    def _final_values(account: InstagramAccount, kind: str, rng: random.Random) -> dict[str, int]:
+    def _final_values(account: InstagramAccount, kind: str, intent: str, rng: random.Random) -> dict[str, int]:
         if kind == "STORY":
             reach = account.audience * rng.uniform(0.04, 0.1)
-            shares, replies = reach * rng.uniform(0.002, 0.01), reach * rng.uniform(0.002, 0.008)
+            shares = reach * rng.uniform(0.002, 0.01) * SHARE_EFFECT[intent]
+            replies = reach * rng.uniform(0.002, 0.008)
             return {
                 "reach": round(reach),
                 "views": round(reach * rng.uniform(1.1, 1.4)),
@@ -274,8 +269,8 @@ class InstagramWorld(PlatformWorld[InstagramAccount, Media]):
             "views": round(reach * rng.uniform(1.3, 2.2)),
             "likes": round(likes),
             "comments": round(likes * rng.uniform(0.02, 0.08)),
-            "shares": round(likes * rng.uniform(0.02, 0.12)),
-            "saved": round(likes * rng.uniform(0.03, 0.15)),
+            "shares": round(likes * rng.uniform(0.02, 0.12) * SHARE_EFFECT[intent]),
+            "saved": round(likes * rng.uniform(0.03, 0.15) * SAVE_EFFECT[intent]),
         }
         values["total_interactions"] = sum(values[n] for n in ("likes", "comments", "shares", "saved"))
         return values

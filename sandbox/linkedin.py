@@ -48,9 +48,10 @@ from sandbox.base import ApiError, PlatformSandbox, Reply, int_param, json_reply
 from sandbox.registry import register
 from sandbox.world import (
     MATURE_HOURS,
+    SHARE_EFFECT,
     WEEKDAY_FACTOR,
     PlatformWorld,
-    campaign_templates,
+    draw_message,
     lifetime_fraction,
     lifetime_growth,
     post_reach,
@@ -90,17 +91,6 @@ _KINDS: Mapping[str, tuple[int, str, float]] = {
     "document": (7, "ugcPost", 1.35),
     "text": (8, "share", 0.8),
 }
-_UNTAGGED = [
-    "We're proud to be named one of the region's top workplaces for the third year in a row.",
-    "Join our nursing team: sign-on bonuses, tuition support and flexible scheduling. See open roles:",
-    "Our research team presented new findings on rural stroke care at this week's national conference.",
-    "Congratulations to our Emergency Department on earning national recognition for quality and safety.",
-    "Meet Dr. Alvarez, who leads our new telehealth program connecting patients across the valley.",
-    "Thank you to our 300+ volunteers who make every patient visit a little easier.",
-    "Cedar Valley Health is investing in community health workers to close gaps in preventive care.",
-    "Leadership insight: how our care teams cut emergency wait times by a quarter this year.",
-    "Celebrating our graduating nurse residency cohort: welcome to the team!",
-]
 _HASHTAGS = ("CedarValleyHealth", "Healthcare", "PatientCare", "Nursing", "CommunityHealth", "HealthcareCareers")
 
 
@@ -132,6 +122,7 @@ class LinkedInPost:
     link: str | None
     title: str | None
     campaign_id: str | None
+    intent: str  # what the post sets out to do (sandbox.world.INTENTS), the ground truth
     final: Mapping[str, int]  # lifetime values once the post is mature
 
     @property
@@ -172,6 +163,7 @@ class LinkedInWorld(PlatformWorld[Organization, LinkedInPost]):
     rng_namespace = "linkedin"
     NOUN = "LinkedIn organization"
     SEEDS = ("linkedin", Organization)
+    ITEM_ID = "urn"
 
     def __init__(self, **world: Any) -> None:
         super().__init__(**world)
@@ -210,15 +202,15 @@ class LinkedInWorld(PlatformWorld[Organization, LinkedInPost]):
         number = (epoch_ms(created) << 22) | rng.getrandbits(22)  # LinkedIn ids lead with their time
         campaign = self.campaign_post(day, rng, 0.5, org.service_line_weights)
         hashtag = f" {{hashtag|\\#|{rng.choice(_HASHTAGS)}}}" if rng.random() < 0.5 else ""
+        said = draw_message(rng, campaign)
         if campaign is not None:
             query = urlencode({"utm_source": "linkedin", "utm_medium": "social", "utm_campaign": campaign.id})
             link: str | None = f"{org.website}/{campaign.id}?{query}"
-            commentary = f"{rng.choice(campaign_templates(campaign))} {link}{hashtag}"
+            commentary = f"{said.text} {link}{hashtag}"
             title: str | None = campaign.name
         else:
             link = f"{org.website}/news/{day.isoformat()}" if kind == "article" else None
-            text = rng.choice(_UNTAGGED)
-            commentary = f"{text} {link}{hashtag}" if link else f"{text}{hashtag}"
+            commentary = f"{said.text} {link}{hashtag}" if link else f"{said.text}{hashtag}"
             title = f"News from {org.name}" if link else None
         if kind in ("video", "document") and title is None:
             title = "A minute with our care team" if kind == "video" else f"{org.name} community report"
@@ -233,11 +225,14 @@ class LinkedInWorld(PlatformWorld[Organization, LinkedInPost]):
             link=link,
             title=title,
             campaign_id=campaign.id if campaign else None,
-            final=self._final_values(org, reach_factor, link is not None, rng),
+            intent=said.intent,
+            final=self._final_values(org, reach_factor, link is not None, said.intent, rng),
         )
 
     @staticmethod
-    def _final_values(org: Organization, reach_factor: float, has_link: bool, rng: random.Random) -> dict[str, int]:
+    def _final_values(
+        org: Organization, reach_factor: float, has_link: bool, intent: str, rng: random.Random
+    ) -> dict[str, int]:
         impressions = post_reach(rng, org.followers_at_start, (0.06, 0.22), reach_factor, viral_high=6)
         likes = impressions * rng.uniform(0.008, 0.03)
         click_rate = rng.uniform(0.015, 0.045) if has_link else rng.uniform(0.004, 0.015)
@@ -247,7 +242,7 @@ class LinkedInWorld(PlatformWorld[Organization, LinkedInPost]):
             "clickCount": round(impressions * click_rate),
             "likeCount": round(likes),
             "commentCount": round(likes * rng.uniform(0.03, 0.12)),
-            "shareCount": round(likes * rng.uniform(0.02, 0.1)),
+            "shareCount": round(likes * rng.uniform(0.02, 0.1) * SHARE_EFFECT[intent]),
         }
 
     def iter_posts(self, organization_id: str, since: datetime, until: datetime) -> Iterator[LinkedInPost]:

@@ -10,7 +10,13 @@ servers answer from them, and tests use the same methods as ground truth.
 What an account publishes grows along one saturating curve towards a final value per item
 (`lifetime_fraction`: most of it within 2-3 days, the rest over about two weeks), so a later
 snapshot is never lower than an earlier one. Campaign posts promote the organisation's campaigns
-(the dbt seed, `load_campaigns`) while they run (`campaign_active`)."""
+(the dbt seed, `load_campaigns`) while they run (`campaign_active`).
+
+Every post says something with an intent (`INTENTS`: helpful, patient story, community, event,
+recruiting, promotional), drawn with its text (`draw_message`) and kept as ground truth
+(`PlatformWorld.true_intents`). Helpful posts earn more shares and saves than promotional ones
+(`SHARE_EFFECT`, `SAVE_EFFECT`: within a platform and format, 2.0 times the shares and 2.5 times the
+saves per impression), so the content marts have a known effect to recover."""
 
 from __future__ import annotations
 
@@ -108,14 +114,6 @@ def campaign_active(campaign: Campaign, day: date) -> bool:
         return True
     year = campaign.id.rsplit("-", 1)[-1]
     return day.month >= 9 and (not year.isdigit() or int(year) == day.year)
-
-
-def campaign_templates(campaign: Campaign) -> list[str]:
-    return (
-        _CAMPAIGN_TEMPLATES.get((campaign.objective, campaign.service_line))
-        or _CAMPAIGN_TEMPLATES.get((campaign.objective, ""))
-        or [f"{campaign.name}: find out more.", f"{campaign.name} at Cedar Valley Health."]
-    )
 
 
 def lifetime_growth(
@@ -231,6 +229,8 @@ class PlatformWorld(SeededWorld, ABC, Generic[AccountT, ItemT]):
     STREAM: ClassVar[str] = "posts"
     # The platform's key in `accounts.json` and its account type (`default_accounts`).
     SEEDS: ClassVar[tuple[str, Callable[..., Any]]]
+    # The attribute of an item that is the id the platform's API gives it (and the landing keeps).
+    ITEM_ID: ClassVar[str] = "id"
 
     def __init__(self, accounts: Iterable[AccountT] | None = None, **world: Any) -> None:
         super().__init__(**world)
@@ -261,6 +261,17 @@ class PlatformWorld(SeededWorld, ABC, Generic[AccountT, ItemT]):
     @abstractmethod
     def publish(self, account: AccountT, day: date, rng: random.Random) -> tuple[ItemT, ...]:
         """What `account` publishes on local `day`, oldest first, drawn from `rng`."""
+
+    def true_intents(self, account_id: str, first_day: date, last_day: date) -> dict[str, str]:
+        """The intent of every item `account_id` published on local days first_day..last_day, by
+        the item's API id: the ground truth the content classifier is checked against."""
+        intents: dict[str, str] = {}
+        day = first_day
+        while day <= last_day:
+            for item in self.posts_on(account_id, day):
+                intents[getattr(item, self.ITEM_ID)] = item.intent
+            day += timedelta(days=1)
+        return intents
 
     def campaign_post(
         self, day: date, rng: random.Random, share: float, service_line_weights: Mapping[str, float] | None = None
@@ -330,45 +341,257 @@ class PlatformWorld(SeededWorld, ABC, Generic[AccountT, ItemT]):
             return running[index]
 
 
-_CAMPAIGN_TEMPLATES: dict[tuple[str, str], list[str]] = {
-    ("flu_shot_drive", ""): [
-        "Flu shots are quick, safe and available at every Cedar Valley clinic, no appointment needed.",
-        "It's not too late to get your flu shot! Walk-in hours at our clinics this week:",
-        "Our nurses answer your top flu-vaccine questions in under two minutes. Watch, then book your shot:",
-        "Protect the people you love this winter: a flu shot takes ten minutes. Find a clinic near you:",
+# -- what a post says: its intent and its text ------------------------------------------------------
+
+# What the organisation's posts set out to do. Every post and ad creative of the world has one, its
+# ground truth (`Message.intent`, `PlatformWorld.true_intents`), drawn with its text.
+INTENTS = ("helpful", "patient_story", "community", "event", "recruiting", "promotional")
+
+# The world's model of what content earns: a post's shares (reposts on X) and saves (bookmarks on X)
+# are its format's usual counts times its intent's factor; reach, impressions, likes, comments and
+# clicks do not depend on the intent. So within a platform and format, a helpful post earns
+# SHARE_EFFECT["helpful"] / SHARE_EFFECT["promotional"] = 2.0 times the shares per impression of a
+# promotional post, and 2.5 times the saves: what mart_content_performance must recover.
+SHARE_EFFECT: Mapping[str, float] = {
+    "helpful": 1.6,
+    "patient_story": 1.4,
+    "community": 1.0,
+    "event": 1.0,
+    "recruiting": 0.9,
+    "promotional": 0.8,
+}
+SAVE_EFFECT: Mapping[str, float] = {
+    "helpful": 2.0,
+    "patient_story": 1.2,
+    "community": 0.9,
+    "event": 1.1,
+    "recruiting": 0.8,
+    "promotional": 0.8,
+}
+
+
+def true_ratio(effect: Mapping[str, float] = SHARE_EFFECT) -> float:
+    """Helpful over promotional: the world's true ratio of shares (or saves) per impression."""
+    return effect["helpful"] / effect["promotional"]
+
+
+# How often a post has each intent (weights in INTENTS order): by the campaign objective behind it,
+# or "" for a post that promotes no campaign.
+_INTENT_ODDS: Mapping[str, tuple[int, ...]] = {
+    "flu_shot_drive": (35, 5, 5, 15, 0, 40),
+    "service_line_growth": (30, 20, 5, 5, 0, 40),
+    "new_clinic": (10, 5, 25, 15, 0, 45),
+    "community_health": (30, 5, 20, 40, 0, 5),
+    "": (34, 14, 24, 8, 14, 6),
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    intent: str
+    text: str
+
+
+def draw_message(rng: random.Random, campaign: Campaign | None, topic: str = "") -> Message:
+    """A post's intent and text: a campaign's by its objective and service line, else one of the
+    organisation's everyday posts (`topic` picks an account's own, e.g. "pediatrics")."""
+    objective = campaign.objective if campaign else ""
+    intent = rng.choices(INTENTS, weights=_INTENT_ODDS.get(objective, _INTENT_ODDS[""]))[0]
+    keys = (objective, campaign.service_line) if campaign else (topic,)
+    pool = next((_TEXTS[(intent, key)] for key in (*keys, "") if (intent, key) in _TEXTS), None)
+    return Message(intent, rng.choice(pool or _TEXTS[(intent, "")]))
+
+
+def draw_title(rng: random.Random, intent: str) -> str:
+    """A video's title for its intent (YouTube, LinkedIn video and document posts)."""
+    return rng.choice(_TITLES[intent])
+
+
+_TEXTS: Mapping[tuple[str, str], list[str]] = {
+    ("helpful", ""): [
+        "Staying hydrated matters in every season: aim for about eight cups of water a day.",
+        "Sun safety reminder: use SPF 30 or higher and reapply every two hours when you're outdoors.",
+        "A short walk after meals can help keep blood sugar steady. Small steps add up!",
+        "5 signs of dehydration to watch for this summer: thirst, dark urine, headache, dizziness, fatigue.",
+        "How to read a nutrition label in three steps: serving size first, then sodium and added sugar.",
+        "Not sure whether to go to the ER or urgent care? Our nurses explain the difference.",
+        "Tips for better sleep from our sleep medicine team: keep a schedule and put the phone away.",
+        "What to expect during a colonoscopy, from prep day to going home.",
+        "Hand hygiene in 60 seconds: soap, scrub for 20 seconds, rinse, dry. It stops most germs.",
+        "Did you know? Stretching every hour at your desk eases back and neck pain.",
+        "Headache that won't quit? Here are the warning signs that mean you should get checked.",
+        "How to build a first-aid kit for your car, in five items.",
     ],
-    ("service_line_growth", "cardiology"): [
-        "Know your numbers: schedule a heart screening with our cardiology team.",
-        "Meet the team at the Cedar Valley Heart & Vascular Center, now seeing patients in two locations.",
+    ("helpful", "pediatrics"): [
+        "Back-to-school checklist: well-child visit, vaccines up to date, and a good night's sleep.",
+        "Fever in a toddler? Here's when to call the nurse line and when to come in.",
+        "Reading to your baby every day builds language skills for life.",
+        "How to choose a car seat that fits your child and your car: tips from our safety technicians.",
+    ],
+    ("helpful", "flu_shot_drive"): [
+        "Flu shots are quick and safe. Our nurses answer the top questions about the vaccine.",
+        "Signs of the flu vs a cold: fever and body aches come on fast with the flu.",
+        "Why get a flu shot every year? The virus changes, and so does the vaccine.",
+        "Tips to stay well this flu season: wash your hands, stay home when sick, get vaccinated.",
+    ],
+    ("helpful", "cardiology"): [
         "Chest pain, shortness of breath, unusual fatigue: learn the warning signs of heart disease.",
-        "Cardiac rehab helps you get back to the life you love. Ask your doctor about a referral:",
+        "Know your numbers: what blood pressure and cholesterol readings mean for your heart.",
+        "How to take your blood pressure at home, step by step, from our cardiology nurses.",
+        "Heart attack symptoms can look different in women. Here's what to watch for.",
     ],
-    ("service_line_growth", "womens_health"): [
-        "Take a virtual tour of our Family Birth Center and its new labor and delivery suites.",
-        "Childbirth and breastfeeding classes for expecting parents start next month. Reserve your spot:",
-        "Welcome to the world, little ones! Meet the nurses who care for our newest families.",
+    ("helpful", "womens_health"): [
+        "What to expect in your third trimester, from our Family Birth Center midwives.",
+        "Tips for the first weeks of breastfeeding from our lactation consultants.",
+        "Signs of preeclampsia every expecting parent should know.",
     ],
-    ("new_clinic", ""): [
-        "Same-day appointments, lab services and primary care for the whole family, now closer to home.",
-        "Our newest clinic is open! Meet the care team and book your first visit:",
-        "Evening and Saturday hours are here at our new neighborhood clinic.",
+    ("helpful", "primary_care"): [
+        "What to expect at your annual physical, and how to get the most out of it.",
+        "Which screenings do you need at 40, 50 and 65? A quick guide from our primary care team.",
     ],
-    ("community_health", ""): [
+    ("helpful", "community_health"): [
+        "How to lower your blood pressure without medication: less salt, more steps, better sleep.",
+        "Living with diabetes? Tips for checking your blood sugar and eating well on a budget.",
+    ],
+    ("patient_story", ""): [
+        "After her stroke, Maria thought she'd never garden again. Six months of rehab later, she's back.",
+        '"The nurses treated me like family." Read James\'s story of recovery after surgery.',
+        "Meet Ellie, who rang the bell today after her last round of chemotherapy.",
+        "Tom's knee replacement got him back on the trail with his grandkids. This is his story.",
+        "Thank you to the families who shared their stories during Children's Hospital week.",
+    ],
+    ("patient_story", "cardiology"): [
+        "A patient story: back to the life she loves after cardiac rehab at our Heart & Vascular Center.",
+        "Dave felt a pressure in his chest on a morning run. Fast care at our heart center saved his life.",
+    ],
+    ("patient_story", "womens_health"): [
+        "Welcome to the world, little ones! Meet the families who welcomed twins at our Birth Center.",
+        'Ana\'s birth story: "Our nurses made the hardest night the happiest one."',
+    ],
+    ("community", ""): [
+        "Thank you to our nurses, who show up every day for our patients and our community.",
+        "Congratulations to our Emergency Department team on their national quality award!",
+        "Meet our volunteers: more than 300 neighbors giving their time to make every visit a little easier.",
+        "Icy roads tomorrow morning? Our emergency departments are open 24/7; clinics may open later.",
+        "We're proud to be named one of the region's top workplaces for the third year in a row.",
+        "Our research team presented new findings on rural stroke care at this week's national conference.",
+        "Behind the scenes with our imaging team and the new MRI suite.",
+        "Our therapy dogs made the rounds today. Swipe for the smiles!",
+    ],
+    ("community", "pediatrics"): [
+        "Big smiles in the pediatric unit today thanks to our therapy dogs!",
+        "Our Child Life specialists help kids understand their care through play. Meet the team!",
+    ],
+    ("community", "new_clinic"): [
+        "Meet the care team at our new Northside Clinic, your neighbors in primary care.",
+        "Our newest clinic is open! Thank you to the Northside neighbors who welcomed us.",
+    ],
+    ("community", "community_health"): [
+        "Our mobile health unit visited five neighborhoods this month. Thank you to our partners.",
+        "Cedar Valley Health is investing in community health workers to close gaps in preventive care.",
+    ],
+    ("event", ""): [
+        "Join us Saturday for a free community health fair: screenings, cooking demos and kids' activities.",
+        "Blood drive this Thursday, 10am-4pm, in the main lobby. Every donation helps three patients.",
+        "Free CPR class for families next Tuesday evening at the Community Center.",
+        "Our diabetes support group meets the first Monday of every month, 6pm, in the wellness room.",
+    ],
+    ("event", "pediatrics"): [
+        "Car seat check this weekend: our certified technicians make sure your little one rides safely.",
+    ],
+    ("event", "flu_shot_drive"): [
+        "Drive-through flu shot clinic this Saturday, 8am-noon, at the Northside parking lot.",
+        "Flu shot day at the Community Center on Wednesday: free for everyone 6 months and older.",
+    ],
+    ("event", "community_health"): [
         "Free blood pressure and diabetes screenings this Saturday at the Community Center, 9am-1pm.",
         "Join us at the community health fair: free screenings, healthy cooking demos and kids' activities.",
         "Our mobile health unit visits five neighborhoods this month. See the schedule:",
     ],
+    ("event", "new_clinic"): [
+        "Open house at the Northside Clinic this Sunday, 1-4pm: tours, snacks and free blood pressure checks.",
+    ],
+    ("event", "womens_health"): [
+        "Childbirth and breastfeeding classes for expecting parents start next month.",
+        "Take a virtual tour of our Family Birth Center live on Thursday at 7pm.",
+    ],
+    ("recruiting", ""): [
+        "We're hiring! Join a team that puts patients first in nursing, imaging, pharmacy and more.",
+        "Join our nursing team: sign-on bonuses, tuition support and flexible scheduling. See open roles:",
+        "Celebrating our graduating nurse residency cohort: welcome to the team!",
+        "Career fair for nurses and techs on Wednesday: interviews on the spot. Apply today.",
+        "Now hiring medical assistants at our clinics across the valley. Apply online.",
+    ],
+    ("promotional", ""): [
+        "Book your next visit online in under a minute with the MyCedarValley app.",
+        "Same-day appointments are available at our clinics. Call today to schedule.",
+        "Sports physicals for $25 this month only. Book now:",
+        "Save 20% off teeth whitening at our dental clinic through Friday.",
+        "Virtual visits are just $49. Schedule yours today:",
+    ],
+    ("promotional", "pediatrics"): [
+        "Schedule your child's well-child visit today: evening appointments available.",
+    ],
+    ("promotional", "flu_shot_drive"): [
+        "It's not too late to get your flu shot! Book an appointment at any clinic today:",
+        "Protect the people you love this winter: book your flu shot in two minutes.",
+        "Flu shots are covered by most insurance plans. Call today to schedule yours:",
+        "Walk-in flu shots all week at our clinics, or book ahead online:",
+    ],
+    ("promotional", "cardiology"): [
+        "Know your numbers: schedule a heart screening with our cardiology team.",
+        "Heart screenings for just $99 this month. Book now:",
+        "Now seeing patients in two locations: book a visit with our cardiologists today.",
+    ],
+    ("promotional", "womens_health"): [
+        "Reserve your spot for a tour of our Family Birth Center. Book today:",
+        "Schedule your mammogram today: same-week appointments available.",
+    ],
+    ("promotional", "new_clinic"): [
+        "Our newest clinic is open! Book your first visit:",
+        "Same-day appointments, lab services and primary care for the whole family. Call today to book.",
+        "Evening and Saturday hours are here at our new neighborhood clinic. Schedule now:",
+    ],
+    ("promotional", "community_health"): [
+        "Get a full wellness screening package for $79. Book your spot online:",
+    ],
 }
 
-# What the organisation posts when no campaign is behind a post (Facebook and X).
-UNTAGGED_MESSAGES = [
-    "Thank you to our nurses, who show up every day for our patients and our community.",
-    "Staying hydrated matters in every season: aim for about eight cups of water a day.",
-    "Congratulations to our Emergency Department team on their national quality award!",
-    "Did you know? The MyCedarValley app lets you message your care team, see test results and pay bills.",
-    "Meet our volunteers: more than 300 neighbors giving their time to make every visit a little easier.",
-    "Sun safety reminder: use SPF 30 or higher and reapply every two hours when you're outdoors.",
-    "Icy roads tomorrow morning? Our emergency departments are open 24/7; clinics may open later.",
-    "A short walk after meals can help keep blood sugar steady. Small steps add up!",
-    "We're hiring! Join a team that puts patients first in nursing, imaging, pharmacy and more.",
-]
+_TITLES: Mapping[str, list[str]] = {
+    "helpful": [
+        "What to Expect During a Colonoscopy",
+        "Hand Hygiene in 60 Seconds",
+        "5 Signs of Dehydration",
+        "Ask a Nurse: When to Go to the ER vs Urgent Care",
+        "How to Read a Nutrition Label",
+        "Stretches for Desk Workers",
+        "Sleep Tips From Our Sleep Medicine Team",
+        "Flu Shots: Your Questions Answered",
+    ],
+    "patient_story": [
+        "A Patient Story: Back to the Life She Loves",
+        "Ringing the Bell: Ellie's Last Chemo",
+        "Back on the Trail After Knee Surgery",
+    ],
+    "community": [
+        "Meet Our Volunteers",
+        "A Day in the Life of an ICU Nurse",
+        "Meet Our Care Team",
+        "Behind the Scenes in the New MRI Suite",
+    ],
+    "event": [
+        "Free Health Screenings This Saturday",
+        "Highlights From the Community Health Fair",
+        "Live: Family Birth Center Virtual Tour",
+    ],
+    "recruiting": [
+        "Why Nurses Love Working at Cedar Valley",
+        "Join Our Team: Careers in Imaging",
+    ],
+    "promotional": [
+        "Walk-In Flu Shots at Every Cedar Valley Clinic",
+        "Same-Day Appointments, Close to Home",
+        "Book a Heart Screening Today",
+        "Welcome to the Northside Clinic: Book Your First Visit",
+    ],
+}

@@ -38,9 +38,10 @@ from urllib.parse import parse_qsl, urlencode
 from sandbox.base import ApiError, PlatformSandbox, Reply, json_reply
 from sandbox.registry import register
 from sandbox.world import (
-    UNTAGGED_MESSAGES,
+    SAVE_EFFECT,
+    SHARE_EFFECT,
     PlatformWorld,
-    campaign_templates,
+    draw_message,
     lifetime_fraction,
     post_reach,
     seeded_ids,
@@ -161,6 +162,7 @@ class XPost:
     created_time: datetime  # UTC, whole seconds
     text: str
     campaign_id: str | None
+    intent: str  # what the post sets out to do (sandbox.world.INTENTS), the ground truth
     deleted_at: datetime | None  # the author deletes a few posts (a typo, an outdated event)
     final: Mapping[str, int]  # public metrics once the post is mature
 
@@ -207,11 +209,12 @@ class XWorld(PlatformWorld[XAccount, XPost]):
         post_id = str(((millis - _X_EPOCH_MS) << 22) | (_WORKER << 12) | rank)
         campaign = self.campaign_post(day, rng, 0.45)
         hashtag = rng.choice(_HASHTAGS)
+        said = draw_message(rng, campaign)
         if campaign is not None:
             query = urlencode({"utm_source": "x", "utm_medium": "social", "utm_campaign": campaign.id})
-            text = f"{rng.choice(campaign_templates(campaign))} {account.website}/{campaign.id}?{query}"
+            text = f"{said.text} {account.website}/{campaign.id}?{query}"
         else:
-            text = rng.choice(UNTAGGED_MESSAGES)
+            text = said.text
             if rng.random() < 0.3:
                 text += f" {account.website}/news/{day.isoformat()}"
         if hashtag:
@@ -224,22 +227,23 @@ class XWorld(PlatformWorld[XAccount, XPost]):
             created,
             text,
             campaign.id if campaign else None,
+            said.intent,
             deleted_at,
-            self._final_metrics(account, has_media, rng),
+            self._final_metrics(account, has_media, said.intent, rng),
         )
 
     @staticmethod
-    def _final_metrics(account: XAccount, has_media: bool, rng: random.Random) -> dict[str, int]:
+    def _final_metrics(account: XAccount, has_media: bool, intent: str, rng: random.Random) -> dict[str, int]:
         impressions = post_reach(rng, account.audience, (0.08, 0.35), 1.4 if has_media else 1.0)
         likes = impressions * rng.uniform(0.004, 0.016)
-        reposts = likes * rng.uniform(0.1, 0.35)
+        reposts = likes * rng.uniform(0.1, 0.35) * SHARE_EFFECT[intent]
         return {
             "impression_count": round(impressions),
             "like_count": round(likes),
             "retweet_count": round(reposts),
             "reply_count": round(likes * rng.uniform(0.03, 0.15)),
             "quote_count": round(reposts * rng.uniform(0.0, 0.15)),
-            "bookmark_count": round(likes * rng.uniform(0.02, 0.12)),
+            "bookmark_count": round(likes * rng.uniform(0.02, 0.12) * SAVE_EFFECT[intent]),
         }
 
     def delete_post(self, post_id: str, at: datetime) -> None:

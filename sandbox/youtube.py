@@ -41,8 +41,10 @@ from sandbox.faults import every
 from sandbox.registry import register
 from sandbox.world import (
     MATURE_HOURS,
+    SHARE_EFFECT,
     PlatformWorld,
-    campaign_templates,
+    draw_message,
+    draw_title,
     lifetime_fraction,
     posts_window,
     viral_multiplier,
@@ -137,6 +139,7 @@ class Video:
     title: str
     description: str
     campaign_id: str | None
+    intent: str  # what the video sets out to do (sandbox.world.INTENTS), the ground truth
     is_short: bool
     duration_seconds: int
     launch_views: float  # views the launch curve reaches after MATURE_HOURS
@@ -212,15 +215,13 @@ class YouTubeWorld(PlatformWorld[Channel, Video]):
         video_id = "".join(rng.choice(_ID_CHARS) for _ in range(10)) + rng.choice(_ID_LAST_CHARS)
         is_short = rng.random() < 0.35
         campaign = self.campaign_post(day, rng, 0.5)
+        said = draw_message(rng, campaign)
+        title = draw_title(rng, said.intent)
         if campaign is not None:
-            title = rng.choice(_CAMPAIGN_TITLES.get(campaign.objective, [campaign.name]))
             query = urlencode({"utm_source": "youtube", "utm_medium": "social", "utm_campaign": campaign.id})
-            description = (
-                f"{rng.choice(campaign_templates(campaign))}\n\nLearn more: {channel.website}/{campaign.id}?{query}"
-            )
+            description = f"{said.text}\n\nLearn more: {channel.website}/{campaign.id}?{query}"
         else:
-            title = rng.choice(_UNTAGGED_TITLES)
-            description = f"{rng.choice(_UNTAGGED_DESCRIPTIONS)}\n\nSubscribe for more from {channel.title}."
+            description = f"{said.text}\n\nSubscribe for more from {channel.title}."
         if is_short:
             title += " #Shorts"
         viral = viral_multiplier(rng, 5, 20)
@@ -239,6 +240,7 @@ class YouTubeWorld(PlatformWorld[Channel, Video]):
             title=title,
             description=description,
             campaign_id=campaign.id if campaign else None,
+            intent=said.intent,
             is_short=is_short,
             duration_seconds=duration,
             launch_views=launch * viral * channel.audience,
@@ -246,7 +248,7 @@ class YouTubeWorld(PlatformWorld[Channel, Video]):
             like_rate=rng.uniform(0.02, 0.05) if is_short else rng.uniform(0.012, 0.04),
             dislike_rate=rng.uniform(0.0005, 0.002),
             comment_rate=rng.uniform(0.0005, 0.004),
-            share_rate=rng.uniform(0.003, 0.012),
+            share_rate=rng.uniform(0.003, 0.012) * SHARE_EFFECT[said.intent],
             watched_fraction=watched,
             likes_hidden=rng.random() < 0.08,
             comments_disabled=rng.random() < 0.2,
@@ -366,51 +368,6 @@ def _three_significant_figures(count: int) -> int:
         return count
     unit = 10 ** (len(str(count)) - 3)
     return count // unit * unit
-
-
-_CAMPAIGN_TITLES: dict[str, list[str]] = {
-    "flu_shot_drive": [
-        "Flu Shots: Your Questions Answered",
-        "Why Get a Flu Shot Every Year?",
-        "Walk-In Flu Shots at Every Cedar Valley Clinic",
-    ],
-    "service_line_growth": [
-        "Meet Our Care Team",
-        "A Patient Story: Back to the Life She Loves",
-        "Take a Tour With Us",
-        "What to Expect at Your First Visit",
-    ],
-    "new_clinic": [
-        "Welcome to the Northside Clinic",
-        "Same-Day Appointments, Close to Home",
-        "Meet the Northside Clinic Care Team",
-    ],
-    "community_health": [
-        "Free Health Screenings This Saturday",
-        "Highlights From the Community Health Fair",
-        "Our Mobile Health Unit Is Coming to Your Neighborhood",
-    ],
-}
-
-_UNTAGGED_TITLES = [
-    "What to Expect During a Colonoscopy",
-    "Hand Hygiene in 60 Seconds",
-    "5 Signs of Dehydration",
-    "Ask a Nurse: When to Go to the ER vs Urgent Care",
-    "How to Read a Nutrition Label",
-    "Stretches for Desk Workers",
-    "Meet Our Volunteers",
-    "A Day in the Life of an ICU Nurse",
-    "Sleep Tips From Our Sleep Medicine Team",
-    "Using the MyCedarValley App",
-]
-
-_UNTAGGED_DESCRIPTIONS = [
-    "Our clinicians answer the questions patients ask most.",
-    "Small habits make a big difference: a quick tip from our care team.",
-    "Go behind the scenes with the people who care for our community every day.",
-    "Health information for general education; talk with your doctor about your own care.",
-]
 
 
 # -- the API -----------------------------------------------------------------------------------
