@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
+from content.classifier import INTENTS
 from core.paths import PROJECT_ROOT
 from core.settings import Windows
 from core.windows import DateWindow
@@ -343,9 +344,9 @@ class PlatformWorld(SeededWorld, ABC, Generic[AccountT, ItemT]):
 
 # -- what a post says: its intent and its text ------------------------------------------------------
 
-# What the organisation's posts set out to do. Every post and ad creative of the world has one, its
-# ground truth (`Message.intent`, `PlatformWorld.true_intents`), drawn with its text.
-INTENTS = ("helpful", "patient_story", "community", "event", "recruiting", "promotional")
+# What the organisation's posts set out to do (`INTENTS`, the classifier's own list). Every post and
+# ad creative of the world has one, its ground truth (`Message.intent`, `PlatformWorld.true_intents`),
+# drawn with its text.
 
 # The world's model of what content earns: a post's shares (reposts on X) and saves (bookmarks on X)
 # are its format's usual counts times its intent's factor; reach, impressions, likes, comments and

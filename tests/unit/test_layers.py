@@ -17,6 +17,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("extractors",),
     ("sources",),
+    ("content",),
     ("warehouse",),
     ("expectations",),
     ("mix",),
