@@ -178,6 +178,27 @@ MIX_TABLES: dict[tuple[str, str], pa.Schema] = {
     (MIX_SOURCE, "diagnostics"): MIX_DIAGNOSTICS,
 }
 
+# The content classifier's labels of the organisation's own posts (content/posts.py), derived from the
+# landed posts at every build, before dbt runs, under the source name `content`: one partition per
+# build day, and the warehouse reads the latest.
+CONTENT_POST_CLASSES = pa.schema(
+    [
+        pa.field("platform", pa.string(), nullable=False),  # facebook | instagram | x | youtube | linkedin
+        pa.field("post_id", pa.string(), nullable=False),
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("content_intent", pa.string()),  # NULL: the post has no text to read
+        pa.field("intent_probability", pa.float64()),
+        pa.field("label_source", pa.string(), nullable=False),  # override | rule | model | none
+        pa.field("rule", pa.string()),  # the rule that decided, for label_source = rule
+        pa.field("model_version", pa.string(), nullable=False),
+        pa.field("needs_review", pa.bool_(), nullable=False),
+        pa.field("format", pa.string(), nullable=False),
+        pa.field("text_service_line", pa.string()),  # read from the text; NULL when nothing matched
+    ]
+)
+CONTENT_SOURCE = "content"
+CONTENT_TABLES: dict[tuple[str, str], pa.Schema] = {(CONTENT_SOURCE, "post_classes"): CONTENT_POST_CLASSES}
+
 # Every landed entity, by (source, entity): the dbt sources (dbt/models/staging/<source>/) declare
 # exactly these columns, which tests/unit/test_landing_contract.py checks.
 # The pipeline's own tables, landed under the source name `pipeline`; every source declares its

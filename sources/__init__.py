@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.contract import MIX_TABLES, PIPELINE_TABLES
+from core.contract import CONTENT_TABLES, MIX_TABLES, PIPELINE_TABLES
 from extractors.spec import ApiSource, InboxSource
 from sources import (
     call_tracking,
@@ -70,4 +70,5 @@ LANDING_CONTRACT: dict[tuple[str, str], pa.Schema] = {
     **{(source.name, entity): schema for source in ALL_SOURCES for entity, schema in source.entities.items()},
     **PIPELINE_TABLES,
     **MIX_TABLES,
+    **CONTENT_TABLES,
 }

@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from content.posts import classify_landing
 from core import storage
 from core.paths import PROJECT_ROOT, DataPaths
 from sources.config import PipelineConfig
@@ -128,10 +129,14 @@ def build(
     postgres: PostgresSettings | None = None,
 ) -> BuildResult:
     """Rebuild the warehouse from the landing zone (the source of truth) with `dbt build` (seeds,
-    models, data tests and unit tests), then render the dbt docs. Into the build warehouse of
+    models, data tests and unit tests), then render the dbt docs. The landed posts are classified
+    first (content/posts.py). Into the build warehouse of
     `target` and `postgres` (see warehouse.targets): `build.duckdb`, or the build schema."""
     started = time.monotonic()
     built = warehouses(paths, target, postgres).build
+    # Labels are derived from the landed text at every build (a changed rule is a rebuild), and
+    # landed beside it, so both targets read them as they read the landing zone.
+    classify_landing(paths.landing, run_date)
     with storage.writing_in(paths.warehouse_dir, "building the warehouse"):
         paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
         built.prepare_build(paths.landing)
