@@ -4,7 +4,7 @@ gate, publish; and what a reader of the published warehouse sees."""
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 import pyarrow as pa
@@ -195,3 +195,25 @@ def test_a_reader_of_the_old_warehouse_survives_a_publish(pipeline_env):
     # The rebuild from the same landing zone is identical in shape (idempotent).
     assert query(paths.published_warehouse, "select count(*) from fct_channel_daily")[0][0] == before
     assert not paths.build_warehouse.exists()
+
+
+def test_every_landed_post_is_classified_and_mostly_as_the_world_meant_it(pipeline_env):
+    from sandbox.facebook import FacebookWorld
+
+    paths, _, _ = pipeline_env
+    published = paths.warehouse_dir / "marketing.duckdb"
+    labelled = query(published, "select post_id, content_intent, label_source, format from int_content_posts")
+    landed = query(published, "select post_id from mart_social_posts where platform = 'facebook'")
+    assert labelled and {row[0] for row in labelled} == {row[0] for row in landed}
+    assert {row[2] for row in labelled} <= {"rule", "model", "none"} and "rule" in {row[2] for row in labelled}
+    world = FacebookWorld(start=None)
+    truth = {}
+    for page in world.pages:
+        truth.update(world.true_intents(page, date(2026, 7, 1), date(2026, 11, 20)))
+    judged = [(truth[post_id], intent) for post_id, intent, source, _ in labelled if source != "none"]
+    assert sum(true == got for true, got in judged) / len(judged) >= 0.8
+    rows = query(
+        published,
+        "select sum(posts), count(distinct content_intent) from mart_content_performance where platform = 'facebook'",
+    )
+    assert rows[0][0] == len(labelled) and rows[0][1] >= 4
