@@ -1,7 +1,8 @@
-"""mart_ambassadors against the sandbox's advocacy world: two nights of the advocacy inbox (the
-exports of 1 October and 20 November) landed, gated and built. The teams that stand on their own
-carry the world's own October figures; no row describes fewer than the configured number of
-advocates, and the rows add up to every staged share."""
+"""mart_ambassadors and mart_advocacy_content against the sandbox's advocacy world: two nights of
+the advocacy inbox (the exports of 1 October and 20 November) and the organisation's Facebook pages
+landed, gated and built. The teams that stand on their own carry the world's own October figures;
+no row describes fewer than the configured number of advocates, and the rows add up to every
+staged share."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sandbox.advocacy import TEAMS, team_period, write_advocacy_export
 from sandbox.demo import DEMO_PSEUDONYM_KEY
 from sources import source_dbt_vars
 from sources.config import load_config
+from tests.conftest import SANDBOX_NOW, SandboxServer, land_api_sources
 
 SNAPSHOT_DAYS = (date(2026, 10, 1), date(2026, 11, 20))
 OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))
@@ -29,13 +31,14 @@ def _logical_date(day: date) -> datetime:
 
 @pytest.fixture(scope="module")
 def ambassadors(tmp_path_factory):
-    """The built warehouse's mart_ambassadors rows (as dicts) and the staged shares per month."""
+    """The built warehouse's rows of both marts (as dicts) and the staged shares per month."""
+    from core.landing import RunContext
     from extractors.inbox import done_marker
     from nightly import tasks
     from warehouse import build as warehouse
 
     root = tmp_path_factory.mktemp("ambassadors") / "data"
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, SandboxServer(now=SANDBOX_NOW) as graph:
         patch.setenv("PIPELINE_DATA_DIR", str(root))
         patch.setenv("AIRFLOW_VAR_ADVOCACY_PSEUDONYM_KEY", DEMO_PSEUDONYM_KEY)
         paths = data_paths()
@@ -45,22 +48,29 @@ def ambassadors(tmp_path_factory):
                 done_marker(path).touch()
             tasks.extract_inbox("employee_advocacy", _logical_date(day), f"manual__{day}")
         last = SNAPSHOT_DAYS[-1]
+        pages = RunContext.now(last, f"manual__{last}")
+        land_api_sources(paths, config, pages, [("facebook_pages", graph.url, "sandbox-page-token")])
         tasks.landing_gate(_logical_date(last), f"manual__{last}", paths)
         warehouse.build(paths, config, last, docs=False)
         with duckdb.connect(str(paths.build_warehouse), read_only=True) as connection:
-            cursor = connection.execute("select * from mart_ambassadors order by month_start, team")
-            names = [column[0] for column in cursor.description]
-            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            rows = _rows(connection, "select * from mart_ambassadors order by month_start, team")
+            content = _rows(connection, "select * from mart_advocacy_content order by month_start, content_id")
             staged = dict(
                 connection.execute(
                     "select date_trunc('month', share_day)::date, count(*) from stg_employee_advocacy__shares group by 1"
                 ).fetchall()
             )
-    return rows, staged
+    return rows, staged, content
+
+
+def _rows(connection, sql: str) -> list[dict]:
+    cursor = connection.execute(sql)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def test_teams_on_their_own_carry_the_worlds_october(ambassadors):
-    rows, _ = ambassadors
+    rows, _, _ = ambassadors
     october = [row for row in rows if row["month_start"] == OCTOBER[0]]
     truth = team_period(*OCTOBER, as_of=SNAPSHOT_DAYS[-1])
     alone = [row for row in october if row["team"] in DEPARTMENTS]
@@ -89,7 +99,7 @@ def test_teams_on_their_own_carry_the_worlds_october(ambassadors):
 
 
 def test_no_row_describes_fewer_than_the_threshold_and_nothing_is_lost(ambassadors):
-    rows, staged = ambassadors
+    rows, staged, _ = ambassadors
     assert rows
     for row in rows:
         assert row["active_advocates"] >= LEAST or (
@@ -104,6 +114,22 @@ def test_no_row_describes_fewer_than_the_threshold_and_nothing_is_lost(ambassado
     first = min(by_month)
     assert first == date(2026, 7, 1)
     assert all(0 < row["days_covered"] < 31 for row in rows if row["month_start"] == first)
+
+
+def test_content_rows_each_carry_enough_sharers_and_name_the_own_post(ambassadors):
+    _, staged, content = ambassadors
+    assert content
+    by_month: dict[date, int] = {}
+    for row in content:
+        assert row["advocates"] >= LEAST, row
+        by_month[row["month_start"]] = by_month.get(row["month_start"], 0) + row["shares"]
+    # Every share is in a row: a month is left out only when all its sharers together are too few.
+    assert set(by_month) <= set(staged) and all(by_month[month] == staged[month] for month in by_month)
+    assert set(staged) - set(by_month) <= {date(2026, 7, 1)}
+    # Items curated from a Facebook page named by its username are found by permalink.
+    facebook = [row for row in content if row["own_post_platform"] == "facebook"]
+    assert facebook and all(row["own_post_impressions"] is not None for row in facebook)
+    assert all(row["own_post_id"] is None for row in content if row["items"] > 1)
 
 
 def test_the_threshold_is_a_setting_the_build_passes_to_dbt():
