@@ -60,7 +60,7 @@ def ambassadors(tmp_path_factory):
                     "select date_trunc('month', share_day)::date, count(*) from stg_employee_advocacy__shares group by 1"
                 ).fetchall()
             )
-    return rows, staged, content
+    return rows, staged, content, paths
 
 
 def _rows(connection, sql: str) -> list[dict]:
@@ -70,7 +70,7 @@ def _rows(connection, sql: str) -> list[dict]:
 
 
 def test_teams_on_their_own_carry_the_worlds_october(ambassadors):
-    rows, _, _ = ambassadors
+    rows, _, _, _ = ambassadors
     october = [row for row in rows if row["month_start"] == OCTOBER[0]]
     truth = team_period(*OCTOBER, as_of=SNAPSHOT_DAYS[-1])
     alone = [row for row in october if row["team"] in DEPARTMENTS]
@@ -99,7 +99,7 @@ def test_teams_on_their_own_carry_the_worlds_october(ambassadors):
 
 
 def test_no_row_describes_fewer_than_the_threshold_and_nothing_is_lost(ambassadors):
-    rows, staged, _ = ambassadors
+    rows, staged, _, _ = ambassadors
     assert rows
     for row in rows:
         assert row["active_advocates"] >= LEAST or (
@@ -117,7 +117,7 @@ def test_no_row_describes_fewer_than_the_threshold_and_nothing_is_lost(ambassado
 
 
 def test_content_rows_each_carry_enough_sharers_and_name_the_own_post(ambassadors):
-    _, staged, content = ambassadors
+    _, staged, content, _ = ambassadors
     assert content
     by_month: dict[date, int] = {}
     for row in content:
@@ -130,6 +130,28 @@ def test_content_rows_each_carry_enough_sharers_and_name_the_own_post(ambassador
     facebook = [row for row in content if row["own_post_platform"] == "facebook"]
     assert facebook and all(row["own_post_impressions"] is not None for row in facebook)
     assert all(row["own_post_id"] is None for row in content if row["items"] > 1)
+
+
+def test_the_mart_gate_passes_the_rows_and_refuses_them_under_a_higher_threshold(ambassadors):
+    from expectations import marts
+    from expectations.runner import Validator
+
+    _, _, _, paths = ambassadors
+
+    def read_table(table: str):
+        with duckdb.connect(str(paths.build_warehouse), read_only=True) as connection:
+            return connection.sql(f"select * from {table}").fetch_arrow_table()
+
+    people = marts.people_described(read_table)
+    validator = Validator(paths)
+    assert not validator.validate(marts.small_groups_suite(LEAST), people, "as built").critical_failures
+    # Under a threshold of 12, most rows (October's nursing with its 11 sharers among them) describe
+    # too few people, and the refusal names them.
+    refused = validator.validate(marts.small_groups_suite(12), people, "as built, under 12")
+    [failure] = refused.critical_failures
+    assert "mart_ambassadors 2026-10-01 Nursing" in set(people["key"][people["people"] < 12])
+    assert failure.unexpected_count == int((people["people"] < 12).sum()) > 0
+    assert "mart_ambassadors 2026-07-01" in refused.describe()
 
 
 def test_the_threshold_is_a_setting_the_build_passes_to_dbt():
