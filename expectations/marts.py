@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+import pandas as pd
 
 from core.settings import Quality
 from core.severity import critical, warning
@@ -28,12 +29,18 @@ def _non_negative(column: str) -> gxe.Expectation:
 
 
 def _mart_suite(
-    table: str, grain: list[str], money: tuple[str, ...], ratios: tuple[str, ...], *extra: gxe.Expectation
+    table: str,
+    grain: list[str],
+    money: tuple[str, ...],
+    ratios: tuple[str, ...],
+    *extra: gxe.Expectation,
+    may_be_empty: bool = False,
 ) -> gx.ExpectationSuite:
+    """`may_be_empty`: a mart of an optional source (an inbox nobody fills) has no rows without it."""
     return gx.ExpectationSuite(
         name=f"mart.{table}",
         expectations=[
-            critical(gxe.ExpectTableRowCountToBeBetween(min_value=1)),
+            *([] if may_be_empty else [critical(gxe.ExpectTableRowCountToBeBetween(min_value=1))]),
             critical(gxe.ExpectCompoundColumnsToBeUnique(column_list=grain)),
             *(critical(gxe.ExpectColumnValuesToNotBeNull(column=column)) for column in grain),
             *(_non_negative(column) for column in money),
@@ -136,6 +143,60 @@ def source_freshness_suite(quality: Quality) -> gx.ExpectationSuite:
     )
 
 
+_ADVOCACY_COUNTS = ("shares", "potential_reach", "clicks", "engagements", "active_engagements")
+
+
+def ambassadors_suite(quality: Quality) -> gx.ExpectationSuite:
+    return _mart_suite(
+        "mart_ambassadors",
+        ["month_start", "team"],
+        ("enrolled_advocates", "active_advocates", *_ADVOCACY_COUNTS),
+        ("participation_rate", "shares_per_active_advocate"),
+        may_be_empty=True,
+    )
+
+
+def advocacy_content_suite(quality: Quality) -> gx.ExpectationSuite:
+    return _mart_suite(
+        "mart_advocacy_content",
+        ["month_start", "content_id"],
+        ("advocates", *_ADVOCACY_COUNTS),
+        ("reach_per_own_impression",),
+        may_be_empty=True,
+    )
+
+
+def people_described(read_table: Callable[[str], object]) -> pd.DataFrame:
+    """How many people each row of the team- and content-level advocacy marts describes, as a
+    frame of (key = the row, people): its sharers, or for a team-month nobody shared in, its
+    enrolled advocates (docs/metrics.md §8). `read_table`: a warehouse's table reader (Arrow)."""
+    frames = []
+    for table, label in (("mart_ambassadors", "team"), ("mart_advocacy_content", "content_id")):
+        rows = read_table(table).to_pandas()
+        if table == "mart_ambassadors":
+            people = rows["active_advocates"].where(rows["active_advocates"] > 0, rows["enrolled_advocates"])
+        else:
+            people = rows["advocates"]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "key": table + " " + rows["month_start"].astype(str) + " " + rows[label].astype(str),
+                    "people": people.astype("int64"),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def small_groups_suite(least: int) -> gx.ExpectationSuite:
+    """Over a frame of (key = a published row, people = how many people it describes): none
+    describes fewer than `least` (sources.employee_advocacy.min_team_advocates)."""
+    return gx.ExpectationSuite(
+        name="mart.small_groups",
+        expectations=[critical(gxe.ExpectColumnValuesToBeBetween(column="people", min_value=least))],
+    )
+
+
 def reconciliation_suite(quality: Quality) -> gx.ExpectationSuite:
     """Over a frame of (key = measure, expected, reported, difference): every total must match."""
     return gx.ExpectationSuite(
@@ -155,4 +216,6 @@ SUITES: dict[str, Callable[[Quality], gx.ExpectationSuite]] = {
     "mart_objective_performance": objective_performance_suite,
     "mart_social_posts": social_posts_suite,
     "source_freshness": source_freshness_suite,
+    "mart_ambassadors": ambassadors_suite,
+    "mart_advocacy_content": advocacy_content_suite,
 }

@@ -200,6 +200,14 @@ def run_mart_gate(config: PipelineConfig, paths: DataPaths, built: Warehouse) ->
     outcome.summaries.append(
         validator.validate(marts.reconciliation_suite(config.quality), frame, f"mart totals vs inputs {first}..{last}")
     )
+    least = config.sources.employee_advocacy.min_team_advocates
+    outcome.summaries.append(
+        validator.validate(
+            marts.small_groups_suite(least),
+            marts.people_described(built.read_table),
+            f"advocacy rows describing fewer than {least} people",
+        )
+    )
     return outcome
 
 

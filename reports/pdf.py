@@ -567,6 +567,7 @@ def _post_rows(posts: list[Post], channel_names: dict[str, str]) -> list[list[st
             fmt.shorten(post.text, 85),
             fmt.count(post.engagements),
             fmt.percent(post.engagement_rate, 2),
+            fmt.multiple(post.relative_rate),
         ]
         for post in posts
     ]
@@ -574,25 +575,15 @@ def _post_rows(posts: list[Post], channel_names: dict[str, str]) -> list[list[st
 
 def _page_three(pdf: _Document, data: ReportData) -> None:
     pdf.add_page()
-    header = ["Platform", "Posted", "Post", "Engagements", "Eng. rate"]
-    widths, align = [18, 14, 115, 24, 17], ["LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT"]
-    pdf.heading("Top posts")
+    header = ["Platform", "Posted", "Post", "Engagements", "Eng. rate", "vs platform"]
+    widths, align = [18, 14, 98, 22, 17, 19], ["LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"]
     if data.top_posts:
+        pdf.heading("Top posts")
         pdf.table_rows(header, _post_rows(data.top_posts, data.channel_names), widths, align)
-    pdf.heading("Bottom posts")
     if data.bottom_posts:
+        pdf.heading("Bottom posts")
         pdf.table_rows(header, _post_rows(data.bottom_posts, data.channel_names), widths, align)
-    unmeasured = (
-        f"; {data.posts_unmeasured} without metrics from their platform yet (not ranked)"
-        if data.posts_unmeasured
-        else ""
-    )
-    pdf.note(
-        f"{data.posts_published} organic posts published in the period{unmeasured}. Metrics are each post's lifetime "
-        f"to {data.data_through:%d %b %Y}, so the latest posts are still growing; engagement rate is by impressions."
-        if data.data_through
-        else "No posts in the period."
-    )
+    pdf.note(data.posts_note if data.data_through else "No posts in the period.")
 
 
 def write_pdf(data: ReportData, path: Path) -> Path:

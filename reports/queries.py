@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from warehouse import Warehouse
 
 TOP_POSTS = 5
+# Posts younger than this (to the warehouse's last day) are still gathering engagement: not ranked.
+MIN_POST_AGE_DAYS = 7
 
 
 def _ratio(numerator: str, denominator: str, doc: str | None = None) -> property:
@@ -122,6 +124,9 @@ class Post:
     impressions: int
     engagement_rate: float | None
     clicks: int | None  # None: the platform has no click metric
+    # Engagement rate against the median of the platform's ranked posts of the period (2.0: twice
+    # the platform's typical rate); None when not ranked.
+    relative_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,8 @@ class ReportData:
     accounts: dict[str, list[str]]
     channel_names: dict[str, str]
     extracts: list[Extract] = field(default_factory=list)
+    # Measured posts younger than MIN_POST_AGE_DAYS at the warehouse's last day: not ranked.
+    posts_too_recent: int = 0
     # The marketing-mix model's latest fit (None: not asked for, or no fit to show).
     incremental: IncrementalRoi | None = None
     # Empty when the period is not whole months (mart_roi's grain).
@@ -210,6 +217,23 @@ class ReportData:
 
     def channel_group(self, channel: str) -> str:
         return next((row.group for row in self.channels if row.channel == channel), "other")
+
+    @property
+    def posts_note(self) -> str:
+        """How the posts were ranked and which were left out (under the PDF's tables, on the sheet)."""
+        left_out = [
+            f"{self.posts_unmeasured} without metrics from their platform yet" if self.posts_unmeasured else "",
+            f"{self.posts_too_recent} younger than {MIN_POST_AGE_DAYS} days" if self.posts_too_recent else "",
+        ]
+        not_ranked = " and ".join(part for part in left_out if part)
+        through = f" to {self.data_through:%d %b %Y}" if self.data_through else ""
+        return (
+            f"{self.posts_published} organic posts published in the period"
+            + (f"; {not_ranked} are not ranked" if not_ranked else "")
+            + ". Ranked by engagement rate (engagements / impressions) against the median of their platform's "
+            "posts (\u201cvs platform\u201d: 2.0\u00d7 is twice the platform's typical rate), as platforms' rates "
+            f"differ tenfold. Metrics are each post's lifetime{through}."
+        )
 
 
 @dataclass(frozen=True)
@@ -424,6 +448,30 @@ def _posts(connection, period: ReportPeriod, report_filter: ReportFilter) -> lis
         Post(p, i, d, c, t or "", int(e or 0), int(im or 0), er, None if cl is None else int(cl))
         for p, i, d, c, t, e, im, er, cl in rows
     ]
+
+
+def _too_recent(post: Post, data_through: date | None) -> bool:
+    return data_through is None or (data_through - post.created_date).days < MIN_POST_AGE_DAYS
+
+
+def rank_posts(posts: list[Post], data_through: date | None) -> list[Post]:
+    """The posts old enough to rank (MIN_POST_AGE_DAYS) and with an engagement rate, best first by
+    their rate against their platform's median: platforms' typical rates differ tenfold (an X post
+    earns a fraction of an Instagram post's rate), so a raw rate or count would rank platforms, and
+    the newest posts, not posts."""
+    from statistics import median
+
+    rankable = [post for post in posts if post.engagement_rate is not None and not _too_recent(post, data_through)]
+    medians = {
+        platform: median(post.engagement_rate for post in rankable if post.platform == platform)
+        for platform in {post.platform for post in rankable}
+    }
+    relative = [
+        replace(post, relative_rate=post.engagement_rate / medians[post.platform])
+        for post in rankable
+        if medians[post.platform]
+    ]
+    return sorted(relative, key=lambda post: (-post.relative_rate, post.platform, post.post_id))
 
 
 @dataclass(frozen=True)
@@ -675,7 +723,7 @@ def load_report_data(
         }
         posts = _posts(connection, period, definition.filter)
         measured = [post for post in posts if post.engagements or post.impressions or post.clicks]
-        rest = measured[TOP_POSTS:]
+        ranked = rank_posts(measured, data_through)
         extracts = _extracts(connection, period, definition.filter) if with_extracts else []
         data = ReportData(
             organisation=config.organisation.name,
@@ -690,10 +738,11 @@ def load_report_data(
                 ChannelRow(group, GROUP_NAMES.get(group, group), group, totals)
                 for group, totals in sorted(by_group.items(), key=lambda item: _group_rank(item[0]))
             ],
-            top_posts=measured[:TOP_POSTS],
-            bottom_posts=list(reversed(rest[-TOP_POSTS:])),
+            top_posts=ranked[:TOP_POSTS],
+            bottom_posts=list(reversed(ranked[TOP_POSTS:][-TOP_POSTS:])),
             posts_published=len(posts),
             posts_unmeasured=len(posts) - len(measured),
+            posts_too_recent=sum(1 for post in measured if _too_recent(post, data_through)),
             freshness=_freshness(connection),
             data_from=data_from,
             data_through=data_through,

@@ -507,10 +507,11 @@ POST_HEADER = [
     "Engagements",
     "Impressions",
     "Engagement rate",
+    "vs platform median",
     "Clicks",
     "Campaign",
 ]
-POST_WIDTHS = [6, 12, 11, 80, 12, 12, 12, 9, 18]
+POST_WIDTHS = [6, 12, 11, 80, 12, 12, 12, 12, 9, 18]
 
 
 def _post_rows(sheet: Worksheet, top: int, title: str, posts: list[Post], data: ReportData, formats: _Formats) -> int:
@@ -526,8 +527,9 @@ def _post_rows(sheet: Worksheet, top: int, title: str, posts: list[Post], data: 
         sheet.write_number(row, 4, post.engagements, formats(num_format=INTEGER))
         sheet.write_number(row, 5, post.impressions, formats(num_format=INTEGER))
         _write_value(sheet, row, 6, post.engagement_rate, formats, PERCENT_FINE)
-        _write_value(sheet, row, 7, post.clicks, formats, INTEGER)
-        write_text(sheet, row, 8, post.campaign_id, formats)
+        _write_value(sheet, row, 7, post.relative_rate, formats, MULTIPLE)
+        _write_value(sheet, row, 8, post.clicks, formats, INTEGER)
+        write_text(sheet, row, 9, post.campaign_id, formats)
     return top + len(posts) + 3
 
 
@@ -535,10 +537,9 @@ def _posts_sheet(book: Workbook, data: ReportData, formats: _Formats) -> None:
     sheet = book.add_worksheet("Posts")
     for column, width in enumerate(POST_WIDTHS):
         sheet.set_column(column, column, width)
-    row = _post_rows(sheet, 0, "Top posts (by engagements)", data.top_posts, data, formats)
+    row = _post_rows(sheet, 0, "Top posts (by engagement rate against their platform)", data.top_posts, data, formats)
     row = _post_rows(sheet, row, "Bottom posts", data.bottom_posts, data, formats)
-    note = f"{data.posts_published} posts published in the period; {data.posts_unmeasured} without metrics from their platform yet (not ranked). Lifetime metrics to the last day in the warehouse."
-    write_text(sheet, row, 0, note, formats, font_color=MUTED)
+    write_text(sheet, row, 0, data.posts_note, formats, font_color=MUTED)
 
 
 def _definitions_sheet(book: Workbook, formats: _Formats) -> None:

@@ -51,6 +51,17 @@ def enabled_inbox_sources(config) -> list[InboxSource]:
     return [source for source in INBOX_SOURCES if source.enabled(config)]
 
 
+def source_dbt_vars(config) -> dict[str, object]:
+    """The dbt vars the sources' settings set (a source's `dbt_vars()`), enabled or not: the models
+    read them either way."""
+    found: dict[str, object] = {}
+    for source in ALL_SOURCES:
+        settings = getattr(config.sources, source.name, None)
+        if settings is not None and hasattr(settings, "dbt_vars"):
+            found.update(settings.dbt_vars())
+    return found
+
+
 def expected_accounts(config) -> list[dict[str, str]]:
     """Every source x account the nightly run should land (the rows of source_freshness)."""
     expected = [

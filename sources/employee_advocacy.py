@@ -51,6 +51,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field
 
 from core.landing import RunContext
 from core.settings import Identifier, InboxSettle, InboxSourceSettings
@@ -236,6 +237,12 @@ class EmployeeAdvocacy(InboxSourceSettings):
     inbox: Identifier = "employee_advocacy"
     # Whose export it is: a key of VENDORS (the column mapping).
     vendor: Literal["everyonesocial"] = "everyonesocial"
+    # Fewest advocates a team-level row of the marts may describe: smaller teams are rolled up
+    # (mart_ambassadors). Below 2 a row could be one person.
+    min_team_advocates: int = Field(default=5, ge=2, le=1000)
+
+    def dbt_vars(self) -> dict[str, Any]:
+        return {"advocacy_min_team_advocates": self.min_team_advocates}
 
 
 # -- the landing contract -----------------------------------------------------------------------

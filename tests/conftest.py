@@ -7,7 +7,6 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
-from functools import partial
 
 import pytest
 
@@ -66,10 +65,7 @@ def roi_env(tmp_path_factory):
     the tests that share it rely on it as built."""
     from core.landing import RunContext
     from core.windows import partition_date_for
-    from extractors.http import ApiEndpoint
-    from nightly.extraction_log import logged_extraction
     from sandbox import registry
-    from sources import facebook_pages, ga4, meta_ads
     from sources.config import load_config
 
     root = tmp_path_factory.mktemp("roi") / "data"
@@ -83,42 +79,45 @@ def roi_env(tmp_path_factory):
         paths = data_paths()
         config = load_config()
         ctx = RunContext.now(partition_date_for(ROI_LOGICAL_DATE, config.organisation.tz), "manual__roi")
-        sources = config.sources
-        api = [
-            (
-                partial(extract, facebook_pages.SPEC),
-                "facebook_pages",
-                sources.facebook_pages,
-                graph.url,
-                "sandbox-page-token",
-            ),
-            (
-                partial(extract, meta_ads.SPEC),
-                "meta_ads",
-                sources.meta_ads,
-                ads_sandbox.url,
-                _sandbox_token("meta_ads"),
-            ),
-            (partial(extract, ga4.SPEC), "ga4", sources.ga4, ga4_sandbox.url, _sandbox_token("ga4")),
-        ]
-        for extract_one, name, settings, url, token in api:
-            for account in settings.accounts:
-                endpoint = ApiEndpoint(url, token, "v24.0" if name != "ga4" else "", account.connection_id)
-                with logged_extraction(name, account.id, ctx, paths.landing) as outcome:
-                    outcome.record(
-                        extract_one(
-                            account,
-                            endpoint,
-                            settings,
-                            config.windows,
-                            config.http,
-                            ctx,
-                            config.organisation.tz,
-                            paths.landing,
-                        )
-                    )
+        land_api_sources(
+            paths,
+            config,
+            ctx,
+            [
+                ("facebook_pages", graph.url, "sandbox-page-token"),
+                ("meta_ads", ads_sandbox.url, _sandbox_token("meta_ads")),
+                ("ga4", ga4_sandbox.url, _sandbox_token("ga4")),
+            ],
+        )
         finish_roi_night(paths, config, ctx.partition_date, "manual__roi")
         yield paths, ctx
+
+
+def land_api_sources(paths, config, ctx, sandboxes: list[tuple[str, str, str]]) -> None:
+    """Land each API source's accounts from its sandbox (`sandboxes`: source name, sandbox URL,
+    token) through its extractor, logged as the nightly task logs it."""
+    from extractors.http import ApiEndpoint
+    from nightly.extraction_log import logged_extraction
+    from sources import SOURCES_BY_NAME
+
+    for name, url, token in sandboxes:
+        settings = getattr(config.sources, name)
+        for account in settings.accounts:
+            endpoint = ApiEndpoint(url, token, "v24.0" if name != "ga4" else "", account.connection_id)
+            with logged_extraction(name, account.id, ctx, paths.landing) as outcome:
+                outcome.record(
+                    extract(
+                        SOURCES_BY_NAME[name],
+                        account,
+                        endpoint,
+                        settings,
+                        config.windows,
+                        config.http,
+                        ctx,
+                        config.organisation.tz,
+                        paths.landing,
+                    )
+                )
 
 
 def finish_roi_night(paths, config, day, run_id: str) -> None:

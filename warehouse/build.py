@@ -76,7 +76,7 @@ def run_dbt(
     files and logs: a dbt run beside the nightly one needs its own."""
     target_path = target_path or paths.dbt_target
     from core.landing import landed_entities
-    from sources import expected_accounts
+    from sources import expected_accounts, source_dbt_vars
 
     dbt_vars = {
         "org_timezone": config.organisation.timezone,
@@ -84,6 +84,7 @@ def run_dbt(
         # Entities that never landed (a platform's first run failed) build as empty relations.
         "landed_entities": landed_entities(paths.landing),
         "expected_accounts": expected_accounts(config),
+        **source_dbt_vars(config),
         **build.dbt_vars(),
     }
     command = [

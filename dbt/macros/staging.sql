@@ -80,7 +80,9 @@ select * from kept
 
 {#- Posts: one row per post from its latest listing, with the campaign tagged in its text
     (campaigns are tagged on the post's links, utm_campaign, as marketing teams do). -#}
-{% macro stg_posts(source_name, table_name, account_column, post_column, text_column) -%}
+{#- `extra`: the columns one platform adds (e.g. Facebook's permalink, which advocacy exports name
+    posts by). -#}
+{% macro stg_posts(source_name, table_name, account_column, post_column, text_column, extra=[]) -%}
     {{ stg_latest_extraction(source_name, table_name, [
         as_string(post_column) ~ ' as post_id',
         as_string(account_column) ~ ' as account_id',
@@ -88,7 +90,7 @@ select * from kept
         local_date('created_time') ~ ' as created_date',
         text_column ~ ' as post_text',
         regexp_capture(text_column, 'utm_campaign=([A-Za-z0-9_-]+)') ~ ' as campaign_id'
-    ], 'post_id') }}
+    ] + extra, 'post_id') }}
 {%- endmacro %}
 
 {#- An id as text, whatever type the landing schema gives it. -#}
