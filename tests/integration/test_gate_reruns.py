@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 from datetime import timedelta
-from functools import partial
 
 import duckdb
 import pytest
@@ -14,16 +13,12 @@ import pytest
 from core.landing import RunContext
 from core.paths import DataPaths
 from core.windows import partition_date_for
-from extractors.http import ApiEndpoint
 from nightly import tasks
-from nightly.extract import extract
-from nightly.extraction_log import logged_extraction
 from sandbox import registry
 from sandbox.demo import stage_inboxes
 from sandbox.facebook import GraphSandbox as SandboxServer
-from sources import facebook_pages, ga4, meta_ads
 from sources.config import load_config
-from tests.conftest import ROI_LOGICAL_DATE, SANDBOX_NOW, _sandbox_token, finish_roi_night
+from tests.conftest import ROI_LOGICAL_DATE, SANDBOX_NOW, _sandbox_token, finish_roi_night, land_api_sources
 from warehouse import build as warehouse
 
 pytestmark = pytest.mark.integration
@@ -38,45 +33,21 @@ def run_later_night(paths: DataPaths, run_id: str) -> None:
     logical_date = ROI_LOGICAL_DATE + LATER
     now = SANDBOX_NOW + LATER
     ctx = RunContext.now(partition_date_for(logical_date, config.organisation.tz), run_id)
-    sources = config.sources
     with (
         SandboxServer(now=now) as graph,
         registry.create("meta_ads", now=now) as ads_sandbox,
         registry.create("ga4", now=now) as ga4_sandbox,
     ):
-        api = [
-            (
-                partial(extract, facebook_pages.SPEC),
-                "facebook_pages",
-                sources.facebook_pages,
-                graph.url,
-                "sandbox-page-token",
-            ),
-            (
-                partial(extract, meta_ads.SPEC),
-                "meta_ads",
-                sources.meta_ads,
-                ads_sandbox.url,
-                _sandbox_token("meta_ads"),
-            ),
-            (partial(extract, ga4.SPEC), "ga4", sources.ga4, ga4_sandbox.url, _sandbox_token("ga4")),
-        ]
-        for extract_one, name, settings, url, token in api:
-            for account in settings.accounts:
-                endpoint = ApiEndpoint(url, token, "v24.0" if name != "ga4" else "", account.connection_id)
-                with logged_extraction(name, account.id, ctx, paths.landing) as outcome:
-                    outcome.record(
-                        extract_one(
-                            account,
-                            endpoint,
-                            settings,
-                            config.windows,
-                            config.http,
-                            ctx,
-                            config.organisation.tz,
-                            paths.landing,
-                        )
-                    )
+        land_api_sources(
+            paths,
+            config,
+            ctx,
+            [
+                ("facebook_pages", graph.url, "sandbox-page-token"),
+                ("meta_ads", ads_sandbox.url, _sandbox_token("meta_ads")),
+                ("ga4", ga4_sandbox.url, _sandbox_token("ga4")),
+            ],
+        )
     stage_inboxes(config, paths, ctx.partition_date)
     for inbox in ("traditional_media", "call_tracking"):
         tasks.extract_inbox(inbox, logical_date, run_id)
