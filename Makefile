@@ -8,14 +8,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced-from-lock
 
-.PHONY: bootstrap demo test lint airflow bench report clean
+.PHONY: help bootstrap demo test lint airflow bench report clean
+
+# `make` alone lists the targets, from the `##` comment on each target's line.
+.DEFAULT_GOAL := help
+
+help:  ## list the targets
+	@grep -E '^[a-z][a-z-]*:[^#]*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):[^#]*## /\1\t/' | awk -F '\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
 
 $(STAMP): pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
-bootstrap: $(STAMP)
+bootstrap: $(STAMP)  ## create .venv from uv.lock (every target does this first)
 
 demo: bootstrap  ## the nightly pipeline end to end in Airflow against the local sandbox
 	$(BIN)/python -m sandbox.demo demo
@@ -23,7 +29,7 @@ demo: bootstrap  ## the nightly pipeline end to end in Airflow against the local
 test: bootstrap lint  ## lint, then the whole test suite
 	$(BIN)/python -m pytest
 
-lint: bootstrap
+lint: bootstrap  ## ruff check, ruff format --check, sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt/models dbt/macros dbt/tests
@@ -37,5 +43,5 @@ bench: bootstrap  ## measure the pipeline; writes data/bench/report.md (the Cosm
 report: bootstrap  ## build one report (REPORT=<name>, default: the monthly ROI report) from the demo warehouse
 	$(BIN)/python -m reports build $(if $(REPORT),--report $(REPORT))
 
-clean:
+clean:  ## remove data/, .airflow/ and dbt's build output (the demo's warehouse and logs with them)
 	rm -rf data .airflow dbt/target dbt/logs

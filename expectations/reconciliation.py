@@ -290,7 +290,7 @@ def _post_impressions_through(
 
 def impressions(landing_root: Path, seeds_dir: Path, first: date, last: date, tz: str) -> int:
     """Impressions of the days first..last: paid (ads insights), traditional (gross impressions per
-    metrics.md §5, spread over the flight like spend) and organic: the posts' lifetime impressions
+    docs/metrics.md §5, spread over the flight like spend) and organic: the posts' lifetime impressions
     as attributed to the days up to `last` (the run date, where the reporting calendar ends),
     plus account-level daily impressions. `tz` is the organisation's timezone (a post's
     publication day). Organic post impressions are only comparable over the whole reporting

@@ -30,6 +30,11 @@ logger = logging.getLogger(__name__)
 
 # GX phones home on start unless told not to; this machine and CI have no network for it.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# Importing GX logs some 200 INFO lines ("Skipping registering function ...", from
+# great_expectations._docs_decorators), which made up most of a gate's task log. They are written
+# at import, so the level is set here, before anything imports GX: both gates import this module
+# first. GX's warnings and errors still reach the log.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
 # Enough keys of failing rows to quarantine every failing partition of a day.
@@ -135,7 +140,6 @@ class Validator:
     def __init__(self, paths: DataPaths):
         import great_expectations as gx
 
-        logging.getLogger("great_expectations").setLevel(logging.WARNING)
         paths.root.mkdir(parents=True, exist_ok=True)
         self._gx = gx
         self.paths = paths

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 NO_SPEND = "\u221e (no spend)"
-# The definitions every format states (README "Metrics", metrics.md): the PDF footer, the XLSX sheet.
+# The definitions every format states (README "Metrics", docs/metrics.md): the PDF footer, the XLSX sheet.
 METRIC_DEFINITIONS = (
     ("Investment", "media spend + staff time \u00d7 loaded rate + tools + production"),
     ("Engagements", "reactions + comments + shares + saves; traditional: responses + calls + vanity-URL visits"),

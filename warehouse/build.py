@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -35,6 +36,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+
+# Colour codes dbt writes even when its output is not a terminal; they garble task logs.
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# How many of the slowest models a build names in the log: where to look when a night runs long.
+SLOWEST_MODELS = 5
 
 
 class WarehouseBuildError(RuntimeError):
@@ -59,6 +65,7 @@ def dbt_environment(paths: DataPaths, build: Warehouse) -> dict[str, str]:
         # dbt's anonymous usage events would try the network on every command.
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_USE_COLORS": "false",
         **build.dbt_environment(),
     }
 
@@ -103,6 +110,9 @@ def run_dbt(
         "--vars",
         json.dumps(dbt_vars),
     ]
+    # A results file an earlier command left must not be read as this one's.
+    results_file = target_path / "run_results.json"
+    results_file.unlink(missing_ok=True)
     completed = subprocess.run(
         command,
         env={**os.environ, **dbt_environment(paths, build)},
@@ -110,15 +120,61 @@ def run_dbt(
         text=True,
         check=False,
     )
-    output = completed.stdout + completed.stderr
+    output = ANSI_ESCAPE.sub("", completed.stdout + completed.stderr)
+    failures = log_run_results(" ".join(args), results_file)
     if completed.returncode != 0:
-        failures = [line for line in output.splitlines() if "ERROR" in line or "FAIL" in line or "Error" in line]
+        # Without results dbt stopped before running anything (a parse or profile error): its output says why.
+        lines = [line for line in output.splitlines() if "ERROR" in line or "FAIL" in line or "Error" in line]
         raise WarehouseBuildError(
             f"dbt {' '.join(args)} failed (exit {completed.returncode}) building {build}:\n"
-            + "\n".join(failures[-40:] or output.splitlines()[-40:])
+            + "\n".join(failures or lines[-40:] or output.splitlines()[-40:])
             + f"\nFull log: {target_path / 'logs' / 'dbt.log'}"
         )
     return output
+
+
+def _node_name(result: dict) -> str:
+    """`model mart_roi`, `test not_null_mart_roi_channel`, `unit_test mart_roi.roi_formula`: a node
+    as dbt's own output names it (a generic test's unique id ends in a hash dbt never shows)."""
+    kind, _package, *name = result["unique_id"].split(".")
+    if kind == "test" and len(name) > 1:
+        name = name[:-1]
+    return f"{kind} {'.'.join(name)}"
+
+
+def _one_line(message: str | None) -> str:
+    return " ".join((message or "").split())
+
+
+def log_run_results(command: str, results_file: Path) -> list[str]:
+    """Log what dbt's run_results.json says of the nodes that failed (errors and failed tests, as
+    errors), that warned, and, for a build or run, the slowest models. Returns the failures, one
+    line each; none when dbt wrote no results."""
+    if not results_file.exists():
+        return []
+    results = json.loads(results_file.read_text())["results"]
+    failures = [
+        f"{_node_name(result)} {result['status']}: {_one_line(result.get('message'))}"
+        for result in results
+        if result["status"] in ("error", "fail", "runtime error")
+    ]
+    for failure in failures:
+        logger.error("dbt %s: %s", command, failure)
+    for result in results:
+        if result["status"] == "warn":
+            logger.warning("dbt %s: %s warn: %s", command, _node_name(result), _one_line(result.get("message")))
+    if command.split()[0] in ("build", "run"):
+        models = [result for result in results if result["unique_id"].startswith("model.")]
+        slowest = sorted(models, key=lambda result: result["execution_time"], reverse=True)[:SLOWEST_MODELS]
+        if slowest:
+            logger.info(
+                "dbt %s: slowest models: %s",
+                command,
+                ", ".join(
+                    f"{_node_name(result).split(' ', 1)[1]} {result['execution_time']:.1f} s" for result in slowest
+                ),
+            )
+    return failures
 
 
 def build(

@@ -1,6 +1,7 @@
 {#- Costs and plans are spread over days and shared over channels and activity to the cent: every
-    rule takes an even share rounded down and gives the remainder to the last part, so the parts
-    add up to the whole exactly and the rule is easy to recompute outside SQL. -#}
+    rule rounds each share (down, or to the nearest cent for a tool's channel shares) and gives the
+    remainder to the last part in a fixed order, not by largest remainder, so the parts add up to
+    the whole exactly and the rule is easy to recompute outside SQL (docs/metrics.md §3.2). -#}
 
 {#- An amount rounded to the cent as a decimal (for products of decimals, which are exact). -#}
 {% macro cents(expression) -%}

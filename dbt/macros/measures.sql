@@ -34,7 +34,7 @@
     {{ return(investment_measures() + ['conversion_value', 'platform_conversion_value']) }}
 {%- endmacro %}
 
-{#- The whole investment ("I") by component, and its total (metrics.md §3). -#}
+{#- The whole investment ("I") by component, and its total (docs/metrics.md §3). -#}
 {% macro investment_measures() -%}
     {{ return(['media_spend', 'staff_cost', 'tool_cost', 'production_cost', 'total_investment']) }}
 {%- endmacro %}

@@ -1,4 +1,4 @@
-{#- The metric contract (shared/reference/metrics.md §2): every ratio is written once, here.
+{#- The metric contract (docs/metrics.md §2): every ratio is written once, here.
     A zero or missing denominator gives NULL, never an error or infinity. -#}
 
 {% macro safe_divide(numerator, denominator) -%}

@@ -1,4 +1,4 @@
--- metrics.md §1: what counts as an engagement on each platform. Any difference between this
+-- docs/metrics.md §1: what counts as an engagement on each platform. Any difference between this
 -- contract and seeds/social_metric_map.csv (a missing or an extra engagement metric) fails.
 with
 

@@ -1,12 +1,14 @@
 """A BI tool's view of the published warehouse: SQLAlchemy with duckdb-engine, the driver Superset
-(and any SQLAlchemy-based tool) uses, on the connection string the README documents. It lists and
-reads every mart, and it cannot change anything."""
+(and any SQLAlchemy-based tool) uses, on the connection string the README documents. It lists,
+reflects and reads every mart, finds what each table and column means in its comments, and it
+cannot change anything."""
 
 from __future__ import annotations
 
 import hashlib
 
 import pytest
+import yaml
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
@@ -28,29 +30,40 @@ def bi_engine(roi_env):
     engine.dispose()
 
 
+def _documented(mart: str) -> tuple[str, dict[str, str]]:
+    """The description of `mart` and of each of its columns, as its yml in dbt/models/marts says."""
+    [model] = yaml.safe_load((DBT_PROJECT_DIR / "models" / "marts" / f"{mart}.yml").read_text())["models"]
+    return model["description"].strip(), {c["name"]: (c.get("description") or "").strip() for c in model["columns"]}
+
+
 def test_every_mart_is_listed_and_read_through_sqlalchemy(bi_engine):
     assert set(MARTS) <= set(inspect(bi_engine).get_table_names())
     counts = {}
     with bi_engine.connect() as connection:
         for mart in MARTS:
-            # Column names from the catalog, as a SQL client lists them. (SQLAlchemy's own column
-            # reflection, Inspector.get_columns, fails with SQLAlchemy >= 2.0.45 on duckdb-engine 0.17:
-            # its query reads pg_catalog.pg_collation, which DuckDB does not provide.)
-            columns = (
-                connection.execute(
-                    text(
-                        "select column_name from information_schema.columns "
-                        "where table_schema = 'main' and table_name = :mart order by ordinal_position"
-                    ),
-                    {"mart": mart},
-                )
-                .scalars()
-                .all()
-            )
+            # Reflected as a BI tool does (Superset lists a dataset's columns this way).
+            columns = [column["name"] for column in inspect(connection).get_columns(mart)]
             result = connection.execute(text(f"select * from {mart}"))
             counts[mart] = len(result.fetchall())
             assert list(result.keys()) == columns, mart
     assert all(counts[mart] > 0 for mart in ROI_MARTS), counts
+
+
+def test_every_mart_and_every_column_carries_its_description_as_a_comment(bi_engine):
+    """dbt's persist_docs writes each mart's yml descriptions into the warehouse: a BI tool that
+    reflects the tables shows what every column means (and which docs/metrics.md section it follows)."""
+    inspector = inspect(bi_engine)
+    undocumented = []
+    for mart in MARTS:
+        table_description, column_descriptions = _documented(mart)
+        assert (inspector.get_table_comment(mart)["text"] or "").strip() == table_description, mart
+        for column in inspector.get_columns(mart):
+            comment = (column["comment"] or "").strip()
+            if not comment:
+                undocumented.append(f"{mart}.{column['name']}")
+            else:
+                assert comment == column_descriptions[column["name"]], f"{mart}.{column['name']}"
+    assert not undocumented, f"mart columns without a description in their yml: {undocumented}"
 
 
 @pytest.mark.parametrize(

@@ -172,6 +172,38 @@ def test_every_mart_has_the_same_rows_and_totals_on_both_targets(postgres_build,
         assert not differing, f"{mart}: a row differs (DuckDB, PostgreSQL): {differing} in {duck_row}"
 
 
+def test_every_mart_and_column_carries_the_same_description_on_both_targets(postgres_build):
+    """dbt's persist_docs on PostgreSQL too: the published schema's marts and their columns carry
+    their dbt descriptions as comments (the schema swap keeps them), the same as on DuckDB."""
+    paths, _, settings, _, _ = postgres_build
+    marts = ", ".join(f"'{mart}'" for mart in MARTS)
+    duck_tables = duckdb_rows(
+        paths.published_warehouse, f"select table_name, comment from duckdb_tables() where table_name in ({marts})"
+    )
+    duck_columns = duckdb_rows(
+        paths.published_warehouse,
+        f"select table_name, column_name, comment from duckdb_columns() where table_name in ({marts})",
+    )
+    postgres_tables = postgres_rows(
+        settings,
+        "select c.relname, obj_description(c.oid, 'pg_class') from pg_class c "
+        "join pg_namespace n on n.oid = c.relnamespace where n.nspname = %s and c.relname = any(%s)",
+        (settings.schema, MARTS),
+    )
+    postgres_columns = postgres_rows(
+        settings,
+        "select c.relname, a.attname, col_description(c.oid, a.attnum) from pg_class c "
+        "join pg_namespace n on n.oid = c.relnamespace "
+        "join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped "
+        "where n.nspname = %s and c.relname = any(%s)",
+        (settings.schema, MARTS),
+    )
+    assert len(postgres_tables) == len(MARTS)
+    assert all(comment for *_, comment in postgres_tables + postgres_columns)
+    assert sorted(postgres_tables) == sorted(duck_tables)
+    assert sorted(postgres_columns) == sorted(duck_columns)
+
+
 def test_the_reconciliation_totals_match_on_both_targets(postgres_build):
     """mart_totals' figures (the reporting calendar, media spend, whole investment, impressions and
     conversions) read from PostgreSQL equal DuckDB's and the inputs' independent recomputation."""

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -459,3 +462,39 @@ def test_a_mart_not_reconciling_is_named_with_both_totals_and_the_difference(nig
         assert match, alert
         reported, expected = (Decimal(group.replace(",", "")) for group in match.groups())
         assert reported - expected == Decimal("0.01")
+
+
+def test_the_landing_gates_log_holds_its_validations_without_gx_import_noise(night):
+    """The gate's log as a fresh task process writes it at INFO (GX is imported anew there, as in
+    every Airflow task): GX's import-time lines ("Skipping registering function ...", some 200 of
+    them) stay out, and each validation's summary is in."""
+    script = (
+        "import logging, sys\n"
+        "from datetime import datetime\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stdout, format='%(levelname)s %(name)s: %(message)s')\n"
+        "from nightly import tasks\n"
+        f"tasks.landing_gate(datetime.fromisoformat({ROI_LOGICAL_DATE.isoformat()!r}), 'scheduled__log')\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True, timeout=300
+    )
+    log = completed.stdout + completed.stderr
+    assert "Skipping registering function" not in log
+    assert "great_expectations" not in log, log
+    assert re.search(r"landing\.meta_ads\.ads_insights on .*: passed", log), log
+    assert len(log.splitlines()) < 60, log
+
+
+def test_a_failed_dbt_build_names_the_failing_node_in_the_log_and_the_error(night, caplog):
+    """dbt's own output is not kept in the task log: the build reads run_results.json and logs each
+    failure by node, the slowest models, and a summary line without colour codes."""
+    duplicate_ad_rows(night)
+    with caplog.at_level(logging.INFO, logger="warehouse.build"), pytest.raises(AirflowFailException) as caught:
+        tasks.build_warehouse(ROI_LOGICAL_DATE, night.paths)
+
+    failing = "test unique_combination_stg_meta_ads__ads_insights_ad_id__date_day fail"
+    errors = [record.getMessage() for record in caplog.records if record.levelno == logging.ERROR]
+    assert any(failing in message for message in errors), errors
+    assert failing in str(caught.value.__cause__)
+    assert any("slowest models: " in record.getMessage() for record in caplog.records)
+    assert not any("\x1b[" in record.getMessage() for record in caplog.records)

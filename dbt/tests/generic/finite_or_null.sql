@@ -1,4 +1,4 @@
-{#- Ratios must be NULL on a zero denominator, never infinity or NaN (metrics.md §2). x - x is 0
+{#- Ratios must be NULL on a zero denominator, never infinity or NaN (docs/metrics.md §2). x - x is 0
     for every finite number and NaN for an infinity or NaN, in every engine (PostgreSQL has no
     isfinite() for numbers). -#}
 {% test finite_or_null(model, column_name) %}
