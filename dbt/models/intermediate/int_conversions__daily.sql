@@ -1,7 +1,7 @@
 -- First-party conversions (the return) by day, channel, account, campaign and conversion type,
 -- with their value: web key events from GA4 (appointment requests, class registrations; account
 -- '(all)', as a web session does not say which page or ad account sent it) and qualified calls
--- to a placement's tracking number. Platform-reported conversions are not here (metrics.md §4).
+-- to a placement's tracking number. Platform-reported conversions are not here (docs/metrics.md §4).
 -- Value = conversions x the value per conversion of seeds/conversion_values.csv for the type and
 -- the campaign's service line, or the type's '*' row when the service line has none.
 {% set grain = ['date_day', 'channel', 'account_id', 'campaign_id', 'conversion_type'] %}

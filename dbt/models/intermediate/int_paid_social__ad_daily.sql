@@ -1,7 +1,7 @@
 -- Paid social per ad and day: delivery and spend from the insights rows, engagements and the
 -- platform's own conversions from its actions through seeds/social_metric_map.csv (level 'ad').
 -- Clicks are link clicks (the clicks that reach the site). Platform conversions stay here and in
--- their own columns: they are never added to first-party conversions (metrics.md §4).
+-- their own columns: they are never added to first-party conversions (docs/metrics.md §4).
 with
 
 insights as (

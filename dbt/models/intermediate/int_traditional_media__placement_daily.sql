@@ -1,4 +1,4 @@
--- Flights are spread evenly over their days (metrics.md §5, documented in the model's yml):
+-- Flights are spread evenly over their days (docs/metrics.md §5, documented in the model's yml):
 -- every day gets the even share rounded down and the last day takes the remainder, so the days of a
 -- placement add up exactly (to the cent, to the impression, to the GRP tenth) to the media plan.
 -- A placement's audience (a reach) sits on its first day only and is never spread or summed.

@@ -1,4 +1,4 @@
--- The media plan's placements with their organisation campaign and exposure (metrics.md §5):
+-- The media plan's placements with their organisation campaign and exposure (docs/metrics.md §5):
 -- gross impressions = GRPs x universe / 100 (TV, radio), circulation x readers per copy (print),
 -- audited impressions (out-of-home), pieces delivered (direct mail). Audience is the people one
 -- placement reaches where the plan measures it (print readers, mail households); it is a reach,

@@ -1,8 +1,8 @@
 -- One row per day x channel x account x campaign: what each channel delivered, what it cost
 -- (media, staff, tools, production) and what it returned (first-party conversions and their value).
--- Engagements follow metrics.md §1 (social: reactions + comments + shares + saves + other
+-- Engagements follow docs/metrics.md §1 (social: reactions + comments + shares + saves + other
 -- engagements) and §5 (traditional: active responses = vendor-counted responses + calls to the
--- placement's number + vanity-URL sessions). Active engagements are tier 2 of metrics.md §6.
+-- placement's number + vanity-URL sessions). Active engagements are tier 2 of docs/metrics.md §6.
 -- Reach is only carried where the platform measured it for exactly this grain (an account's
 -- daily unique reach) and is never summed.
 {% set counts = [

@@ -1,5 +1,5 @@
 -- Cost per engagement, CPM and engagement rate per month and per week x channel x campaign.
--- Ratios follow metrics.md §2 through the macros in macros/ratios.sql (NULL on a zero denominator).
+-- Ratios follow docs/metrics.md §2 through the macros in macros/ratios.sql (NULL on a zero denominator).
 with
 
 daily as (

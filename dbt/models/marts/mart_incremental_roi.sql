@@ -1,4 +1,4 @@
--- What each channel adds (metrics.md §10): per channel x period of the latest fit (the fitted
+-- What each channel adds (docs/metrics.md §10): per channel x period of the latest fit (the fitted
 -- range, its last 52 weeks, each quarter), the whole investment and the KPI's key events tracking
 -- attributed to the channel, beside the conversions the model says it added, with the interval,
 -- both valued at the KPI's average value per conversion so the two ROIs compare like for like.

@@ -1,6 +1,6 @@
 -- Return on investment per month x channel x campaign (with its objective): investment by
 -- component, first-party conversions and their value, cost per conversion, ROAS (media spend
--- only) and ROI (whole investment), metrics.md §2-§4. Platform-reported conversions are shown
+-- only) and ROI (whole investment), docs/metrics.md §2-§4. Platform-reported conversions are shown
 -- beside, never in the value.
 with
 

@@ -1,4 +1,4 @@
--- Social next to traditional, one row per month x channel, in the three tiers of metrics.md §6:
+-- Social next to traditional, one row per month x channel, in the three tiers of docs/metrics.md §6:
 -- 1. exposure: impressions and CPM; reach where measured, as the largest reach one measurement
 --    reported in the month (an account's day, an ad's day, a print insertion's readers, a mail
 --    drop's households): unique people are at least that many, so cost per thousand reached is
