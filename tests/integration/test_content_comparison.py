@@ -8,7 +8,8 @@ of each intent: one platform alone is too few for the interval to be trusted."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -17,6 +18,7 @@ from core.landing import RunContext
 from core.paths import data_paths
 from core.windows import partition_date_for
 from sandbox import registry
+from sandbox.demo import content_verdicts
 from sandbox.world import SAVE_EFFECT, SHARE_EFFECT, true_ratio
 from sources.config import load_config
 from tests.conftest import ROI_LOGICAL_DATE, SANDBOX_NOW, _sandbox_token, land_api_sources
@@ -33,9 +35,8 @@ COLUMNS = (
 
 
 @pytest.fixture(scope="module")
-def comparison(tmp_path_factory) -> dict[tuple[str, object, str], dict]:
-    """The rows of mart_content_comparison of a build over the landed organic posts, by (period
-    type, period start, metric)."""
+def built(tmp_path_factory) -> Path:
+    """The build warehouse of the organic posts of SOURCES, landed from their sandboxes."""
     root = tmp_path_factory.mktemp("content_comparison") / "data"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PIPELINE_DATA_DIR", str(root))
@@ -53,10 +54,16 @@ def comparison(tmp_path_factory) -> dict[tuple[str, object, str], dict]:
             for server in servers.values():
                 server.stop()
         warehouse.build(paths, config, ctx.partition_date, docs=False)
-        with duckdb.connect(str(paths.build_warehouse), read_only=True) as connection:
-            cursor = connection.execute(f"select {COLUMNS} from mart_content_comparison")
-            names = [column[0] for column in cursor.description]
-            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return paths.build_warehouse
+
+
+@pytest.fixture(scope="module")
+def comparison(built) -> dict[tuple[str, date, str], dict]:
+    """The rows of mart_content_comparison, by (period type, period start, metric)."""
+    with duckdb.connect(str(built), read_only=True) as connection:
+        cursor = connection.execute(f"select {COLUMNS} from mart_content_comparison")
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     return {(row["period_type"], row["period_start"], row["metric"]): row for row in rows}
 
 
@@ -101,3 +108,10 @@ def test_every_month_and_metric_has_a_row_and_a_verdict(comparison):
     for (period, _, metric), row in comparison.items():
         if period == "month" and metric == "share_rate" and row["ratio"] is not None:
             assert row["helpful_posts"] + row["promotional_posts"] < share["helpful_posts"] + share["promotional_posts"]
+
+
+def test_the_demo_prints_the_months_share_and_save_verdicts(built, comparison):
+    october = date(2026, 10, 1)
+    lines = content_verdicts(built, october).splitlines()
+    assert lines == [comparison[("month", october, metric)]["verdict"] for metric in ("share_rate", "save_rate")]
+    assert content_verdicts(built, date(2025, 10, 1)) == "No helpful or promotional posts this month."
