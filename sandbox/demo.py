@@ -5,7 +5,8 @@ it, drops the sandbox's media plan, call log, marketing history and advocacy exp
 (and gives Airflow the sandbox's advocacy pseudonymisation key), runs the nightly
 DAG once with `airflow dags test` (SQLite metadata database under `.airflow/`), then the weekly
 marketing_mix DAG on what it published, and prints cost per engagement and ROI by channel for the
-last full month, and attributed beside incremental conversions and ROI per channel."""
+last full month with the verdict of helpful against promotional posts that month, and attributed
+beside incremental conversions and ROI per channel."""
 
 from __future__ import annotations
 
@@ -169,6 +170,23 @@ def roi_table(warehouse: Path, month_start: date) -> str:
     return "\n".join(lines)
 
 
+def content_verdicts(warehouse: Path, month_start: date) -> str:
+    """The plain-words verdicts of helpful against promotional posts for one month (share rate,
+    then save rate), from mart_content_comparison."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            """
+            select verdict from mart_content_comparison
+            where period_type = 'month' and period_start = ? and metric in ('share_rate', 'save_rate')
+            order by metric = 'save_rate'
+            """,
+            [month_start],
+        ).fetchall()
+    return "\n".join(verdict for (verdict,) in rows) or "No helpful or promotional posts this month."
+
+
 def run_dag_test(dag_id: str, logical_date: datetime, env: dict[str, str], log_file: Path) -> int:
     """One run of a DAG with `airflow dags test`, its output in `log_file`; the exit code."""
     with open(log_file, "w") as log:
@@ -292,6 +310,8 @@ def run_demo(today: date | None = None) -> int:
     print(f"\nDAG run finished in {finished - migrated:.1f} s (log: {log_file})")
     print(f"\n{config.organisation.name}: investment, cost per engagement and ROI, {month_start:%B %Y}\n")
     print(roi_table(paths.published_warehouse, month_start))
+    print(f"\nHelpful against promotional posts, {month_start:%B %Y}\n")
+    print(content_verdicts(paths.published_warehouse, month_start))
     print(f"\n{MIX_DAG_ID} finished in {mixed - finished:.1f} s (log: {mix_log})")
     print("\nWhat each channel adds: attributed and incremental (marketing-mix model), last 52 weeks\n")
     print(incremental_table(paths.published_warehouse))

@@ -103,7 +103,8 @@ def land_api_sources(paths, config, ctx, sandboxes: list[tuple[str, str, str]]) 
     for name, url, token in sandboxes:
         settings = getattr(config.sources, name)
         for account in settings.accounts:
-            endpoint = ApiEndpoint(url, token, "v24.0" if name != "ga4" else "", account.connection_id)
+            version = SOURCES_BY_NAME[name].connection.default_api_version or ""
+            endpoint = ApiEndpoint(url, token, version, account.connection_id)
             with logged_extraction(name, account.id, ctx, paths.landing) as outcome:
                 outcome.record(
                     extract(

@@ -62,3 +62,23 @@
 {% macro round_half_away(expression) -%}
     (sign({{ expression }}) * floor(abs({{ expression }}) + 0.5))
 {%- endmacro %}
+
+{#- A number in [0, 1) read from the md5 digest of a text: the same on every engine, so a
+    sample drawn with it (a bootstrap's weights) is the same on every target. -#}
+{% macro hash_fraction(expression) -%}
+    {{ adapter.dispatch('hash_fraction')(expression) }}
+{%- endmacro %}
+
+{% macro duckdb__hash_fraction(expression) -%}
+    (cast(cast('0x' || substr(md5({{ expression }}), 1, 8) as bigint) as {{ type_double() }}) / 4294967296)
+{%- endmacro %}
+
+{% macro default__hash_fraction(expression) -%}
+    (cast(cast(cast('x' || substr(md5({{ expression }}), 1, 8) as bit(32)) as bigint) as {{ type_double() }}) / 4294967296)
+{%- endmacro %}
+
+{#- A number as text with `places` decimals, rounded half away from zero: the same text on every
+    engine (a double's own text differs between engines). -#}
+{% macro number_text(expression, places=1) -%}
+    cast(cast({{ expression }} as decimal(18, {{ places }})) as {{ dbt.type_string() }})
+{%- endmacro %}
