@@ -51,6 +51,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field
 
 from core.landing import RunContext
 from core.settings import Identifier, InboxSettle, InboxSourceSettings
@@ -236,6 +237,10 @@ class EmployeeAdvocacy(InboxSourceSettings):
     inbox: Identifier = "employee_advocacy"
     # Whose export it is: a key of VENDORS (the column mapping).
     vendor: Literal["everyonesocial"] = "everyonesocial"
+    # Whole minutes an employee spends on one share (finding it, writing a line, posting), costed
+    # at the team's loaded rate (dbt/seeds/advocacy_teams.csv) as the program's employee time;
+    # whole minutes keep every team's day exact in cents.
+    minutes_per_share: int = Field(default=5, ge=0, le=240)
 
 
 # -- the landing contract -----------------------------------------------------------------------

@@ -80,6 +80,7 @@ def run_dbt(
     dbt_vars = {
         "org_timezone": config.organisation.timezone,
         "run_date": run_date.isoformat(),
+        "advocacy_minutes_per_share": config.sources.employee_advocacy.minutes_per_share,
         # Entities that never landed (a platform's first run failed) build as empty relations.
         "landed_entities": landed_entities(paths.landing),
         "expected_accounts": expected_accounts(config),
