@@ -35,7 +35,7 @@ costs as (
         date_day,
         channel,
         cost_type,
-        sum(amount) as amount
+        cast(sum(amount) as decimal(14, 2)) as amount
     from cost_parts
     group by date_day, channel, cost_type
 ),
