@@ -14,7 +14,7 @@ import pandas as pd
 from core.settings import Quality
 from core.severity import critical, warning
 
-CHANNEL_GROUPS = ["organic_social", "paid_social", "traditional"]
+CHANNEL_GROUPS = ["organic_social", "paid_social", "traditional", "employee_advocacy"]
 # A ratio is "finite" when it lies inside this range: an infinity (a division by zero that escaped
 # the NULL rule) falls outside; NULLs are not checked (a zero denominator gives NULL by contract).
 _FINITE = 1e15

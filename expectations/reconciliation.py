@@ -13,7 +13,12 @@ The rules (the dbt models' docs say the same):
 - a tool costs its monthly amount in every month whose first day is inside its validity, split
   over channels by share (rounded to the cent, the alphabetically last channel taking the
   remainder) and over the month's days (rounded down to the cent, the last day taking the rest);
-- production costs count on their day.
+- production costs count on their day;
+- employee advocacy's employees' own time (part of its staff cost) is, per local share day and
+  team, shares x minutes per share / 60 x the team's loaded rate (seeds/advocacy_teams.csv),
+  rounded down to the cent, from the latest landed advocacy export: a share's team is its
+  sharer's department in the users report, else the team code its utm_content names, else
+  '(unknown)'. The program's licence and admin hours are a tool and staff time like any other.
 
 Staff time and tools are only carried on days of the reporting calendar, so a period passed here
 must lie inside it (from the first day any source has activity to the run date)."""
@@ -188,11 +193,48 @@ def production_cost(seeds_dir: Path, first: date, last: date) -> Decimal:
     )
 
 
-def expected_investment(landing_root: Path, seeds_dir: Path, first: date, last: date) -> Investment:
-    """The whole investment of the days first..last, from the cost inputs."""
+def employee_time_cost(landing_root: Path, seeds_dir: Path, first: date, last: date, minutes_per_share: int) -> Decimal:
+    """Employees' own time on advocacy shares made on the local days first..last."""
+    teams = _read_seed(seeds_dir, "advocacy_teams")
+    code_of = {row["team"]: row["team_code"] for row in teams}
+    rates = {row["team_code"]: Decimal(row["hourly_rate"]) for row in teams}
+    latest = f"{_LANDED} = (select max({_LANDED}) from landed)"
+    department = dict(
+        _landed(landing_root, "employee_advocacy", "advocates", f"select advocate_key, team from landed where {latest}")
+    )
+    shares: dict[tuple[date, str], int] = defaultdict(int)
+    for day, advocate, content in _landed(
+        landing_root,
+        "employee_advocacy",
+        "shares",
+        f"select share_day, advocate_key, utm_content from landed where {latest} "
+        f"and share_day between '{first}' and '{last}'",
+    ):
+        linked = (content or "").split("_", 1)[0]
+        team = code_of.get(department.get(advocate)) or (linked if linked in rates else "(unknown)")
+        shares[(day, team)] += 1
+    return sum(
+        (
+            (Decimal(count * minutes_per_share) * rates.get(team, Decimal(0)) / 60).quantize(CENT, ROUND_FLOOR)
+            for (_, team), count in shares.items()
+        ),
+        Decimal(0),
+    )
+
+
+def expected_investment(
+    landing_root: Path, seeds_dir: Path, first: date, last: date, minutes_per_share: int | None = None
+) -> Investment:
+    """The whole investment of the days first..last, from the cost inputs. `minutes_per_share`:
+    an advocacy share's employee time (default: config/pipeline.yml's, as the build is given)."""
+    if minutes_per_share is None:
+        from sources.config import load_config
+
+        minutes_per_share = load_config().sources.employee_advocacy.minutes_per_share
     return Investment(
         media_spend(landing_root, first, last),
-        staff_cost(seeds_dir, first, last),
+        staff_cost(seeds_dir, first, last)
+        + employee_time_cost(landing_root, seeds_dir, first, last, minutes_per_share),
         tool_cost(seeds_dir, first, last),
         production_cost(seeds_dir, first, last),
     )
@@ -290,7 +332,8 @@ def _post_impressions_through(
 
 def impressions(landing_root: Path, seeds_dir: Path, first: date, last: date, tz: str) -> int:
     """Impressions of the days first..last: paid (ads insights), traditional (gross impressions per
-    docs/metrics.md §5, spread over the flight like spend) and organic: the posts' lifetime impressions
+    docs/metrics.md §5, spread over the flight like spend), employee advocacy (its shares' potential
+    reach, by local share day, from the latest export) and organic: the posts' lifetime impressions
     as attributed to the days up to `last` (the run date, where the reporting calendar ends),
     plus account-level daily impressions. `tz` is the organisation's timezone (a post's
     publication day). Organic post impressions are only comparable over the whole reporting
@@ -328,6 +371,17 @@ def impressions(landing_root: Path, seeds_dir: Path, first: date, last: date, tz
             total += _post_impressions_through(
                 landing_root, source, snapshots, posts, post_column, post_metrics[platform], last, tz
             )
+    # Employee advocacy's impressions are its shares' potential reach (level 'share').
+    share_metrics = _metric_map(seeds_dir, "share", "impressions").get("employee_advocacy", [])
+    if share_metrics:
+        for (value,) in _landed(
+            landing_root,
+            "employee_advocacy",
+            "shares",
+            f"select coalesce({' + '.join(share_metrics)}, 0) from landed "
+            f"where {_LANDED} = (select max({_LANDED}) from landed) and share_day between '{first}' and '{last}'",
+        ):
+            total += value
     account_metrics = _metric_map(seeds_dir, "account", "impressions")
     for platform, (source, entity, account_column) in _ACCOUNT_DAILY.items():
         if not account_metrics.get(platform):
@@ -383,16 +437,22 @@ def conversions(landing_root: Path, seeds_dir: Path, first: date, last: date) ->
 
 
 def expected_totals(
-    landing_root: Path, seeds_dir: Path, first: date, last: date, tz: str | None = None
+    landing_root: Path,
+    seeds_dir: Path,
+    first: date,
+    last: date,
+    tz: str | None = None,
+    minutes_per_share: int | None = None,
 ) -> dict[str, Decimal]:
     """What the marts must add up to over the whole reporting calendar (first..last, `last` being
     the run date the build was told), read from the landing files the build reads. `tz`: the
-    organisation's timezone (default: config/pipeline.yml's)."""
+    organisation's timezone, `minutes_per_share`: an advocacy share's employee time (defaults:
+    config/pipeline.yml's)."""
     if tz is None:
         from sources.config import load_config
 
         tz = load_config().organisation.timezone
-    investment = expected_investment(landing_root, seeds_dir, first, last)
+    investment = expected_investment(landing_root, seeds_dir, first, last, minutes_per_share)
     return {
         "media_spend": investment.media_spend,
         "total_investment": investment.total,

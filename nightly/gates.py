@@ -184,7 +184,14 @@ def run_mart_gate(config: PipelineConfig, paths: DataPaths, built: Warehouse) ->
     # The build reports on its calendar, which ends on the run date dbt was given: a rerun of a
     # past day reconciles up to that day, whatever later nights landed.
     first, last, reported = mart_totals(built)
-    expected = expected_totals(paths.local_landing(), SEEDS, first, last, config.organisation.timezone)
+    expected = expected_totals(
+        paths.local_landing(),
+        SEEDS,
+        first,
+        last,
+        config.organisation.timezone,
+        config.sources.employee_advocacy.minutes_per_share,
+    )
     frame = pd.DataFrame(
         [
             {

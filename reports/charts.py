@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-GROUP_COLOURS = {"organic_social": "#2E6DB4", "paid_social": "#7B4FB0", "traditional": "#E07B24"}
+GROUP_COLOURS = {
+    "organic_social": "#2E6DB4",
+    "paid_social": "#7B4FB0",
+    "traditional": "#E07B24",
+    "employee_advocacy": "#2A9D8F",
+}
 OTHER = "#7F7F7F"  # a group the seed adds later, until it is given a colour here
 # A channel, or a part of its group's investment, is a shade of its group's colour, picked by its
 # rank here, so a channel keeps its shade when others are added; one not listed hashes to a shade.

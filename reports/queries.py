@@ -278,7 +278,12 @@ def kpi_figures(data: ReportData) -> list[KpiFigure]:
     return out
 
 
-GROUP_NAMES = {"organic_social": "Organic social", "paid_social": "Paid social", "traditional": "Traditional"}
+GROUP_NAMES = {
+    "organic_social": "Organic social",
+    "paid_social": "Paid social",
+    "traditional": "Traditional",
+    "employee_advocacy": "Employee advocacy",
+}
 FILTER_LABELS = {
     "objective": "objective",
     "campaign": "campaign",

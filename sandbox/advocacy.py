@@ -73,8 +73,16 @@ are what tests check against):
   Deactivated once opted out, else Active when last active in the last 30 days (the vendor's
   definition), else Inactive; `type` is Admin for marketing, User for everyone else.
 
-Not modelled yet: the web sessions and key events advocates' clicks bring (`sandbox.ga4` and
-`sandbox.conversions` do not see them)."""
+**The web sessions advocates' clicks bring.** Every click on a tagged link (the organisation's
+website) is one web session, arriving when the click is made, under the link's UTM tags: session
+source the network, medium `advocacy`, campaign the content's campaign (`(not set)` without one)
+and manual ad content the link's `utm_content`. The clicks of local day d are the share's clicks
+at the end of d less its clicks at the end of the day before (`Share.metrics_at`), so the sessions
+of a share's tags summed over days up to `as_of` are the clicks the export of `as_of` shows, and
+its sessions on a day are never negative (`AdvocacyWorld.sessions_on`, `team_sessions`). Clicks on
+third-party links and on Instagram (none) bring no session. What those sessions go on to do
+(engaged sessions, key events) is `sandbox.conversions`' (`ADVOCACY_WEB`): the GA4 sandbox reports
+them with every other session."""
 
 from __future__ import annotations
 
@@ -95,7 +103,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from sandbox.facebook import FacebookWorld
 from sandbox.linkedin import LinkedInWorld
 from sandbox.media_plan import write_inbox_file
-from sandbox.world import WEEKDAY_FACTOR, SeededWorld, lifetime_fraction, seeded_ids
+from sandbox.world import MATURE_HOURS, WEEKDAY_FACTOR, SeededWorld, lifetime_fraction, seeded_ids
 
 SHARES_FILE = "cedar_valley_advocacy_shares.csv"
 USERS_FILE = "cedar_valley_advocacy_users.csv"
@@ -107,6 +115,10 @@ PROGRAM_LAUNCH = date(2024, 3, 4)
 WEBSITE = "https://www.cedarvalleyhealth.org"
 EMAIL_DOMAIN = "cedarvalleyhealth.org"
 UTM_MEDIUM = "advocacy"
+# What GA4 shows for a tag a link does not carry (content without a campaign).
+NOT_SET = "(not set)"
+# A share's clicks all come by MATURE_HOURS after it: from its local day over so many days after.
+CLICK_DAYS = math.ceil(MATURE_HOURS / 24) + 1
 
 SHARE_COLUMNS = [
     "share_id",
@@ -453,6 +465,19 @@ class TeamDay:
 
 
 @dataclass(frozen=True)
+class Visits:
+    """The web sessions of one local day arriving under one link's tags (GA4's session source,
+    medium, campaign name and manual ad content) from the shares of one team."""
+
+    source: str
+    medium: str
+    campaign: str
+    ad_content: str
+    team: str
+    sessions: int
+
+
+@dataclass(frozen=True)
 class TeamPeriod:
     team: str
     enrolled_at_start: int  # opted in on the period's first day
@@ -480,6 +505,7 @@ class AdvocacyWorld(SeededWorld):
         self._by_id = {person.user_id: person for person in self.employees}
         self.content_on = lru_cache(maxsize=4096)(self._content_on)
         self.shares_on = lru_cache(maxsize=4096)(self._shares_on)
+        self.sessions_on = lru_cache(maxsize=4096)(self._sessions_on)
 
     # -- employees ----------------------------------------------------------------------------
 
@@ -650,6 +676,22 @@ class AdvocacyWorld(SeededWorld):
         """Shares made on local days first..last (inclusive), by time."""
         return [share for day in _days(first, last) for share in self.shares_on(day)]
 
+    def _sessions_on(self, day: date) -> tuple[Visits, ...]:
+        """The sessions of local `day` that shares' clicks bring: each share's clicks made during
+        `day` under its link's tags, summed per tags (sorted)."""
+        end, before = self.day_end(day), self.day_end(day - timedelta(days=1))
+        arrived: dict[tuple[str, ...], int] = defaultdict(int)
+        for share_day in _days(day - timedelta(days=CLICK_DAYS), day):
+            items = {item.content_id: item for item in self.available_on(share_day)}
+            for share in self.shares_on(share_day):
+                tags = utm_tags(items[share.content_id], share.network, share.team)
+                clicks = share.metrics_at(end)["clicks"] - share.metrics_at(before)["clicks"]
+                if tags is None or clicks == 0:
+                    continue
+                campaign = tags.get("utm_campaign", NOT_SET)
+                arrived[(tags["utm_source"], tags["utm_medium"], campaign, tags["utm_content"], share.team)] += clicks
+        return tuple(Visits(*key, sessions=count) for key, count in sorted(arrived.items()))
+
     def export_instant(self, as_of: date) -> datetime:
         """When the export of `as_of` is taken: the end of that local day."""
         return self.day_end(as_of)
@@ -713,6 +755,22 @@ def team_period(
             clicks=_totals(mine, instant)["clicks"],
         )
     return periods
+
+
+def team_sessions(first: date, last: date, seed: int = DEFAULT_SEED, scale: float = 1.0) -> dict[tuple[date, str], int]:
+    """Per local day of first..last and team code: the web sessions its shares' clicks bring that
+    day (every team, every day, 0 when none)."""
+    world = _world(seed, scale)
+    sessions = {(day, team.code): 0 for day in _days(first, last) for team in TEAMS}
+    for day in _days(first, last):
+        for visits in world.sessions_on(day):
+            sessions[(day, visits.team)] += visits.sessions
+    return sessions
+
+
+def advocacy_world(seed: int = DEFAULT_SEED, scale: float = 1.0) -> AdvocacyWorld:
+    """The program of the platform worlds of `seed` and `scale` (one per process)."""
+    return _world(seed, scale)
 
 
 def export_window(as_of: date) -> tuple[date, date]:
@@ -821,16 +879,24 @@ def _users_csv(world: AdvocacyWorld, shares: list[Share], first: date, last: dat
     return buffer.getvalue()
 
 
-def shared_url(item: Content, network: str, team: str) -> str:
-    """The link a share carries: the item's, with the platform's UTM tags on the organisation's own
-    website (third-party links are left as they are)."""
+def utm_tags(item: Content, network: str, team: str) -> dict[str, str] | None:
+    """The platform's UTM tags on a share's link: only links to the organisation's own website
+    carry them (None for a third-party link)."""
     if not item.url.startswith(WEBSITE):
-        return item.url
-    parts = urlsplit(item.url)
+        return None
     tags = {"utm_source": network, "utm_medium": UTM_MEDIUM}
     if item.campaign:
         tags["utm_campaign"] = item.campaign
     tags["utm_content"] = utm_content(team, item.content_id)
+    return tags
+
+
+def shared_url(item: Content, network: str, team: str) -> str:
+    """The link a share carries: the item's, with its UTM tags (`utm_tags`) when it has any."""
+    tags = utm_tags(item, network, team)
+    if tags is None:
+        return item.url
+    parts = urlsplit(item.url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(tags), ""))
 
 

@@ -68,6 +68,17 @@ exceed engaged sessions, and sums keep the expected values. Web draws depend on 
 day); call draws on (plan seed, day) only, so the call log is a function of the media plan's seed.
 Web analytics starts on the world's first day; calls start with the first placement.
 
+Employee advocacy (`sandbox.advocacy`) is not a response curve: every click on a link an advocate
+shared is a session, under the link's tags (source the network, medium `advocacy`, the content's
+campaign, manual ad content `<team code>_<content id>`), on the day of the click. Of those sessions
+`ADVOCACY_WEB` says what they go on to do: each is engaged with odds `engaged_rate` (60%), and
+an engaged session makes one key event with odds `key_event_rate / engaged_rate` (so 4% of the
+sessions), the event drawn by the campaign's `EVENT_MIX`; one seeded stream per day (seed, day),
+apart from the other draws, so every other channel's counts are the same with or without it.
+Every other row's manual ad content is "(not set)" (their links carry no utm_content). The
+`expected_*` truths cover the channels' effects and the baseline only; `web` and
+`weekly_key_events` (what web analytics counts) include the advocacy sessions.
+
 A later analysis reads the ground truth from here: `CHANNEL_EFFECTS` (the response curve of each
 channel), `BASELINE`, `EVENT_MIX`, `UNTAGGED`, and `ConversionsWorld.contributions(day)`,
 `expected_by_channel(first, last)` (each channel's true incremental sessions, key events and calls,
@@ -92,6 +103,7 @@ from typing import Any
 import numpy as np
 
 from mix.model import WeeklyInputs
+from sandbox.advocacy import advocacy_world
 from sandbox.facebook import FacebookWorld
 from sandbox.instagram import InstagramWorld
 from sandbox.linkedin import LinkedInWorld
@@ -112,6 +124,8 @@ BASELINE_KEY = "baseline"
 # What `expected_by_channel` sums per channel; the web ones split by `UNTAGGED`, calls never do.
 MEASURES = ("sessions", "engaged_sessions", *KEY_EVENTS, "calls", "qualified_calls")
 _WEB_MEASURES = MEASURES[: 2 + len(KEY_EVENTS)]
+# What the sessions advocates' clicks bring go on to do (see the module docstring).
+ADVOCACY_WEB: Mapping[str, float] = MappingProxyType({"engaged_rate": 0.60, "key_event_rate": 0.04})
 # Lags whose adstock weight is below this are left out.
 _CARRYOVER_CUTOFF = 0.01
 
@@ -284,6 +298,7 @@ class WebRow:
     sessions: int
     engaged_sessions: int
     key_events: Mapping[str, int] = field(default_factory=dict)
+    ad_content: str = NOT_SET  # the link's utm_content (GA4's manual ad content)
 
 
 @dataclass(frozen=True)
@@ -355,6 +370,7 @@ class ConversionsWorld(SeededWorld):
         self.x = XWorld(**platform)
         self.youtube = YouTubeWorld(**platform)
         self.linkedin = LinkedInWorld(**platform)
+        self.advocacy = advocacy_world(self.seed, self.scale)
         self._placements: dict[str, Placement] = {}
         self._placements_lock = threading.Lock()
         # Per-instance caches: the world is immutable, so a value computed once stays right.
@@ -568,7 +584,38 @@ class ConversionsWorld(SeededWorld):
             engaged_count = sum(key_events.values()) + poisson(rng, sums["engaged_sessions"] - sum(events))
             sessions_count = engaged_count + poisson(rng, sums["sessions"] - sums["engaged_sessions"])
             rows.append(WebRow(source, medium, campaign, sessions_count, engaged_count, key_events))
-        return tuple(rows)
+        rows += self._advocacy_web(day)
+        return tuple(sorted(rows, key=lambda row: (row.source, row.medium, row.campaign, row.ad_content)))
+
+    def _advocacy_web(self, day: date) -> list[WebRow]:
+        """The sessions advocates' clicks bring on local `day`, and what they go on to do."""
+        if day < self.start:
+            return []
+        rng = self._rng("advocacy-web", day.isoformat())
+        engaged_rate, key_event_rate = ADVOCACY_WEB["engaged_rate"], ADVOCACY_WEB["key_event_rate"]
+        rows = []
+        for visits in self.advocacy.sessions_on(day):
+            weights = [event_mix(visits.campaign).get(e, 0.0) for e in KEY_EVENTS]
+            key_events = dict.fromkeys(KEY_EVENTS, 0)
+            engaged = 0
+            for _ in range(visits.sessions):
+                if rng.random() >= engaged_rate:
+                    continue
+                engaged += 1
+                if rng.random() < key_event_rate / engaged_rate:
+                    key_events[rng.choices(KEY_EVENTS, weights=weights)[0]] += 1
+            rows.append(
+                WebRow(
+                    visits.source,
+                    visits.medium,
+                    visits.campaign,
+                    visits.sessions,
+                    engaged,
+                    key_events,
+                    visits.ad_content,
+                )
+            )
+        return rows
 
     def _calls(self, day: date) -> tuple[CallRow, ...]:
         """Calls of `day` per tracking number, for every placement still drawing calls, by number."""

@@ -135,35 +135,48 @@ def demo_logical_date(config: PipelineConfig, today: date | None = None) -> date
 
 def roi_table(warehouse: Path, month_start: date) -> str:
     """Investment, CPE, conversions, cost per conversion and ROI per channel group and channel for
-    one month, from the published warehouse (with a total line per channel group)."""
+    one month, from the published mart_roi (engagements from mart_cost_per_engagement's month),
+    with a total line per channel group."""
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         rows = connection.execute(
             """
+            with roi as (
+                select channel_group, channel, sum(total_investment) as investment, sum(conversions) as conversions,
+                       sum(conversion_value) as conversion_value
+                from mart_roi where month_start = ? group by channel_group, channel
+            ),
+            engagement as (
+                select channel, sum(engagements) as engagements from mart_cost_per_engagement
+                where period_type = 'month' and period_start = ? group by channel
+            ),
+            joined as (
+                select roi.*, coalesce(engagement.engagements, 0) as engagements
+                from roi left join engagement on roi.channel = engagement.channel
+            )
             select channel_group, coalesce(channel, '(all)') as channel,
-                   sum(total_investment) as investment,
+                   sum(investment) as investment,
                    sum(engagements) as engagements,
-                   sum(total_investment) / nullif(sum(engagements), 0) as cpe,
+                   sum(investment) / nullif(sum(engagements), 0) as cpe,
                    sum(conversions) as conversions,
-                   sum(total_investment) / nullif(sum(conversions), 0) as cost_per_conversion,
+                   sum(investment) / nullif(sum(conversions), 0) as cost_per_conversion,
                    sum(conversion_value) as conversion_value,
-                   (sum(conversion_value) - sum(total_investment)) / nullif(sum(total_investment), 0) as roi
-            from fct_channel_daily
-            where date_day >= ? and date_day < ? + interval 1 month
+                   (sum(conversion_value) - sum(investment)) / nullif(sum(investment), 0) as roi
+            from joined
             group by grouping sets ((channel_group, channel), (channel_group))
             order by channel_group, channel = '(all)', channel
             """,
             [month_start, month_start],
         ).fetchall()
     header = (
-        f"{'group':<16}{'channel':<13}{'investment':>13}{'engagements':>13}{'CPE':>8}"
+        f"{'group':<19}{'channel':<19}{'investment':>13}{'engagements':>13}{'CPE':>8}"
         f"{'conversions':>13}{'per conv.':>11}{'value':>14}{'ROI':>9}"
     )
     lines = [header, "-" * len(header)]
     for group, channel, investment, engagements, cpe, conversions, per_conversion, value, roi in rows:
         lines.append(
-            f"{group:<16}{channel:<13}{investment:>13,.2f}{engagements:>13,}{_ratio(cpe, 8)}"
+            f"{group:<19}{channel:<19}{investment:>13,.2f}{engagements:>13,}{_ratio(cpe, 8)}"
             f"{conversions:>13,}{_ratio(per_conversion, 11)}{value:>14,.2f}"
             + (f"{roi:>9.1%}" if roi is not None else f"{'∞ no spend' if value else 'n/a':>9}")
         )

@@ -4,7 +4,8 @@ Served: `POST /v1beta/properties/{property_id}:runReport` (the base URL stands f
 `https://analyticsdata.googleapis.com`) with Google's JSON request body:
 - `dateRanges`: 1 to 4 `{startDate, endDate}`, each an ISO date, `NdaysAgo`, `yesterday` or
   `today` (in the property's timezone); with more than one range a `dateRange` dimension is added.
-- `dimensions` among date, sessionSource, sessionMedium, sessionCampaignName, eventName; `metrics`
+- `dimensions` among date, sessionSource, sessionMedium, sessionCampaignName, sessionManualAdContent
+  (the session's utm_content; "(not set)" when its link carried none), eventName; `metrics`
   among sessions, engagedSessions, keyEvents, eventCount. Session-scoped metrics (sessions,
   engagedSessions) cannot be combined with eventName, as a dimension or in the filter: that is a
   400 "incompatible" error (the sandbox keeps no per-event session counts).
@@ -23,7 +24,7 @@ leaves defaults out). Rows whose metrics are all zero are left out unless `keepE
 `orderBys` rows come by the first metric, largest first, then by dimension values. A day is
 reported once it has ended in the property's timezone, from the world's first day on.
 
-Events of a session source/medium/campaign and day: `session_start` (one a session),
+Events of a session source/medium/campaign/manual ad content and day: `session_start` (one a session),
 `user_engagement` (one an engaged session), `page_view` (one a session plus two an engaged
 session) and the key events `appointment_request` and `class_registration` (keyEvents = their
 eventCount; 0 for the other events).
@@ -57,7 +58,7 @@ from sandbox.world import TIMEZONE
 DEFAULT_TOKEN = "sandbox-token-ga4"
 PROPERTY_ID = "310000501"
 API_VERSION = "v1beta"
-DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName", "eventName")
+DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName", "sessionManualAdContent", "eventName")
 METRICS = ("sessions", "engagedSessions", "keyEvents", "eventCount")
 SESSION_SCOPED_METRICS = frozenset({"sessions", "engagedSessions"})
 DEFAULT_LIMIT = 10_000
@@ -355,6 +356,7 @@ class Ga4Sandbox(PlatformSandbox[ConversionsWorld]):
                 "sessionSource": row.source,
                 "sessionMedium": row.medium,
                 "sessionCampaignName": row.campaign,
+                "sessionManualAdContent": row.ad_content,
             }
             key_events = sum(row.key_events.values())
             events = {

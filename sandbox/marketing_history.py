@@ -16,8 +16,10 @@ against the world (`sandbox.conversions`):
   costs them: staff time (`staff_time.csv`, replaced by `staff_timesheets.csv` for a recorded week,
   at the loaded rate in force on the Monday, `loaded_rates.csv`), tools (`tool_costs.csv` shared by
   `tool_allocations.csv`, each month's cost spread over its days) and production (`production_costs.csv`
-  on its day). Shared overhead is left out (the warehouse allocates it monthly, by the month's
-  activity).
+  on its day); employee advocacy adds its employees' own time, each day's shares per team
+  (`sandbox.advocacy.team_days`) x `sources.employee_advocacy.minutes_per_share` / 60 x the team's
+  loaded rate (`advocacy_teams.csv`), rounded down to the cent, as the warehouse costs it. Shared
+  overhead is left out (the warehouse allocates it monthly, by the month's activity).
 - key events: the drawn web-analytics rows of each day (`ConversionsWorld.web`) mapped to a
   channel by session source / medium as `dbt/seeds/utm_channels.csv` maps them ('*' matches any
   source, a source's own row wins); sessions no row claims (search, direct) go to `(none)`. Their
@@ -38,9 +40,11 @@ from functools import cache
 from pathlib import Path
 
 from core.paths import PROJECT_ROOT
+from sandbox.advocacy import team_days
 from sandbox.conversions import ORGANIC_PLATFORMS, ConversionsWorld
 from sandbox.media_plan import DEFAULT_SEED as DEFAULT_PLAN_SEED
 from sandbox.media_plan import placements_between, write_inbox_file
+from sources.config import load_config
 from sources.marketing_history import CHANNELS, NO_CHANNEL, REQUIRED_COLUMNS
 
 FILE_NAME = "cedar_valley_marketing_history.csv"
@@ -48,6 +52,7 @@ COLUMNS = list(REQUIRED_COLUMNS)
 SEEDS = PROJECT_ROOT / "dbt" / "seeds"
 DEFAULT_WORLD_SEED = 42
 TRADITIONAL = ("tv", "radio", "print", "ooh", "direct_mail")
+ADVOCACY = "employee_advocacy"
 EVENT_COLUMNS = {"appointment_request": "appointment_requests", "class_registration": "class_registrations"}
 _CENT = Decimal("0.01")
 
@@ -99,7 +104,7 @@ def weekly_history(
         events, values = _key_events(world, days)
         for channel in (*CHANNELS, NO_CHANNEL):
             media = spend.get(channel, Decimal(0)).quantize(_CENT)
-            total = Decimal(0) if channel == NO_CHANNEL else media + _other_costs(channel, days)
+            total = Decimal(0) if channel == NO_CHANNEL else media + _other_costs(channel, days, seed, scale)
             posts = round(drivers[channel][week]) if channel in ORGANIC_PLATFORMS else None
             rows.append(
                 {
@@ -168,8 +173,23 @@ def value_per_conversion(event: str, campaign: str) -> Decimal:
     return values.get((event, service_line)) or values[(event, "*")]
 
 
-def _other_costs(channel: str, days: list[date]) -> Decimal:
-    return _staff_cost(channel, days[0]) + sum(_tool_cost(channel, day) for day in days) + _production(channel, days)
+def _other_costs(channel: str, days: list[date], seed: int, scale: float) -> Decimal:
+    costs = _staff_cost(channel, days[0]) + sum(_tool_cost(channel, day) for day in days) + _production(channel, days)
+    if channel == ADVOCACY:
+        costs += _employee_time(days, seed, scale)
+    return costs
+
+
+def _employee_time(days: list[date], seed: int, scale: float) -> Decimal:
+    minutes = load_config().sources.employee_advocacy.minutes_per_share
+    rates = {row["team_code"]: Decimal(row["hourly_rate"]) for row in _seed("advocacy_teams")}
+    return sum(
+        (
+            (Decimal(row.shares * minutes) * rates[row.team] / 60).quantize(_CENT, ROUND_DOWN)
+            for row in team_days(days[0], days[-1], seed, scale)
+        ),
+        Decimal(0),
+    )
 
 
 def _staff_cost(channel: str, monday: date) -> Decimal:

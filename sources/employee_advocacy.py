@@ -237,12 +237,19 @@ class EmployeeAdvocacy(InboxSourceSettings):
     inbox: Identifier = "employee_advocacy"
     # Whose export it is: a key of VENDORS (the column mapping).
     vendor: Literal["everyonesocial"] = "everyonesocial"
+    # Whole minutes an employee spends on one share (finding it, writing a line, posting), costed
+    # at the team's loaded rate (dbt/seeds/advocacy_teams.csv) as the program's employee time;
+    # whole minutes keep every team's day exact in cents.
+    minutes_per_share: int = Field(default=5, ge=0, le=240)
     # Fewest advocates a team-level row of the marts may describe: smaller teams are rolled up
     # (mart_ambassadors). Below 2 a row could be one person.
     min_team_advocates: int = Field(default=5, ge=2, le=1000)
 
     def dbt_vars(self) -> dict[str, Any]:
-        return {"advocacy_min_team_advocates": self.min_team_advocates}
+        return {
+            "advocacy_min_team_advocates": self.min_team_advocates,
+            "advocacy_minutes_per_share": self.minutes_per_share,
+        }
 
 
 # -- the landing contract -----------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Google Analytics 4: first-party sessions and key events by day and session source / medium /
-campaign, from the GA4 Data API (`POST /v1beta/properties/{property_id}:runReport`).
+campaign / manual ad content, from the GA4 Data API (`POST /v1beta/properties/{property_id}:runReport`).
 
 Entities (one partition part per property):
-- `sessions`: date x sessionSource x sessionMedium x sessionCampaignName with `sessions` and
-  `engagedSessions`.
+- `sessions`: date x sessionSource x sessionMedium x sessionCampaignName x sessionManualAdContent
+  with `sessions` and `engagedSessions`.
 - `key_events`: the same dimensions plus eventName, metric `keyEvents`, filtered to the configured
   key events (`sources.ga4.key_events`, e.g. appointment_request).
 
@@ -11,7 +11,10 @@ Only aggregates are read: no user, client or session id exists in either report,
 identifies a person lands (HHS OCR tracking-technology bulletin). UTM-tagged links make the
 sessions attributable: `sessionCampaignName` is the campaign id, `sessionMedium` the channel
 (social, paid_social, tv, radio, print, ooh, direct_mail; "organic" and "(none)" for search and
-direct visits, whose campaign is "(not set)").
+direct visits, whose campaign is "(not set)"). `sessionManualAdContent` is the link's utm_content:
+employee-advocacy links carry `<team code>_<content id>` there (never a person), so their sessions
+and key events are attributed by team and content item; "(not set)" for links without it. Five
+dimensions for sessions and six for key events, within GA4's nine per request.
 
 The first run for a property backfills `windows.backfill_days`; later runs re-read the last
 `lookback_days` days up to the partition date, because GA4 keeps processing a day's data for up to
@@ -66,13 +69,14 @@ SOURCE = "ga4"
 PLATFORM = "GA4 Data API"
 TOKEN_KIND = "Google OAuth token with the analytics.readonly scope"
 DEFAULT_API_VERSION = "v1beta"
-SESSION_DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName")
+SESSION_DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName", "sessionManualAdContent")
 # Landed column -> GA4 name.
 SESSION_COLUMNS = {
     "date": "date",
     "session_source": "sessionSource",
     "session_medium": "sessionMedium",
     "session_campaign_name": "sessionCampaignName",
+    "session_manual_ad_content": "sessionManualAdContent",
 }
 
 
@@ -96,6 +100,7 @@ _DIMENSIONS = [
     pa.field("session_source", pa.string(), nullable=False),
     pa.field("session_medium", pa.string(), nullable=False),
     pa.field("session_campaign_name", pa.string(), nullable=False),
+    pa.field("session_manual_ad_content", pa.string(), nullable=False),  # utm_content; "(not set)" without
 ]
 GA4_SESSIONS = pa.schema(
     [*_DIMENSIONS, pa.field("sessions", pa.int64(), nullable=False), pa.field("engaged_sessions", pa.int64())]
@@ -235,7 +240,7 @@ def _date_ranges(window: DateWindow) -> list[dict[str, str]]:
 def sessions(
     client: Ga4Client, property_id: str, window: DateWindow, page_size: int, tz: ZoneInfo
 ) -> Iterator[dict[str, Any]]:
-    """Sessions and engaged sessions per day and session source / medium / campaign."""
+    """Sessions and engaged sessions per day and session source / medium / campaign / ad content."""
     request = {
         "dateRanges": _date_ranges(window),
         "dimensions": [{"name": name} for name in SESSION_DIMENSIONS],
@@ -253,7 +258,8 @@ def sessions(
 def key_events(
     client: Ga4Client, property_id: str, window: DateWindow, events: list[str], page_size: int, tz: ZoneInfo
 ) -> Iterator[dict[str, Any]]:
-    """Key events per day, session source / medium / campaign and event name, for `events` only."""
+    """Key events per day, session source / medium / campaign / ad content and event name, for
+    `events` only."""
     request = {
         "dateRanges": _date_ranges(window),
         "dimensions": [{"name": name} for name in (*SESSION_DIMENSIONS, "eventName")],

@@ -67,6 +67,7 @@ CHANNELS = (
     "ooh",
     "direct_mail",
     "meta_ads",
+    "employee_advocacy",
 )
 # Web key events that no channel's tags claimed.
 NO_CHANNEL = "(none)"

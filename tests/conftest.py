@@ -122,15 +122,18 @@ def land_api_sources(paths, config, ctx, sandboxes: list[tuple[str, str, str]]) 
 
 
 def finish_roi_night(paths, config, day, run_id: str) -> None:
-    """The rest of a roi_env night once the API extracts landed: the inboxes staged and landed,
-    the landing gate, the build (without docs), the mart gate and the publish."""
+    """The rest of a roi_env night once the API extracts landed: the inboxes staged and landed (the
+    advocacy export under the sandbox's pseudonymisation key), the landing gate, the build (without
+    docs), the mart gate and the publish."""
     from nightly import tasks
-    from sandbox.demo import stage_inboxes
+    from sandbox.demo import DEMO_PSEUDONYM_KEY, stage_inboxes
     from warehouse import build as warehouse
 
     stage_inboxes(config, paths, day)
-    for inbox in ("traditional_media", "call_tracking", "marketing_history"):
-        tasks.extract_inbox(inbox, ROI_LOGICAL_DATE, run_id)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW_VAR_ADVOCACY_PSEUDONYM_KEY", DEMO_PSEUDONYM_KEY)
+        for inbox in ("traditional_media", "call_tracking", "marketing_history", "employee_advocacy"):
+            tasks.extract_inbox(inbox, ROI_LOGICAL_DATE, run_id)
     tasks.landing_gate(ROI_LOGICAL_DATE, run_id, paths)
     warehouse.build(paths, config, day, docs=False)
     tasks.mart_gate(ROI_LOGICAL_DATE, run_id, paths)

@@ -98,14 +98,16 @@ select * from kept
     cast({{ column }} as {{ dbt.type_string() }})
 {%- endmacro %}
 
-{#- The breakdown both GA4 reports share: day and session source / medium / campaign (source and
-    medium lowercased). -#}
+{#- The breakdown both GA4 reports share: day and session source / medium / campaign / manual ad
+    content (source and medium lowercased; partitions landed before the ad content was read have
+    none, which GA4 would have shown as "(not set)"). -#}
 {% macro ga4_session_columns() -%}
     {{ return([
         'property_id',
         'date as date_day',
         'lower(session_source) as session_source',
         'lower(session_medium) as session_medium',
-        'session_campaign_name'
+        'session_campaign_name',
+        "coalesce(session_manual_ad_content, '(not set)') as session_manual_ad_content"
     ]) }}
 {%- endmacro %}

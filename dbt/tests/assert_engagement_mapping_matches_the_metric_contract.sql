@@ -10,7 +10,9 @@ contract (platform, source_metric) as (
     ('linkedin', 'likeCount'), ('linkedin', 'commentCount'), ('linkedin', 'shareCount'),
     ('youtube', 'like_count'), ('youtube', 'comment_count'), ('youtube', 'shares'), ('youtube', 'subscribersGained'),
     -- Paid social on Meta counts as Facebook does: reactions + comments + shares.
-    ('meta_ads', 'post_reaction'), ('meta_ads', 'comment'), ('meta_ads', 'post')
+    ('meta_ads', 'post_reaction'), ('meta_ads', 'comment'), ('meta_ads', 'post'),
+    -- docs/metrics.md §8: an employee's share counts reactions + comments + reshares.
+    ('employee_advocacy', 'reactions'), ('employee_advocacy', 'comments'), ('employee_advocacy', 'reshares')
 ),
 
 mapped as (

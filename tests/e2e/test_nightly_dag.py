@@ -21,6 +21,7 @@ pytestmark = pytest.mark.e2e
 SOCIAL = {"facebook", "instagram", "x", "youtube", "linkedin"}
 PAID = {"meta_ads"}
 TRADITIONAL = {"tv", "radio", "print", "ooh", "direct_mail"}
+ADVOCACY = {"employee_advocacy"}
 
 
 def run_nightly(tmp_path, monkeypatch, sandboxes, logical_date) -> tuple[DataPaths, str]:
@@ -63,8 +64,8 @@ def test_nightly_dag_publishes_every_platform(tmp_path, monkeypatch, fixed_clock
     paths, _ = run_nightly(tmp_path, monkeypatch, fixed_clock_sandboxes, nightly_logical_date)
 
     channels = {channel: (engagements, cpe) for channel, engagements, cpe in mart(paths, CPE_BY_CHANNEL)}
-    assert set(channels) == SOCIAL | PAID | TRADITIONAL
-    for channel in SOCIAL | PAID:
+    assert set(channels) == SOCIAL | PAID | TRADITIONAL | ADVOCACY
+    for channel in SOCIAL | PAID | ADVOCACY:
         engagements, cpe = channels[channel]
         assert engagements > 0 and cpe is not None and cpe > 0, channel
     # The return: every channel group brings first-party conversions with a value, and ROI is computed.
@@ -73,7 +74,7 @@ def test_nightly_dag_publishes_every_platform(tmp_path, monkeypatch, fixed_clock
         "select channel_group, sum(conversions), sum(conversion_value), sum(total_investment) "
         "from mart_roi group by channel_group",
     )
-    assert {group for group, *_ in roi} == {"organic_social", "paid_social", "traditional"}
+    assert {group for group, *_ in roi} == {"organic_social", "paid_social", "traditional", "employee_advocacy"}
     for group, conversions, value, investment in roi:
         assert conversions > 0 and value > 0 and investment > 0, group
     freshness = mart(paths, "select source_name, last_status, is_stale from source_freshness")

@@ -96,6 +96,7 @@ def expected(first: date, last: date = PARTITION) -> dict[str, list[dict]]:
                 "session_source": row.source,
                 "session_medium": row.medium,
                 "session_campaign_name": row.campaign,
+                "session_manual_ad_content": row.ad_content,
             }
             if row.sessions:
                 sessions.append({**keys, "sessions": row.sessions, "engaged_sessions": row.engaged_sessions})

@@ -324,7 +324,7 @@ def test_pdf_page_one_tells_the_i_to_zero_story_from_the_marts(monthly, warehous
             [OCTOBER.start],
         )
     }
-    assert set(tiers) == {"organic_social", "paid_social", "traditional"}
+    assert set(tiers) == {"organic_social", "paid_social", "traditional", "employee_advocacy"}
 
     # The headline: social (organic and paid) next to traditional, per thousand impressions and per conversion.
     social = [sum(figures) for figures in zip(tiers["organic_social"], tiers["paid_social"], strict=True)]
@@ -362,7 +362,8 @@ def test_pdf_page_one_tells_the_i_to_zero_story_from_the_marts(monthly, warehous
     for name, media, staff, tools, production in query(
         warehouse,
         "select case channel_group when 'organic_social' then 'Organic social' when 'paid_social' then 'Paid social' "
-        "else 'Traditional' end, sum(media_spend), sum(staff_cost), sum(tool_cost), sum(production_cost) "
+        "when 'employee_advocacy' then 'Employee advocacy' else 'Traditional' end, "
+        "sum(media_spend), sum(staff_cost), sum(tool_cost), sum(production_cost) "
         "from mart_roi where month_start = ? group by channel_group",
         [OCTOBER.start],
     ):

@@ -5,14 +5,16 @@ marts checked against the inputs (investment to the cent) and against the metric
 from __future__ import annotations
 
 import calendar
+import csv
+from collections import defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import duckdb
 import pytest
 
 from core.paths import PROJECT_ROOT
-from expectations.reconciliation import expected_investment, mart_investment
+from expectations.reconciliation import CENT, employee_time_cost, expected_investment, mart_investment
 from sources.config import load_config
 
 SEEDS = PROJECT_ROOT / "dbt" / "seeds"
@@ -93,7 +95,7 @@ def test_every_channel_group_returns_conversions_with_a_value(roi_env):
         "from mart_roi group by channel_group",
     )
     groups = {group: (conversions, value, calls) for group, conversions, value, calls in rows}
-    assert set(groups) == {"organic_social", "paid_social", "traditional"}
+    assert set(groups) == {"organic_social", "paid_social", "traditional", "employee_advocacy"}
     for group, (conversions, value, _) in groups.items():
         assert conversions > 0 and value > 0, group
     assert groups["traditional"][2] > 0, "qualified calls reach the traditional channels"
@@ -169,7 +171,8 @@ def test_the_marketing_history_lands_two_years_of_weeks_before_the_warehouses_fi
         "select count(distinct week_start), count(*), min(week_start), max(week_start), count(distinct channel) "
         "from stg_marketing_history__weekly",
     )[0]
-    assert (weeks, rows, channels) == (104, 104 * 12, 12)
+    # The channels seed's 12 channels (employee advocacy among them) and '(none)'.
+    assert (weeks, rows, channels) == (104, 104 * 13, 13)
     assert first.weekday() == 0
     # The history ends the week before the warehouse's first whole week: the first Monday on or
     # after the first day the platforms landed (the first run's backfill).
@@ -182,3 +185,118 @@ def test_the_marketing_history_lands_two_years_of_weeks_before_the_warehouses_fi
         "from stg_marketing_history__weekly where channel = '(none)'",
     )[0]
     assert none_cost[0] == 0 and none_cost[1] > 0
+
+
+# -- employee advocacy: a channel carried end to end -------------------------------------------
+
+
+def test_the_advocacy_programs_investment_is_licence_admin_and_employee_time_to_the_cent(roi_env):
+    paths, ctx = roi_env
+    first_day = _calendar_start(paths)
+    minutes = load_config().sources.employee_advocacy.minutes_per_share
+    rates = {
+        row["team_code"]: Decimal(row["hourly_rate"]) for row in csv.DictReader((SEEDS / "advocacy_teams.csv").open())
+    }
+    by_team_day = query(
+        paths,
+        "select date_day, team_code, shares, employee_time_cost, licence_cost, admin_cost, program_investment "
+        "from int_employee_advocacy__team_daily",
+    )
+    assert by_team_day and sum(row[2] for row in by_team_day) > 300
+    for day, team, shares, employee_time, licence, admin, investment in by_team_day:
+        assert employee_time == (Decimal(shares * minutes) * rates.get(team, 0) / 60).quantize(CENT, ROUND_FLOOR)
+        assert investment == employee_time + licence + admin, (day, team)
+    # The teams add up to the channel's day exactly, and the channel to its cost inputs.
+    channel_days = dict(
+        query(
+            paths,
+            "select date_day, sum(total_investment) from fct_channel_daily where channel = 'employee_advocacy' group by 1",
+        )
+    )
+    team_days = defaultdict(Decimal)
+    for day, _, _, _, _, _, investment in by_team_day:
+        team_days[day] += investment
+    assert team_days == channel_days
+    licence = Decimal(
+        next(r for r in csv.DictReader((SEEDS / "tool_costs.csv").open()) if r["tool"] == "advocacy_platform")[
+            "monthly_cost"
+        ]
+    )
+    october = [row for row in by_team_day if row[0].month == 10]
+    assert sum(row[4] for row in october) == licence, "a whole month's licence, to the cent"
+    expected_time = employee_time_cost(paths.landing, SEEDS, first_day, ctx.partition_date, minutes)
+    assert sum(row[3] for row in by_team_day) == expected_time > 0
+    [(staff, tools, media)] = query(
+        paths,
+        "select sum(staff_cost), sum(tool_cost), sum(media_spend) from mart_roi where channel = 'employee_advocacy'",
+    )
+    assert staff == sum(row[3] + row[5] for row in by_team_day) and tools == sum(row[4] for row in by_team_day)
+    assert media == 0
+
+
+def test_employee_advocacy_returns_conversions_and_an_roi_in_mart_roi(roi_env):
+    paths, ctx = roi_env
+    month = date(ctx.partition_date.year, ctx.partition_date.month - 1, 1)
+    [(group, investment, conversions, value, roi)] = query(
+        paths,
+        "select channel_group, sum(total_investment), sum(conversions), sum(conversion_value), "
+        "(sum(conversion_value) - sum(total_investment)) / sum(total_investment) "
+        "from mart_roi where channel = 'employee_advocacy' and month_start = ? group by 1",
+        [month],
+    )
+    assert group == "employee_advocacy"
+    assert investment > 0 and conversions > 0 and value > 0 and roi is not None
+    [(sessions, web_events)] = query(
+        paths,
+        "select sum(sessions), sum(conversions) from int_employee_advocacy__team_daily where date_trunc('month', date_day) = ?",
+        [month],
+    )
+    assert web_events == conversions, "the channel's conversions are its links' key events, by team"
+    assert sessions > 10 * conversions
+    [(active, reactions, impressions, clicks)] = query(
+        paths,
+        "select sum(active_engagements), sum(reactions), sum(impressions), sum(clicks) from fct_channel_daily "
+        "where channel = 'employee_advocacy' and date_trunc('month', date_day) = ?",
+        [month],
+    )
+    [(reach, team_clicks, comments, reshares, team_reactions)] = query(
+        paths,
+        "select sum(potential_reach), sum(clicks), sum(comments), sum(reshares), sum(reactions) "
+        "from int_employee_advocacy__team_daily where date_trunc('month', date_day) = ?",
+        [month],
+    )
+    assert impressions == reach > 0, "impressions are the shares' potential reach"
+    assert active == team_clicks + comments + reshares and clicks == team_clicks and reactions == team_reactions
+    tiers = query(
+        paths,
+        "select cpm, cost_per_active_engagement, cost_per_outcome, roi from mart_social_vs_traditional "
+        "where channel = 'employee_advocacy' and month_start = ?",
+        [month],
+    )
+    assert tiers and all(value is not None for value in tiers[0])
+
+
+def test_advocacy_sessions_reach_their_team_and_unknown_codes_go_to_unknown(roi_env):
+    paths, _ = roi_env
+    by_code = dict(
+        query(
+            paths,
+            "select split_part(ad_content, '_', 1), sum(amount) from int_web_analytics__daily "
+            "where channel = 'employee_advocacy' and measure = 'sessions' "
+            "and date_day >= (select min(date_day) from int_reporting_calendar) group by 1",
+        )
+    )
+    by_team = dict(query(paths, "select team_code, sum(sessions) from int_employee_advocacy__team_daily group by 1"))
+    assert sum(by_code.values()) == sum(by_team.values()) > 0
+    known = {row["team_code"] for row in csv.DictReader((SEEDS / "advocacy_teams.csv").open())}
+    for code, sessions in by_code.items():
+        assert by_team[code if code in known else "(unknown)"] >= sessions
+    # Teams, never people: the model has no advocate key.
+    columns = {
+        name
+        for (name,) in query(
+            paths,
+            "select column_name from information_schema.columns where table_name = 'int_employee_advocacy__team_daily'",
+        )
+    }
+    assert not {c for c in columns if "advocate" in c or "user" in c}

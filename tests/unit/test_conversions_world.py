@@ -10,7 +10,10 @@ from datetime import date, timedelta
 import pytest
 
 from sandbox import conversions
+from sandbox.advocacy import UTM_MEDIUM as ADVOCACY_MEDIUM
+from sandbox.advocacy import team_sessions
 from sandbox.conversions import (
+    ADVOCACY_WEB,
     BASELINE,
     BASELINE_KEY,
     CHANNEL_EFFECTS,
@@ -208,8 +211,10 @@ def test_draws_are_whole_and_consistent_and_add_up_to_the_expected_values(world)
         for row in world.web(day):
             assert 0 <= sum(row.key_events.values()) <= row.engaged_sessions <= row.sessions
             assert set(row.key_events) == set(KEY_EVENTS)
-            drawn[row.medium] += row.sessions
-            drawn[row.medium + " key events"] += sum(row.key_events.values())
+            # Advocacy sessions are the advocates' clicks, not a channel effect's draws (below).
+            if row.medium != ADVOCACY_MEDIUM:
+                drawn[row.medium] += row.sessions
+                drawn[row.medium + " key events"] += sum(row.key_events.values())
     expected = defaultdict(float)
     # Each channel's untagged shares arrive under other media (search, direct, paid social).
     for channel, values in world.expected_attributed_by_channel(window[0], window[-1]).items():
@@ -222,6 +227,25 @@ def test_draws_are_whole_and_consistent_and_add_up_to_the_expected_values(world)
         assert abs(drawn[key] - value) <= 4 * math.sqrt(value) + 1, key  # Poisson noise only
 
 
+def test_advocates_clicks_are_the_advocacy_sessions_and_convert_at_the_documented_rate(world):
+    window = days(DAY - timedelta(days=89), DAY)
+    rows = [(day, row) for day in window for row in world.web(day) if row.medium == ADVOCACY_MEDIUM]
+    by_team_day = defaultdict(int)
+    for day, row in rows:
+        by_team_day[(day, row.ad_content.split("_", 1)[0])] += row.sessions
+        assert row.source in ("linkedin", "facebook", "x") and row.ad_content != NOT_SET
+
+    assert by_team_day == {k: v for k, v in team_sessions(window[0], window[-1]).items() if v}
+    sessions = sum(row.sessions for _, row in rows)
+    engaged = sum(row.engaged_sessions for _, row in rows)
+    key_events = sum(sum(row.key_events.values()) for _, row in rows)
+    assert sessions > 1000
+    for count, rate in ((engaged, ADVOCACY_WEB["engaged_rate"]), (key_events, ADVOCACY_WEB["key_event_rate"])):
+        assert abs(count - rate * sessions) <= 4 * math.sqrt(rate * (1 - rate) * sessions), (count, rate)
+    # The other channels' rows are those of a world without advocates: their draws are their own.
+    assert all(row.ad_content == NOT_SET for day in window[-7:] for row in world.web(day) if row.medium != "advocacy")
+
+
 def test_web_rows_carry_the_utm_tags_of_their_channel(world):
     rows = {(r.source, r.medium, r.campaign) for d in days(DAY - timedelta(days=13), DAY) for r in world.web(d)}
     hosts = {p.vanity_host for p in placements_between(DAY - timedelta(days=60), DAY)}
@@ -229,6 +253,8 @@ def test_web_rows_carry_the_utm_tags_of_their_channel(world):
     assert ("google", "organic", NOT_SET) in rows and ("(direct)", "(none)", NOT_SET) in rows
     assert ("facebook", "paid_social", FLU) in rows and ("facebook", "social", FLU) in rows
     for source, medium, campaign in rows:
+        if medium == ADVOCACY_MEDIUM:
+            continue  # content without a campaign is shared too (tested above)
         if medium == "social":
             assert source in ORGANIC_PLATFORMS and campaign != NOT_SET
         elif medium in CHANNELS:

@@ -3,14 +3,19 @@ error bodies. Requests go through the server's dispatcher, without a socket."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
+import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from sandbox import registry
+from sandbox.advocacy import export_csvs
 from sandbox.conversions import KEY_EVENTS, NOT_SET, ORGANIC_PLATFORMS, PAID_SOCIAL, ConversionsWorld
 from sandbox.ga4 import DEFAULT_TOKEN, MAX_LIMIT, PROPERTY_ID, Ga4Sandbox
 from sandbox.media_plan import CHANNELS
@@ -215,6 +220,8 @@ def test_untagged_shares_arrive_as_search_direct_and_paid_social_sessions(server
     }
     served = Counter()
     for (source, medium, campaign), (sessions,) in rows(body):
+        if medium == "advocacy":
+            continue  # advocates' clicks are no channel effect's draws (test_conversions_world)
         group = "social" if medium == "social" else "traditional" if medium in CHANNELS else (source, medium)
         served[group] += int(sessions)
         if medium in ("organic", "(none)"):
@@ -321,3 +328,37 @@ def test_the_registry_builds_the_ga4_sandbox_and_ignores_other_platforms_options
     server = registry.create("ga4", 42, 1.0, NOW, regain_minutes=5, plan_seed=8, throttle_every=3)
     assert isinstance(server, Ga4Sandbox)
     assert server.throttle_every == 3 and server.world.plan_seed == 8 and server.world.seed == 42
+
+
+# -- employee advocacy ------------------------------------------------------------------------------
+
+
+def export_clicks(as_of: date) -> Counter:
+    """Clicks per tagged link (source, campaign, utm_content) in the advocacy export of `as_of`."""
+    shares_text, _ = export_csvs(as_of)
+    clicks = Counter()
+    for share in csv.DictReader(io.StringIO(shares_text)):
+        tags = dict(parse_qsl(urlsplit(share["shared_url"]).query))
+        if tags.get("utm_medium") == "advocacy":
+            clicks[(tags["utm_source"], tags.get("utm_campaign", NOT_SET), tags["utm_content"])] += int(share["clicks"])
+    return clicks
+
+
+def test_the_clicks_advocates_links_gain_in_a_day_are_that_days_advocacy_sessions(server):
+    dims = ["date", "sessionSource", "sessionMedium", "sessionCampaignName", "sessionManualAdContent"]
+    advocacy = {"filter": {"fieldName": "sessionMedium", "stringFilter": {"value": "advocacy"}}}
+    _, body = report(server, **request(start="2026-11-17", dims=dims, dimensionFilter=advocacy))
+    served = Counter()
+    for (day, source, medium, campaign, content), (sessions,) in rows(body):
+        assert medium == "advocacy" and re.fullmatch(r"[a-z]+_[0-9a-f-]{36}", content)
+        served[(day, source, campaign, content)] += int(sessions)
+
+    expected = Counter()
+    for day in (date(2026, 11, 17), date(2026, 11, 18), YESTERDAY):
+        # A share older than the export window has stopped gaining clicks long before.
+        gained = export_clicks(day) - export_clicks(day - timedelta(days=1))
+        expected.update({(day.strftime("%Y%m%d"), *link): n for link, n in gained.items()})
+    assert served == expected and sum(served.values()) > 50
+    _, untagged = report(server, **request(dims=["sessionManualAdContent", "sessionMedium"]))
+    assert {medium for (content, medium), _ in rows(untagged) if content == NOT_SET} >= {"social", "organic"}
+    assert {medium for (content, medium), _ in rows(untagged) if content != NOT_SET} == {"advocacy"}

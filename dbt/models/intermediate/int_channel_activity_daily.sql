@@ -1,5 +1,7 @@
 -- The units staff time and tools are allocated over: posts published (organic social), ads
--- delivering (paid social) and placements running (traditional) per day, account and campaign.
+-- delivering (paid social), placements running (traditional) and, for employee advocacy, the web
+-- sessions its links brought (the campaigns employees' shares worked for that day; its shares
+-- carry no campaign) per day, account and campaign.
 select
     created_date as date_day,
     platform as channel,
@@ -31,3 +33,15 @@ select
     count(*) as activity_units
 from {{ ref('int_traditional_media__placement_daily') }}
 group by date_day, channel, vendor, campaign_id
+
+union all
+
+select
+    date_day,
+    channel,
+    '(all)' as account_id,
+    campaign_id,
+    sum(amount) as activity_units
+from {{ ref('int_web_analytics__daily') }}
+where channel = 'employee_advocacy' and measure = 'sessions' and amount > 0
+group by date_day, channel, campaign_id

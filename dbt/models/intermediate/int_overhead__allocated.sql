@@ -1,11 +1,13 @@
--- Channel costs that are not bought per campaign (staff time, tool subscriptions) are shared over
+-- Channel costs that are not bought per campaign (staff time, tool subscriptions; employee
+-- advocacy's staff time also holds the employees' own time sharing, int_employee_advocacy__team_daily)
+-- are shared over
 -- the channel's activity that day (posts published, placements running, ads delivering) in
 -- proportion to activity units. Shares are rounded down to the cent and the last share takes the
 -- remainder, so channel totals never change. A day without activity keeps its cost on the channel
 -- with account '(all)' and campaign '(none)'.
 with
 
-costs as (
+cost_parts as (
     select
         date_day,
         channel,
@@ -19,6 +21,23 @@ costs as (
         'tool_cost' as cost_type,
         tool_cost as amount
     from {{ ref('int_tool_cost__channel_daily') }}
+    union all
+    select
+        date_day,
+        'employee_advocacy' as channel,
+        'staff_cost' as cost_type,
+        employee_time_cost as amount
+    from {{ ref('int_employee_advocacy__team_daily') }}
+),
+
+costs as (
+    select
+        date_day,
+        channel,
+        cost_type,
+        cast(sum(amount) as decimal(14, 2)) as amount
+    from cost_parts
+    group by date_day, channel, cost_type
 ),
 
 activity as (

@@ -2,7 +2,9 @@
 -- reach a channel through their UTM source / medium (seeds/utm_channels.csv; '*' matches any
 -- source) and a campaign through utm_campaign (int_campaign_keys). Traffic no channel claims
 -- (search, direct, referrals) keeps channel NULL: it is the baseline, not a channel's return.
--- Key events are the configured conversions (appointment requests, class registrations).
+-- Key events are the configured conversions (appointment requests, class registrations). The
+-- manual ad content (utm_content) is kept: advocacy links name the sharer's team and the content
+-- item there (int_employee_advocacy__team_daily).
 with
 
 sessions as (
@@ -11,6 +13,7 @@ sessions as (
         session_source,
         session_medium,
         session_campaign_name,
+        session_manual_ad_content,
         'sessions' as measure,
         sessions as amount
     from {{ ref('stg_ga4__sessions') }}
@@ -22,6 +25,7 @@ key_events as (
         session_source,
         session_medium,
         session_campaign_name,
+        session_manual_ad_content,
         event_name as measure,
         key_events as amount
     from {{ ref('stg_ga4__key_events') }}
@@ -54,7 +58,7 @@ candidate_channels as (
 channelled as (
     {{ deduplicate(
         'candidate_channels',
-        'date_day, session_source, session_medium, session_campaign_name, measure',
+        'date_day, session_source, session_medium, session_campaign_name, session_manual_ad_content, measure',
         'channel_precedence'
     ) }}
 )
@@ -66,6 +70,7 @@ select
     channelled.session_medium,
     channelled.campaign_key,
     {{ mapped_campaign('channelled.campaign_key') }} as campaign_id,
+    channelled.session_manual_ad_content as ad_content,
     channelled.measure,
     channelled.amount
 from channelled

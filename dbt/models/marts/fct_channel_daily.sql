@@ -3,6 +3,9 @@
 -- Engagements follow docs/metrics.md §1 (social: reactions + comments + shares + saves + other
 -- engagements) and §5 (traditional: active responses = vendor-counted responses + calls to the
 -- placement's number + vanity-URL sessions). Active engagements are tier 2 of docs/metrics.md §6.
+-- Employee advocacy (docs/metrics.md §8) counts as social does: its impressions are the potential reach
+-- of employees' shares, its engagements reactions + comments + reshares, its active engagements
+-- clicks + comments + reshares.
 -- Reach is only carried where the platform measured it for exactly this grain (an account's
 -- daily unique reach) and is never summed.
 {% set counts = [
@@ -51,6 +54,27 @@ calls as (
     {{ measures_from(ref('int_call_tracking__placement_daily'), ['calls', 'qualified_calls']) }}
 ),
 
+-- Employee advocacy's shares in the warehouse's metric names (seeds/social_metric_map.csv, level
+-- 'share'): potential reach as impressions, reshares as shares; on no account or campaign, as the
+-- program's costs are.
+advocacy_shares as (
+    select
+        date_day,
+        'employee_advocacy' as channel,
+        '(all)' as account_id,
+        '(none)' as campaign_id,
+        potential_reach as impressions,
+        clicks,
+        reactions,
+        comments,
+        reshares as shares
+    from {{ ref('int_employee_advocacy__team_daily') }}
+),
+
+advocacy as (
+    {{ measures_from('advocacy_shares', ['impressions', 'clicks', 'reactions', 'comments', 'shares']) }}
+),
+
 web_sessions as (
     {{ long_measures(
         ref('int_web_analytics__daily'), 'measure', 'amount',
@@ -82,6 +106,8 @@ measures as (
     select * from traditional
     union all
     select * from calls
+    union all
+    select * from advocacy
     union all
     select * from web_sessions
     union all
