@@ -166,6 +166,9 @@ def advocacy_content_suite(quality: Quality) -> gx.ExpectationSuite:
     )
 
 
+NOT_BY_TEAM = "(not by team)"
+
+
 def people_described(read_table: Callable[[str], object]) -> pd.DataFrame:
     """How many people each row of the team- and content-level advocacy marts describes, as a
     frame of (key = the row, people): its sharers, or for a team-month nobody shared in, its
@@ -174,6 +177,8 @@ def people_described(read_table: Callable[[str], object]) -> pd.DataFrame:
     for table, label in (("mart_ambassadors", "team"), ("mart_advocacy_content", "content_id")):
         rows = read_table(table).to_pandas()
         if table == "mart_ambassadors":
+            # '(not by team)' with no sharer is costs and visits no team can be credited with: no one.
+            rows = rows[~((rows["team"] == NOT_BY_TEAM) & (rows["active_advocates"] == 0))]
             people = rows["active_advocates"].where(rows["active_advocates"] > 0, rows["enrolled_advocates"])
         else:
             people = rows["advocates"]

@@ -7,4 +7,7 @@ select
     enrolled_advocates
 from {{ ref('mart_ambassadors') }}
 {% set least = var('advocacy_min_team_advocates') | int %}
-where not {{ advocacy_group_is_large('active_advocates', 'enrolled_advocates', least) }}
+where
+    not {{ advocacy_group_is_large('active_advocates', 'enrolled_advocates', least) }}
+    -- Costs and visits no team can be credited with, with no sharer among them, describe no one.
+    and not (team = '(not by team)' and active_advocates = 0)

@@ -4,14 +4,24 @@
 -- others are summed into '(smaller teams)'. Should that roll-up still describe fewer people, the
 -- standing team with the fewest sharers joins it, so the teams always add up to the program and no
 -- one can be found by subtracting the published teams from the program's total. Only when every
--- team together is too small is the month left out.
+-- team together is too small is the month left out. '(not by team)' holds what no team can be
+-- credited with (shares, visits and costs whose team is not known, program costs of days without
+-- shares): with no sharer among it, it describes no one and stands on its own.
+-- Its web results and investment are int_employee_advocacy__team_daily's; EMV is a translation of
+-- the potential reach at the month's paid-social CPM (docs/metrics.md §7), never a return.
 {% set least = var('advocacy_min_team_advocates') | int %}
+{% set not_by_team = "'(not by team)'" %}
+{% set money = ['sessions', 'conversions', 'conversion_value', 'employee_time_cost', 'licence_cost', 'admin_cost',
+    'program_investment'] %}
+{% set counts = ['enrolled_advocates', 'active_advocates', 'shares', 'potential_reach', 'clicks', 'reactions',
+    'comments', 'reshares'] %}
 with
 
 shares as (
     select
         advocate_key,
         share_day,
+        utm_content,
         cast({{ dbt.date_trunc('month', 'share_day') }} as date) as month_start,
         audience_size,
         clicks,
@@ -26,7 +36,7 @@ snapshots as (
 ),
 
 -- Each advocate's team as the latest snapshot listing them names it. A sharer in no snapshot left
--- the program before the pipeline first kept one.
+-- the program before the pipeline first kept one: their share's link names the team, if tagged.
 advocate_teams as (
     select
         advocate_key,
@@ -71,10 +81,17 @@ enrolled as (
     group by months.month_start, advocate_teams.team
 ),
 
+link_teams as (
+    select
+        team,
+        team_code
+    from {{ ref('advocacy_teams') }}
+),
+
 activity as (
     select
         shares.month_start,
-        coalesce(advocate_teams.team, '(no longer enrolled)') as team,
+        coalesce(advocate_teams.team, link_teams.team, {{ not_by_team }}) as team,
         count(distinct shares.advocate_key) as active_advocates,
         count(*) as shares,
         sum(shares.audience_size) as potential_reach,
@@ -84,32 +101,61 @@ activity as (
         sum(shares.reshares) as reshares
     from shares
     left join advocate_teams on shares.advocate_key = advocate_teams.advocate_key
-    group by shares.month_start, coalesce(advocate_teams.team, '(no longer enrolled)')
+    left join link_teams
+        on
+            {{ regexp_capture('shares.utm_content', '^([^_]+)_') }} = link_teams.team_code
+            and link_teams.team_code != '(unknown)'
+    group by shares.month_start, coalesce(advocate_teams.team, link_teams.team, {{ not_by_team }})
+),
+
+-- The sessions, conversions and investment of each team's month; the teams the day model cannot
+-- name are not by team.
+results as (
+    select
+        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start,
+        case when team_code in ('(unknown)', '(none)') then {{ not_by_team }} else team end as team,
+        {% for column in money %}
+            sum({{ column }}) as {{ column }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from {{ ref('int_employee_advocacy__team_daily') }}
+    group by
+        cast({{ dbt.date_trunc('month', 'date_day') }} as date),
+        case when team_code in ('(unknown)', '(none)') then {{ not_by_team }} else team end
 ),
 
 team_months as (
     select
-        coalesce(activity.month_start, enrolled.month_start) as month_start,
-        coalesce(activity.team, enrolled.team) as team,
+        coalesce(activity.month_start, enrolled.month_start, results.month_start) as month_start,
+        coalesce(activity.team, enrolled.team, results.team) as team,
         coalesce(enrolled.enrolled_advocates, 0) as enrolled_advocates,
-        coalesce(activity.active_advocates, 0) as active_advocates,
-        coalesce(activity.shares, 0) as shares,
-        coalesce(activity.potential_reach, 0) as potential_reach,
-        coalesce(activity.clicks, 0) as clicks,
-        coalesce(activity.reactions, 0) as reactions,
-        coalesce(activity.comments, 0) as comments,
-        coalesce(activity.reshares, 0) as reshares
+        {% for column in counts[1:] %}
+            coalesce(activity.{{ column }}, 0) as {{ column }},
+        {% endfor %}
+        {% for column in money %}
+            coalesce(results.{{ column }}, 0) as {{ column }}{% if not loop.last %},{% endif %}
+        {% endfor %}
     from activity
     full outer join enrolled
         on
             activity.month_start = enrolled.month_start
             and activity.team = enrolled.team
+    full outer join results
+        on
+            coalesce(activity.month_start, enrolled.month_start) = results.month_start
+            and coalesce(activity.team, enrolled.team) = results.team
+    -- The months of the shares export: the day model's calendar can reach further back.
+    where
+        coalesce(activity.month_start, enrolled.month_start, results.month_start)
+        in (select months.month_start from months)
 ),
 
 sized as (
     select
         *,
-        {{ advocacy_group_is_large('active_advocates', 'enrolled_advocates', least) }} as stands_alone
+        (
+            (team = {{ not_by_team }} and active_advocates = 0)
+            or {{ advocacy_group_is_large('active_advocates', 'enrolled_advocates', least) }}
+        ) as stands_alone
     from team_months
 ),
 
@@ -162,17 +208,32 @@ grouped as (
         month_start,
         reported_team as team,
         count(*) as teams,
-        sum(enrolled_advocates) as enrolled_advocates,
-        sum(active_advocates) as active_advocates,
-        sum(shares) as shares,
-        sum(potential_reach) as potential_reach,
-        sum(clicks) as clicks,
-        sum(reactions) as reactions,
-        sum(comments) as comments,
-        sum(reshares) as reshares
+        {% for column in counts + money %}
+            sum({{ column }}) as {{ column }},
+        {% endfor %}
+        bool_or(stands_alone and team = {{ not_by_team }}) as describes_no_one
     from assigned
     group by month_start, reported_team
-    having {{ advocacy_group_is_large('sum(active_advocates)', 'sum(enrolled_advocates)', least) }}
+    having
+        bool_or(stands_alone and team = {{ not_by_team }})
+        or {{ advocacy_group_is_large('sum(active_advocates)', 'sum(enrolled_advocates)', least) }}
+),
+
+-- What a thousand impressions cost that month in paid social and in traditional media, for the
+-- comparison with the program's cost per thousand potential reach.
+group_cpm as (
+    select
+        month_start,
+        {{ cost_per_mille(
+            "sum(case when channel_group = 'paid_social' then total_investment else 0 end)",
+            "sum(case when channel_group = 'paid_social' then impressions else 0 end)"
+        ) }} as paid_social_cpm,
+        {{ cost_per_mille(
+            "sum(case when channel_group = 'traditional' then total_investment else 0 end)",
+            "sum(case when channel_group = 'traditional' then impressions else 0 end)"
+        ) }} as traditional_cpm
+    from {{ ref('mart_social_vs_traditional') }}
+    group by month_start
 )
 
 select
@@ -198,6 +259,21 @@ select
     cast(grouped.comments as bigint) as comments,
     cast(grouped.reshares as bigint) as reshares,
     cast(grouped.reactions + grouped.comments + grouped.reshares as bigint) as engagements,
-    cast(grouped.clicks + grouped.comments + grouped.reshares as bigint) as active_engagements
+    cast(grouped.clicks + grouped.comments + grouped.reshares as bigint) as active_engagements,
+    cast(grouped.sessions as bigint) as sessions,
+    cast(grouped.conversions as bigint) as conversions,
+    cast(grouped.conversion_value as decimal(14, 2)) as conversion_value,
+    cast(grouped.employee_time_cost as decimal(14, 2)) as employee_time_cost,
+    cast(grouped.licence_cost as decimal(14, 2)) as licence_cost,
+    cast(grouped.admin_cost as decimal(14, 2)) as admin_cost,
+    cast(grouped.program_investment as decimal(14, 2)) as program_investment,
+    {{ cost_per_engagement('grouped.program_investment', 'grouped.clicks + grouped.comments + grouped.reshares') }}
+        as cost_per_active_engagement,
+    {{ cost_per_conversion('grouped.program_investment', 'grouped.conversions') }} as cost_per_conversion,
+    {{ cost_per_mille('grouped.program_investment', 'grouped.potential_reach') }} as cost_per_thousand_potential_reach,
+    group_cpm.paid_social_cpm,
+    group_cpm.traditional_cpm,
+    cast(grouped.potential_reach as {{ type_double() }}) / 1000 * group_cpm.paid_social_cpm as emv_at_paid_social_cpm
 from grouped
 cross join coverage
+left join group_cpm on grouped.month_start = group_cpm.month_start
