@@ -187,6 +187,11 @@ class Plausibility(_Strict):
     max_cost_per_conversion: float = Field(default=5_000, gt=0)
     min_roi: float = Field(default=-1.0, ge=-1.0)
     max_roi: float = Field(default=50.0, gt=0)
+    # Web sessions arriving through advocacy links per click the advocacy platform counted, over the
+    # days GA4 covers: consent banners, bots and blocked trackers lose some clicks, but far fewer
+    # sessions than clicks means the links' UTM tags or the GA4 extract broke.
+    min_advocacy_sessions_per_click: float = Field(default=0.5, ge=0)
+    max_advocacy_sessions_per_click: float = Field(default=1.2, gt=0)
 
 
 class Alerts(_Strict):
@@ -255,6 +260,11 @@ class MixSettings(_Strict):
         default=["appointment_request", "class_registration"], min_length=1
     )
     drivers: dict[Identifier, MixDriver] = Field(default_factory=lambda: dict(DEFAULT_MIX_DRIVERS), min_length=1)
+    # Channels whose conversions are all tracked by their own links and follow no response curve of
+    # a budget (employee advocacy: a share's clicks are its visits): their key events are taken out
+    # of the KPI, so they are not read as baseline or as another channel's effect, and their return
+    # is the attributed one (mart_roi).
+    tracked_only: list[Identifier] = ["employee_advocacy"]
     # Fewer weeks do not fit at all; fewer than `trusted_weeks` fit, flagged as too short to trust.
     min_weeks: int = Field(default=52, ge=26)
     trusted_weeks: int = Field(default=78, ge=26)
@@ -283,6 +293,9 @@ class MixSettings(_Strict):
                 f"drivers: unknown channel(s) {', '.join(unknown)}; known (dbt/seeds/channels.csv): "
                 + ", ".join(sorted(known))
             )
+        both = sorted(set(self.tracked_only) & set(self.drivers))
+        if both:
+            raise ValueError(f"tracked_only names channel(s) that also have a driver: {', '.join(both)}")
         unmodelled = sorted(set(self.bounds.fixed) - set(self.drivers))
         if unmodelled:
             raise ValueError(f"bounds.fixed names channel(s) without a driver: {', '.join(unmodelled)}")

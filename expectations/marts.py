@@ -193,6 +193,51 @@ def people_described(read_table: Callable[[str], object]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def advocacy_clicks_and_sessions(read_table: Callable[[str], object]) -> pd.DataFrame:
+    """The clicks on employees' shares and the sessions their links brought, over the days GA4
+    covers (from its first landed day): one row (key, clicks, sessions, sessions_per_click), none
+    when nobody clicked. A share's clicks become sessions on the days they happen, so over a window
+    of days the two agree but for the clicks GA4 never sees."""
+    web = read_table("int_web_analytics__daily").to_pandas()
+    days = read_table("int_employee_advocacy__team_daily").to_pandas()
+    if web.empty or days.empty:
+        return pd.DataFrame(columns=["key", "clicks", "sessions", "sessions_per_click"])
+    first, last = web["date_day"].min(), days["date_day"].max()
+    covered = days[(days["date_day"] >= first) & (days["date_day"] <= last)]
+    clicks, sessions = int(covered["clicks"].sum()), int(covered["sessions"].sum())
+    if not clicks:
+        return pd.DataFrame(columns=["key", "clicks", "sessions", "sessions_per_click"])
+    return pd.DataFrame(
+        [
+            {
+                "key": f"employee advocacy {first}..{last}: {clicks:,} clicks on shares, {sessions:,} sessions "
+                "arriving through advocacy links",
+                "clicks": clicks,
+                "sessions": sessions,
+                "sessions_per_click": sessions / clicks,
+            }
+        ]
+    )
+
+
+def advocacy_sessions_suite(quality: Quality) -> gx.ExpectationSuite:
+    """Over advocacy_clicks_and_sessions' frame: sessions per click within the plausible band (a
+    warning: the marts publish, the alert says where to look)."""
+    bounds = quality.plausibility
+    return gx.ExpectationSuite(
+        name="mart.advocacy_sessions",
+        expectations=[
+            warning(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="sessions_per_click",
+                    min_value=bounds.min_advocacy_sessions_per_click,
+                    max_value=bounds.max_advocacy_sessions_per_click,
+                )
+            )
+        ],
+    )
+
+
 def small_groups_suite(least: int) -> gx.ExpectationSuite:
     """Over a frame of (key = a published row, people = how many people it describes): none
     describes fewer than `least` (sources.employee_advocacy.min_team_advocates)."""

@@ -5,7 +5,9 @@ media spend; organic social by the campaign posts it published, since most of it
 time that does not move with what a week delivers; traditional media by the media plan's gross
 impressions, which carry a flight's weight better than its invoice dates. Every channel's ROI is
 on its whole investment. The KPI is the week's key events of every web session, tagged or not
-(the '(none)' rows hold those no channel's tags claimed)."""
+(the '(none)' rows hold those no channel's tags claimed), but for the `tracked_only` channels'
+(config marketing_mix.tracked_only): their conversions are all tracked and follow no budget's
+response curve, so left in they would be read as baseline or as another channel's effect."""
 
 from __future__ import annotations
 
@@ -45,9 +47,11 @@ def load(
     warehouse: Warehouse,
     drivers: Mapping[str, Driver] = DEFAULT_DRIVERS,
     kpi: Sequence[str] = tuple(KPI_COLUMNS),
+    tracked_only: Sequence[str] = (),
 ) -> WeeklyInputs:
     """Every whole week of `int_mix__weekly`, one column per channel of `drivers` that has any
-    activity (a channel the warehouse never saw, e.g. a platform not connected, is left out)."""
+    activity (a channel the warehouse never saw, e.g. a platform not connected, is left out); the
+    KPI without the key events of the `tracked_only` channels."""
     unknown = sorted(set(kpi) - set(KPI_COLUMNS))
     if unknown:
         raise MixInputError(f"marketing mix: unknown KPI key event(s) {unknown}; known: {sorted(KPI_COLUMNS)}")
@@ -80,10 +84,12 @@ def load(
     if absent:
         logger.info("marketing mix: no activity at all for %s in %s: left out of the model", ", ".join(absent), WEEKLY)
     kpi_columns = [KPI_COLUMNS[event] for event in kpi]
-    totals = [
-        sum(sum(values[column] for column in kpi_columns) for values in by_week.get(w, {}).values()) for w in weeks
-    ]
-    values = [sum(v["conversion_value"] for v in by_week.get(w, {}).values()) for w in weeks]
+
+    def counted(week: date) -> list[dict[str, float]]:
+        return [values for channel, values in by_week.get(week, {}).items() if channel not in tracked_only]
+
+    totals = [sum(sum(values[column] for column in kpi_columns) for values in counted(w)) for w in weeks]
+    values = [sum(v["conversion_value"] for v in counted(w)) for w in weeks]
     return WeeklyInputs(
         weeks=weeks,
         channels=tuple(active),

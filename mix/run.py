@@ -23,7 +23,7 @@ def fit_published(paths: DataPaths | None = None, config: PipelineConfig | None 
 
 def published_inputs(settings: MixSettings, paths: DataPaths | None = None) -> WeeklyInputs:
     """The published warehouse's weekly inputs for the configured drivers and KPI."""
-    return load(warehouses(paths or data_paths()).published, settings.drivers, settings.kpi)
+    return load(warehouses(paths or data_paths()).published, settings.drivers, settings.kpi, settings.tracked_only)
 
 
 def fit_configured(inputs: WeeklyInputs, settings: MixSettings) -> MixFit:

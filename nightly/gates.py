@@ -207,6 +207,13 @@ def run_mart_gate(config: PipelineConfig, paths: DataPaths, built: Warehouse) ->
     outcome.summaries.append(
         validator.validate(marts.reconciliation_suite(config.quality), frame, f"mart totals vs inputs {first}..{last}")
     )
+    outcome.summaries.append(
+        validator.validate(
+            marts.advocacy_sessions_suite(config.quality),
+            marts.advocacy_clicks_and_sessions(built.read_table),
+            "advocacy clicks vs the sessions their links brought",
+        )
+    )
     least = config.sources.employee_advocacy.min_team_advocates
     outcome.summaries.append(
         validator.validate(

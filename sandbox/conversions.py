@@ -77,7 +77,7 @@ sessions), the event drawn by the campaign's `EVENT_MIX`; one seeded stream per 
 apart from the other draws, so every other channel's counts are the same with or without it.
 Every other row's manual ad content is "(not set)" (their links carry no utm_content). The
 `expected_*` truths cover the channels' effects and the baseline only; `web` and
-`weekly_key_events` (what web analytics counts) include the advocacy sessions.
+`weekly_key_events` (what web analytics counts) include the advocacy sessions; `mix_inputs` leaves them out of the KPI, as the model does its tracked-only channels.
 
 A later analysis reads the ground truth from here: `CHANNEL_EFFECTS` (the response curve of each
 channel), `BASELINE`, `EVENT_MIX`, `UNTAGGED`, and `ConversionsWorld.contributions(day)`,
@@ -103,7 +103,7 @@ from typing import Any
 import numpy as np
 
 from mix.model import WeeklyInputs
-from sandbox.advocacy import advocacy_world
+from sandbox.advocacy import UTM_MEDIUM, advocacy_world
 from sandbox.facebook import FacebookWorld
 from sandbox.instagram import InstagramWorld
 from sandbox.linkedin import LinkedInWorld
@@ -542,15 +542,19 @@ class ConversionsWorld(SeededWorld):
                     weekly[channel][week] += x
         return weekly
 
-    def weekly_key_events(self, first_monday: date, weeks: int, events: Iterable[str] = KEY_EVENTS) -> list[int]:
+    def weekly_key_events(
+        self, first_monday: date, weeks: int, events: Iterable[str] = KEY_EVENTS, advocacy: bool = True
+    ) -> list[int]:
         """The drawn key events (of `events`) of every web session per ISO week from `first_monday`:
-        what web analytics counts, tagged or not."""
+        what web analytics counts, tagged or not (`advocacy` False: without the sessions of
+        advocates' links, as the marketing-mix model's KPI leaves out a tracked-only channel)."""
         events = tuple(events)
         return [
             sum(
                 row.key_events.get(event, 0)
                 for offset in range(7)
                 for row in self.web(first_monday + timedelta(weeks=week, days=offset))
+                if advocacy or row.medium != UTM_MEDIUM
                 for event in events
             )
             for week in range(weeks)
@@ -699,5 +703,5 @@ def mix_inputs(world: ConversionsWorld, first_monday: date, weeks: int) -> Weekl
         channels=channels,
         drivers=x,
         investment=x.copy(),
-        kpi=np.array(world.weekly_key_events(first_monday, weeks), dtype=float),
+        kpi=np.array(world.weekly_key_events(first_monday, weeks, advocacy=False), dtype=float),
     )

@@ -189,3 +189,30 @@ def test_the_threshold_is_a_setting_the_build_passes_to_dbt():
     assert raised.dbt_vars()["advocacy_min_team_advocates"] == 8
     with pytest.raises(ValueError, match="min_team_advocates"):
         type(raised).model_validate({"min_team_advocates": 1})
+
+
+def test_advocacy_clicks_arrive_as_sessions_and_a_broken_tag_warns(roi_env):
+    """On the roi_env night (GA4 and the advocacy export landed): the sandbox's clicks arrive as
+    sessions, so the mart gate's check passes; a night where most of them went missing (links'
+    tags broken) publishes with a warning naming both counts."""
+    from expectations import marts
+    from expectations.runner import Validator
+
+    paths, _ = roi_env
+
+    def read_table(table: str):
+        with duckdb.connect(str(paths.published_warehouse), read_only=True) as connection:
+            return connection.sql(f"select * from {table}").fetch_arrow_table()
+
+    frame = marts.advocacy_clicks_and_sessions(read_table)
+    [row] = frame.to_dict("records")
+    # The sandbox's clicks all arrive, on the days they happen; counted by share day and by
+    # session day over the same window, the two agree within 10%.
+    assert row["clicks"] > 100 and 0.9 <= row["sessions_per_click"] <= 1.1, row
+    quality = load_config().quality
+    validator = Validator(paths)
+    assert not validator.validate(marts.advocacy_sessions_suite(quality), frame, "as landed").warnings
+    broken = frame.assign(sessions=frame["sessions"] // 5, sessions_per_click=frame["sessions_per_click"] / 5)
+    warned = validator.validate(marts.advocacy_sessions_suite(quality), broken, "tags broken")
+    assert warned.warnings and not warned.critical_failures
+    assert "clicks on shares" in warned.describe()
