@@ -172,7 +172,7 @@ class Stack:
 def share_bars(stacks: list[Stack], title: str, width: float = 7.4) -> bytes:
     """One bar per stack, its parts side by side as shares of the whole (each in a shade of the
     stack's group colour) and labelled inside where they are wide enough, as PNG bytes."""
-    figure = Figure(figsize=(width, 0.3 + 0.26 * len(stacks)), dpi=200)
+    figure = Figure(figsize=(width, 0.3 + 0.22 * len(stacks)), dpi=200)
     axes = figure.add_subplot()
     for position, stack in zip(range(len(stacks) - 1, -1, -1), stacks, strict=True):
         whole = sum(part.value for part in stack.parts) or 1.0

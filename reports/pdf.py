@@ -3,8 +3,9 @@
 1. the "I \u2192 0" story: a headline sentence from the numbers, the KPI tiles with the change against
    the previous period, social next to traditional in the tiers of a fair comparison, where the
    investment goes (media, staff time, tools, production), the period's zero- and low-investment
-   wins, and the data-freshness note;
-2. the per-channel table, cost per conversion and ROI by channel;
+   wins, and the data-freshness note (which sources are stale);
+2. the per-channel table, cost per conversion and ROI by channel, and when sources are stale, when
+   each last landed and its last error;
 3. what each channel adds, when the report asks for it and the warehouse has a fit of the
    marketing-mix model: attributed next to incremental ROI, the response curves, the budget
    scenario and the fit's quality;
@@ -20,6 +21,7 @@ from __future__ import annotations
 import io
 import logging
 import struct
+from collections import Counter
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -208,12 +210,15 @@ def axis_money(value: float) -> str:
     return fmt.money(value, cents=value % 1 != 0)
 
 
-def _charts_row(pdf: _Document, *charts: tuple[list[Bar], str, Callable[[float], str]]) -> None:
-    """Bar charts side by side across the page at the current position, then move below them."""
+def _charts_row(
+    pdf: _Document, *charts: tuple[list[Bar], str, Callable[[float], str]], bar_inches: float = 0.25
+) -> None:
+    """Bar charts side by side across the page at the current position, then move below them;
+    `bar_inches` is the height each bar takes."""
     gap = 4
     width = (pdf.w - 2 * MARGIN - gap * (len(charts) - 1)) / len(charts)
     inches = width / 25.4  # drawn at their size: the fonts print at the points they are set in
-    height = max(1.1, 0.25 * max(len(bars) for bars, _, _ in charts) + 0.45)
+    height = max(1.1, bar_inches * max(len(bars) for bars, _, _ in charts) + 0.45)
     top = pdf.get_y() + 1
     for index, (bars, title, axis_format) in enumerate(charts):
         png = horizontal_bars(bars, title, axis_format, inches, height)
@@ -244,11 +249,13 @@ GROUP_COLUMNS: tuple[FigureColumn, ...] = (
     ("Cost/1,000 reached*", 27, "cost_per_thousand_reached"),
     ("CPM", 15, "cpm"),
     ("Active eng.", 18, "active_engagements"),
-    ("Cost/active eng.", 24, "cost_per_active_engagement"),
+    ("Cost/active eng.", 22, "cost_per_active_engagement"),
     ("Conv.", 16, "conversions"),
-    ("Cost/outcome", 24, "cost_per_conversion"),
+    ("Cost/outcome", 22, "cost_per_conversion"),
     ("ROI", 19, "roi"),
 )
+# Wide enough for "Employee advocacy" on one line: a wrapped name doubles its row's height.
+GROUP_NAME_WIDTH = 30
 
 
 def _title_block(pdf: _Document, data: ReportData) -> None:
@@ -271,7 +278,7 @@ def _tiers(pdf: _Document, data: ReportData) -> None:
     # Reach is measured per month (mart_social_vs_traditional): other periods leave its column out.
     reached = any(row.totals.peak_reach for row in data.groups)
     columns = tuple(c for c in GROUP_COLUMNS if reached or c[2] != "cost_per_thousand_reached")
-    _figures_table(pdf, "Channel group", 26, columns, data.groups)
+    _figures_table(pdf, "Channel group", GROUP_NAME_WIDTH, columns, data.groups)
     pdf.note(
         "Active engagement: social comments, shares, saves and clicks against traditional responses, calls and "
         "vanity-URL visits (likes have no traditional twin)."
@@ -288,6 +295,8 @@ def _tiers(pdf: _Document, data: ReportData) -> None:
         (figure_bars(data.groups, "cpm"), "Cost per 1,000 impressions", axis_money),
         (figure_bars(data.groups, "cost_per_active_engagement"), "Cost per active engagement", axis_money),
         (figure_bars(data.groups, "cost_per_conversion"), "Cost per conversion", axis_money),
+        # Tighter than page 2's: page 1 holds every channel group's bars, the split and the wins.
+        bar_inches=0.2,
     )
 
 
@@ -326,7 +335,8 @@ def _investment_split(pdf: _Document, groups: list[ChannelRow]) -> None:
     pdf.ln(3)
 
 
-WINS_SHOWN = 5
+# Three: page 1 must hold all four channel groups too; the roi extract has every win.
+WINS_SHOWN = 3
 
 
 def _wins(pdf: _Document, data: ReportData) -> None:
@@ -361,6 +371,20 @@ def _wins(pdf: _Document, data: ReportData) -> None:
     pdf.ln(2)
 
 
+def _freshness_summary(data: ReportData) -> str:
+    """Page 1's freshness line: which sources are stale, by name only. Their accounts, last
+    landings and errors run to a paragraph, which page 1 has no room for: page 2 prints them."""
+    if not data.stale:
+        return data.freshness_note
+    through = f"Data through {data.data_through:%d %b %Y}" if data.data_through else "No data in the warehouse"
+    sources = Counter(row.source for row in data.stale)
+    names = ", ".join(f"{name} ({count})" if count > 1 else name for name, count in sorted(sources.items()))
+    return (
+        f"{through}; {len(data.stale)} of {len(data.freshness)} sources stale, their figures may be low: {names}. "
+        "When each last landed, and why not since: page 2."
+    )
+
+
 def _page_one(pdf: _Document, data: ReportData) -> None:
     pdf.add_page()
     _title_block(pdf, data)
@@ -378,7 +402,7 @@ def _page_one(pdf: _Document, data: ReportData) -> None:
     pdf.set_font(FONT, "B", 8)
     pdf.set_text_color(*_rgb(BAD if stale else GOOD))
     pdf.cell(0, 4.5, "Data freshness", new_x="LMARGIN", new_y="NEXT")
-    pdf.note(data.freshness_note, 7.5, TEXT)
+    pdf.note(_freshness_summary(data), 7.5, TEXT)
 
 
 # --- page 2 ------------------------------------------------------------------------------------
@@ -416,6 +440,9 @@ def _page_two(pdf: _Document, data: ReportData) -> None:
         )
     accounts = "; ".join(f"{channel}: {', '.join(names)}" for channel, names in data.accounts.items())
     pdf.note(f"Accounts covered: {fmt.shorten(accounts, 640) or 'none'}", 6.8)
+    if data.stale:
+        pdf.ln(1)
+        pdf.note(f"Data freshness: {data.freshness_note}", 6.8, BAD)
 
 
 # --- What each channel adds (the marketing-mix model) ------------------------------------------
