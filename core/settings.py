@@ -391,6 +391,10 @@ class ReportDefinition(_Strict):
     # warehouse has one (a campaign, objective or service-line filter leaves them out: the model
     # has no campaigns).
     incremental_roi: bool = False
+    # The page and sheet "Employees as brand ambassadors": the month's advocacy program from
+    # mart_ambassadors and mart_advocacy_content, when the warehouse has advocacy data (a period of
+    # one calendar month; a campaign, objective or service-line filter leaves them out).
+    ambassadors: bool = False
 
     @model_validator(mode="after")
     def _consistent(self):

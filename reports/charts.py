@@ -23,9 +23,9 @@ OTHER = "#7F7F7F"  # a group the seed adds later, until it is given a colour her
 # A channel, or a part of its group's investment, is a shade of its group's colour, picked by its
 # rank here, so a channel keeps its shade when others are added; one not listed hashes to a shade.
 SHADE_RANKS = {
-    **dict.fromkeys(("facebook", "meta_ads", "tv", "media_spend"), 0),
-    **dict.fromkeys(("instagram", "radio", "staff_cost"), 1),
-    **dict.fromkeys(("x", "print", "tool_cost"), 2),
+    **dict.fromkeys(("facebook", "meta_ads", "tv", "media_spend", "employee_time_cost"), 0),
+    **dict.fromkeys(("instagram", "radio", "staff_cost", "admin_cost"), 1),
+    **dict.fromkeys(("x", "print", "tool_cost", "licence_cost"), 2),
     **dict.fromkeys(("youtube", "ooh", "production_cost"), 3),
     **dict.fromkeys(("linkedin", "direct_mail"), 4),
 }
@@ -172,7 +172,7 @@ class Stack:
 def share_bars(stacks: list[Stack], title: str, width: float = 7.4) -> bytes:
     """One bar per stack, its parts side by side as shares of the whole (each in a shade of the
     stack's group colour) and labelled inside where they are wide enough, as PNG bytes."""
-    figure = Figure(figsize=(width, 0.3 + 0.26 * len(stacks)), dpi=200)
+    figure = Figure(figsize=(width, 0.3 + 0.22 * len(stacks)), dpi=200)
     axes = figure.add_subplot()
     for position, stack in zip(range(len(stacks) - 1, -1, -1), stacks, strict=True):
         whole = sum(part.value for part in stack.parts) or 1.0

@@ -3,12 +3,16 @@
 1. the "I \u2192 0" story: a headline sentence from the numbers, the KPI tiles with the change against
    the previous period, social next to traditional in the tiers of a fair comparison, where the
    investment goes (media, staff time, tools, production), the period's zero- and low-investment
-   wins, and the data-freshness note;
-2. the per-channel table, cost per conversion and ROI by channel;
+   wins, and the data-freshness note (which sources are stale);
+2. the per-channel table, cost per conversion and ROI by channel, and when sources are stale, when
+   each last landed and its last error;
 3. what each channel adds, when the report asks for it and the warehouse has a fit of the
    marketing-mix model: attributed next to incremental ROI, the response curves, the budget
    scenario and the fit's quality;
-4. the top and bottom posts of the period.
+4. employees as brand ambassadors, when the report asks for it and the warehouse has the month's
+   advocacy data: participation, advocacy's cost per thousand potential reach next to the paid
+   CPMs, the program's investment split, the teams and the content employees carried furthest;
+5. the top and bottom posts of the period.
 
 A channel group has one colour on every page (charts.colour), its channels shades of it. A
 section without data is left out. Every page carries the metric definitions in its footer. Text is set in DejaVu Sans (shipped with
@@ -20,6 +24,7 @@ from __future__ import annotations
 import io
 import logging
 import struct
+from collections import Counter
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +33,20 @@ import matplotlib
 from fpdf import FPDF, FontFace
 
 from reports import formatting as fmt
+from reports.ambassadors import (
+    CONTENT_HEADING,
+    COST_HEADING,
+    EMV_LABEL,
+    INVESTMENT_HEADING,
+    REACH_CAVEAT,
+    TEAMS_HEADING,
+    Ambassadors,
+    ContentRow,
+    TeamRow,
+)
+from reports.ambassadors import GROUP as ADVOCACY
+from reports.ambassadors import INVESTMENT_PARTS as PROGRAM_PARTS
+from reports.ambassadors import TITLE as AMBASSADORS_TITLE
 from reports.charts import MUTED, TEXT, Bar, Curve, Part, Stack, colour, horizontal_bars, share_bars, small_curves
 from reports.incremental import (
     BUDGET_HEADING,
@@ -102,6 +121,16 @@ class _Document(FPDF):
         self.set_text_color(*_rgb(colour_hex))
         self.multi_cell(0, size * 0.5, self.printable(text), new_x="LMARGIN", new_y="NEXT")
 
+    def fitted(self, text: str, width: float, padding: float = 2.4) -> str:
+        """`text` shortened (with an ellipsis) to one line of a table cell `width` mm wide in the
+        table font: a wrapped row doubles its height."""
+        self.set_font(FONT, "", 7)
+        text = self.printable(" ".join(text.split()))
+        limit = len(text)
+        while limit > 1 and self.get_string_width(fmt.shorten(text, limit)) + padding > width:
+            limit -= 1
+        return fmt.shorten(text, limit)
+
     def image_png(self, png: bytes, x: float, y: float, width: float) -> None:
         self.image(io.BytesIO(png), x=x, y=y, w=width)
 
@@ -142,29 +171,48 @@ class _Document(FPDF):
 # --- page 1 ------------------------------------------------------------------------------------
 
 
-def _tiles(pdf: _Document, data: ReportData) -> None:
-    """The KPIs in one row of tiles; the title block says which period they are compared with."""
-    figures = kpi_figures(data)
+# A tile: its label, the figure, and the line under it in its colour.
+Tile = tuple[str, str, str, str]
+
+
+def _tile_row(pdf: _Document, tiles: list[Tile]) -> None:
+    """Tiles in one row across the page at the current position, then move below them."""
     gap, height, pad = 2.5, 19, 1.5
-    width = (pdf.w - 2 * MARGIN - gap * (len(figures) - 1)) / len(figures)
+    width = (pdf.w - 2 * MARGIN - gap * (len(tiles) - 1)) / len(tiles)
     top = pdf.get_y()
-    for index, kpi in enumerate(figures):
+    for index, (label, text, below, below_colour) in enumerate(tiles):
         x = MARGIN + index * (width + gap)
         pdf.set_fill_color(*_rgb(TILE_FILL))
         pdf.rect(x, top, width, height, style="F", round_corners=True, corner_radius=2)
         pdf.set_xy(x + pad, top + 1.5)
         pdf.set_font(FONT, "", 6.2)
         pdf.set_text_color(*_rgb(MUTED))
-        pdf.multi_cell(width - 2 * pad, 2.7, kpi.label, align="L")  # a long label takes two lines
+        pdf.multi_cell(width - 2 * pad, 2.7, label, align="L")  # a long label takes two lines
         pdf.set_xy(x + pad, top + 7.4)
         pdf.set_font(FONT, "B", 12)
         pdf.set_text_color(*_rgb(TEXT))
-        pdf.cell(width - 2 * pad, 6, kpi.text)
+        pdf.cell(width - 2 * pad, 6, text)
         pdf.set_xy(x + pad, top + 14.2)
         pdf.set_font(FONT, "", 6.5)
-        pdf.set_text_color(*_rgb({1: GOOD, -1: BAD}.get(kpi.change.direction, NEUTRAL)))
-        pdf.cell(width - 2 * pad, 3, f"{kpi.change.arrow}{kpi.change.text}" if data.prior else "no comparison")
+        pdf.set_text_color(*_rgb(below_colour))
+        pdf.cell(width - 2 * pad, 3, pdf.printable(below))
     pdf.set_y(top + height + 4)
+
+
+def _tiles(pdf: _Document, data: ReportData) -> None:
+    """The KPIs in one row of tiles; the title block says which period they are compared with."""
+    _tile_row(
+        pdf,
+        [
+            (
+                kpi.label,
+                kpi.text,
+                f"{kpi.change.arrow}{kpi.change.text}" if data.prior else "no comparison",
+                {1: GOOD, -1: BAD}.get(kpi.change.direction, NEUTRAL),
+            )
+            for kpi in kpi_figures(data)
+        ],
+    )
 
 
 def short_name(name: str) -> str:
@@ -208,12 +256,15 @@ def axis_money(value: float) -> str:
     return fmt.money(value, cents=value % 1 != 0)
 
 
-def _charts_row(pdf: _Document, *charts: tuple[list[Bar], str, Callable[[float], str]]) -> None:
-    """Bar charts side by side across the page at the current position, then move below them."""
+def _charts_row(
+    pdf: _Document, *charts: tuple[list[Bar], str, Callable[[float], str]], bar_inches: float = 0.25
+) -> None:
+    """Bar charts side by side across the page at the current position, then move below them;
+    `bar_inches` is the height each bar takes."""
     gap = 4
     width = (pdf.w - 2 * MARGIN - gap * (len(charts) - 1)) / len(charts)
     inches = width / 25.4  # drawn at their size: the fonts print at the points they are set in
-    height = max(1.1, 0.25 * max(len(bars) for bars, _, _ in charts) + 0.45)
+    height = max(1.1, bar_inches * max(len(bars) for bars, _, _ in charts) + 0.45)
     top = pdf.get_y() + 1
     for index, (bars, title, axis_format) in enumerate(charts):
         png = horizontal_bars(bars, title, axis_format, inches, height)
@@ -244,11 +295,13 @@ GROUP_COLUMNS: tuple[FigureColumn, ...] = (
     ("Cost/1,000 reached*", 27, "cost_per_thousand_reached"),
     ("CPM", 15, "cpm"),
     ("Active eng.", 18, "active_engagements"),
-    ("Cost/active eng.", 24, "cost_per_active_engagement"),
+    ("Cost/active eng.", 22, "cost_per_active_engagement"),
     ("Conv.", 16, "conversions"),
-    ("Cost/outcome", 24, "cost_per_conversion"),
+    ("Cost/outcome", 22, "cost_per_conversion"),
     ("ROI", 19, "roi"),
 )
+# Wide enough for "Employee advocacy" on one line: a wrapped name doubles its row's height.
+GROUP_NAME_WIDTH = 30
 
 
 def _title_block(pdf: _Document, data: ReportData) -> None:
@@ -271,7 +324,7 @@ def _tiers(pdf: _Document, data: ReportData) -> None:
     # Reach is measured per month (mart_social_vs_traditional): other periods leave its column out.
     reached = any(row.totals.peak_reach for row in data.groups)
     columns = tuple(c for c in GROUP_COLUMNS if reached or c[2] != "cost_per_thousand_reached")
-    _figures_table(pdf, "Channel group", 26, columns, data.groups)
+    _figures_table(pdf, "Channel group", GROUP_NAME_WIDTH, columns, data.groups)
     pdf.note(
         "Active engagement: social comments, shares, saves and clicks against traditional responses, calls and "
         "vanity-URL visits (likes have no traditional twin)."
@@ -288,6 +341,8 @@ def _tiers(pdf: _Document, data: ReportData) -> None:
         (figure_bars(data.groups, "cpm"), "Cost per 1,000 impressions", axis_money),
         (figure_bars(data.groups, "cost_per_active_engagement"), "Cost per active engagement", axis_money),
         (figure_bars(data.groups, "cost_per_conversion"), "Cost per conversion", axis_money),
+        # Tighter than page 2's: page 1 holds every channel group's bars, the split and the wins.
+        bar_inches=0.2,
     )
 
 
@@ -326,7 +381,8 @@ def _investment_split(pdf: _Document, groups: list[ChannelRow]) -> None:
     pdf.ln(3)
 
 
-WINS_SHOWN = 5
+# Three: page 1 must hold all four channel groups too; the roi extract has every win.
+WINS_SHOWN = 3
 
 
 def _wins(pdf: _Document, data: ReportData) -> None:
@@ -361,6 +417,20 @@ def _wins(pdf: _Document, data: ReportData) -> None:
     pdf.ln(2)
 
 
+def _freshness_summary(data: ReportData) -> str:
+    """Page 1's freshness line: which sources are stale, by name only. Their accounts, last
+    landings and errors run to a paragraph, which page 1 has no room for: page 2 prints them."""
+    if not data.stale:
+        return data.freshness_note
+    through = f"Data through {data.data_through:%d %b %Y}" if data.data_through else "No data in the warehouse"
+    sources = Counter(row.source for row in data.stale)
+    names = ", ".join(f"{name} ({count})" if count > 1 else name for name, count in sorted(sources.items()))
+    return (
+        f"{through}; {len(data.stale)} of {len(data.freshness)} sources stale, their figures may be low: {names}. "
+        "When each last landed, and why not since: page 2."
+    )
+
+
 def _page_one(pdf: _Document, data: ReportData) -> None:
     pdf.add_page()
     _title_block(pdf, data)
@@ -378,7 +448,7 @@ def _page_one(pdf: _Document, data: ReportData) -> None:
     pdf.set_font(FONT, "B", 8)
     pdf.set_text_color(*_rgb(BAD if stale else GOOD))
     pdf.cell(0, 4.5, "Data freshness", new_x="LMARGIN", new_y="NEXT")
-    pdf.note(data.freshness_note, 7.5, TEXT)
+    pdf.note(_freshness_summary(data), 7.5, TEXT)
 
 
 # --- page 2 ------------------------------------------------------------------------------------
@@ -416,6 +486,9 @@ def _page_two(pdf: _Document, data: ReportData) -> None:
         )
     accounts = "; ".join(f"{channel}: {', '.join(names)}" for channel, names in data.accounts.items())
     pdf.note(f"Accounts covered: {fmt.shorten(accounts, 640) or 'none'}", 6.8)
+    if data.stale:
+        pdf.ln(1)
+        pdf.note(f"Data freshness: {data.freshness_note}", 6.8, BAD)
 
 
 # --- What each channel adds (the marketing-mix model) ------------------------------------------
@@ -556,6 +629,205 @@ def _incremental_page(pdf: _Document, data: ReportData, mix: IncrementalRoi) -> 
     pdf.note(mix.fit.quality, 7.5, TEXT)
 
 
+# --- Employees as brand ambassadors -------------------------------------------------------------
+
+TOP_TEAMS = 8
+TOP_CONTENT = 5
+
+
+def _ambassador_tiles(pdf: _Document, advocacy: Ambassadors) -> None:
+    program = advocacy.program
+    cpm = fmt.NOT_MEASURED if advocacy.paid_social_cpm is None else fmt.money(advocacy.paid_social_cpm)
+    _tile_row(
+        pdf,
+        [
+            (
+                "Participation",
+                fmt.percent(program.participation_rate),
+                f"{program.active_advocates:,} of {program.enrolled_advocates:,} shared",
+                MUTED,
+            ),
+            ("Potential reach", fmt.count(program.potential_reach), f"from {program.shares:,} shares", MUTED),
+            (
+                "Cost per 1,000 potential reach",
+                fmt.money(program.cost_per_thousand_potential_reach),
+                f"paid social CPM {cpm}",
+                MUTED,
+            ),
+            ("Program investment", fmt.money(program.program_investment, cents=False), "time, licence, admin", MUTED),
+            ("Conversions", fmt.count(program.conversions), f"from {program.sessions:,} sessions", MUTED),
+            (
+                "Cost per conversion",
+                fmt.money(program.cost_per_conversion),
+                f"{fmt.money(program.cost_per_active_engagement)} per active eng.",
+                MUTED,
+            ),
+        ],
+    )
+
+
+def _cost_per_thousand(pdf: _Document, advocacy: Ambassadors, names: dict[str, str]) -> None:
+    """Advocacy's cost per thousand potential views next to the month's paid CPMs, with the caveat
+    and the EMV beside the chart."""
+    pdf.heading(COST_HEADING)
+    program = advocacy.program
+    bars = [
+        Bar(
+            ADVOCACY,
+            ADVOCACY,
+            "Advocacy (potential)",
+            program.cost_per_thousand_potential_reach,
+            fmt.money(program.cost_per_thousand_potential_reach),
+        ),
+        *(
+            Bar(group, group, names[group], cpm, fmt.NOT_MEASURED if cpm is None else fmt.money(cpm))
+            for group, cpm in (("paid_social", advocacy.paid_social_cpm), ("traditional", advocacy.traditional_cpm))
+        ),
+    ]
+    gap = 6
+    width = (pdf.w - 2 * MARGIN - gap) * 0.5
+    inches, height = width / 25.4, 1.2
+    top = pdf.get_y()
+    png = horizontal_bars(bars, "Cost per 1,000 potential views or impressions", axis_money, inches, height)
+    pdf.image_png(png, MARGIN, top, width)
+    left, text_width = MARGIN + width + gap, width
+
+    def paragraph(text: str, style: str = "", colour_hex: str = MUTED) -> None:
+        pdf.set_x(left)
+        pdf.set_font(FONT, style, 7)
+        pdf.set_text_color(*_rgb(colour_hex))
+        pdf.multi_cell(text_width, 3.3, pdf.printable(text), new_x="LMARGIN", new_y="NEXT")
+
+    pdf.set_y(top + 1)
+    paragraph(REACH_CAVEAT)
+    pdf.set_y(pdf.get_y() + 1.5)
+    paragraph(EMV_LABEL, "B", TEXT)
+    paragraph(advocacy.emv_text)
+    pdf.set_y(max(top + width * height / inches, pdf.get_y()) + 3)
+
+
+def _program_split(pdf: _Document, advocacy: Ambassadors) -> None:
+    program = advocacy.program
+    if not program.program_investment:
+        return
+    stack = Stack(
+        ADVOCACY,
+        "Program",
+        [Part(part, label, getattr(program, part)) for part, label in PROGRAM_PARTS.items()],
+        fmt.money(program.program_investment, cents=False),
+    )
+    width = pdf.w - 2 * MARGIN
+    png = share_bars([stack], INVESTMENT_HEADING, width / 25.4)
+    top = pdf.get_y()
+    pdf.image_png(png, MARGIN, top, width)
+    pixels_wide, pixels_high = struct.unpack(">II", png[16:24])  # the PNG header's IHDR
+    pdf.set_y(top + width * pixels_high / pixels_wide + 1)
+    time, licence, admin = (fmt.money(getattr(program, part), cents=False) for part in PROGRAM_PARTS)
+    pdf.note(
+        f"Employee time {time} (shares \u00d7 minutes per share \u00d7 the team's loaded hourly rate), licence "
+        f"{licence}, admin {admin}. {program.shares:,} shares brought {program.clicks:,} clicks, "
+        f"{program.sessions:,} sessions and {program.conversions:,} conversions "
+        f"({fmt.money(program.conversion_value, cents=False)} of value).",
+        6.8,
+    )
+    pdf.ln(3)
+
+
+def _team_cells(row: TeamRow, name: str) -> list[str]:
+    return [
+        name,
+        fmt.count(row.enrolled_advocates),
+        fmt.count(row.active_advocates),
+        fmt.percent(row.participation_rate),
+        fmt.count(row.shares),
+        fmt.count(row.potential_reach),
+        fmt.count(row.sessions),
+        fmt.count(row.conversions),
+        fmt.money(row.program_investment, cents=False),
+        fmt.money(row.cost_per_thousand_potential_reach),
+        fmt.money(row.cost_per_conversion),
+    ]
+
+
+def _teams_table(pdf: _Document, advocacy: Ambassadors) -> None:
+    named = advocacy.named_teams
+    shown = [*named[:TOP_TEAMS], *(row for row in advocacy.teams if row.rolled_up)]
+    pdf.heading(f"{TEAMS_HEADING}, by potential reach")
+    pdf.table_rows(
+        [
+            "Team",
+            "Enrolled",
+            "Active",
+            "Particip.",
+            "Shares",
+            "Potential reach",
+            "Sessions",
+            "Conv.",
+            "Invested",
+            "Cost/1,000 potential",
+            "Cost per conv.",
+        ],
+        [*(_team_cells(row, row.label) for row in shown), _team_cells(advocacy.program, "Program")],
+        # "Marketing & Communications" on one line: a wrapped name doubles its row.
+        [46, 14, 11.5, 14.5, 12, 15.5, 15, 10.5, 16, 18.5, 14.5],
+        ["LEFT"] + ["RIGHT"] * 10,
+        [ADVOCACY] * len(shown) + [""],
+    )
+    more = f" {TOP_TEAMS} of {len(named)} teams shown; all are on the sheet." if len(named) > TOP_TEAMS else ""
+    pdf.note(
+        f"Participation = active advocates (who shared at least once) / those enrolled on the month's first day. "
+        f"Roll-ups in parentheses; the program is every row together.{more}",
+        6.8,
+    )
+    pdf.ln(2)
+
+
+CONTENT_WIDTHS = [84, 17, 17, 12, 16, 12, 16, 14]
+
+
+def _content_cells(pdf: _Document, row: ContentRow, names: dict[str, str]) -> list[str]:
+    measured = row.own_post_measured
+    return [
+        pdf.fitted(row.own_post_text or f"item {row.content_id}", CONTENT_WIDTHS[0]),
+        short_name(names.get(row.own_post_platform, row.own_post_platform)) if row.own_post_platform else "\u2014",
+        fmt.count(row.advocates),
+        fmt.count(row.shares),
+        fmt.count(row.potential_reach),
+        fmt.count(row.clicks),
+        fmt.count(row.own_post_impressions) if measured else fmt.NOT_MEASURED,
+        fmt.multiple(row.reach_per_own_impression) if measured and row.reach_per_own_impression else fmt.NOT_MEASURED,
+    ]
+
+
+def _content_table(pdf: _Document, advocacy: Ambassadors, names: dict[str, str]) -> None:
+    items = [row for row in advocacy.content if not row.rolled_up][:TOP_CONTENT]
+    if not items:
+        return
+    pdf.heading(f"{CONTENT_HEADING}, by potential reach")
+    pdf.table_rows(
+        ["Content (the own post it was curated from)", "Own post on", "Advocates", "Shares", "Potential reach",
+         "Clicks", "Own post impr.", "vs own post"],
+        [_content_cells(pdf, row, names) for row in items],
+        CONTENT_WIDTHS,
+        ["LEFT", "LEFT"] + ["RIGHT"] * 6,
+    )  # fmt: skip
+    pdf.note(advocacy.content_note, 6.8)
+
+
+def _ambassadors_page(pdf: _Document, data: ReportData, advocacy: Ambassadors) -> None:
+    from reports.queries import GROUP_NAMES
+
+    pdf.add_page()
+    pdf.heading(AMBASSADORS_TITLE, 13)
+    pdf.note(f"{data.period.label}: {advocacy.intro}", 8, TEXT)
+    pdf.ln(3)
+    _ambassador_tiles(pdf, advocacy)
+    _cost_per_thousand(pdf, advocacy, GROUP_NAMES)
+    _program_split(pdf, advocacy)
+    _teams_table(pdf, advocacy)
+    _content_table(pdf, advocacy, data.channel_names)
+
+
 # --- the posts ----------------------------------------------------------------------------------
 
 
@@ -594,6 +866,8 @@ def write_pdf(data: ReportData, path: Path) -> Path:
     _page_two(pdf, data)
     if data.incremental:
         _incremental_page(pdf, data, data.incremental)
+    if data.ambassadors:
+        _ambassadors_page(pdf, data, data.ambassadors)
     if data.posts_published:
         _page_three(pdf, data)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from core.settings import ReportDefinition, ReportFilter
 from reports import formatting as fmt
+from reports.ambassadors import Ambassadors, load_ambassadors
 from reports.incremental import IncrementalRoi, load_incremental_roi
 from reports.periods import ReportPeriod
 from sources.config import PipelineConfig
@@ -186,6 +187,8 @@ class ReportData:
     posts_too_recent: int = 0
     # The marketing-mix model's latest fit (None: not asked for, or no fit to show).
     incremental: IncrementalRoi | None = None
+    # The month's employee advocacy program (None: not asked for, or no advocacy data to show).
+    ambassadors: Ambassadors | None = None
     # Empty when the period is not whole months (mart_roi's grain).
     wins: list[Win] = field(default_factory=list)
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -704,6 +707,11 @@ def load_report_data(
         if definition.incremental_roi
         else None
     )
+    ambassadors = (
+        load_ambassadors(warehouse, period, definition.filter, config.sources.employee_advocacy.min_team_advocates)
+        if definition.ambassadors
+        else None
+    )
     with warehouse.snapshot(REPORT_TABLES) as connection:
         data_from, data_through = connection.execute(
             "select min(date_day), max(date_day) from fct_channel_daily"
@@ -762,6 +770,7 @@ def load_report_data(
             channel_names={channel: name for channel, (name, _) in channel_info.items()},
             extracts=extracts,
             incremental=incremental,
+            ambassadors=ambassadors,
             wins=_wins(connection, period, definition.filter, current.investment),
         )
     return data

@@ -1,8 +1,9 @@
 """The XLSX workbook: a summary (KPI tiles with the change against the previous period, key
 figures, native Excel charts of CPE and ROI by channel), the per-channel table, social next to
 traditional, what each channel adds (when the report asks for it and the warehouse has a fit of
-the marketing-mix model), the top and bottom posts, the metric definitions, and one data sheet per extract
-(the mart rows behind the report).
+the marketing-mix model), the ambassadors (the month's advocacy program, likewise), the top and
+bottom posts, the metric definitions, and one data sheet per extract (the mart rows behind the
+report).
 
 Figures are numbers with number formats (currency, percent), not text, so they can be
 recalculated; an "infinite" ROI is the text "∞ (no spend)". Every text cell is written as a
@@ -20,6 +21,18 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from reports import formatting as fmt
+from reports.ambassadors import (
+    CONTENT_HEADING,
+    COST_HEADING,
+    EMV_LABEL,
+    INVESTMENT_HEADING,
+    REACH_CAVEAT,
+    TEAMS_HEADING,
+    Ambassadors,
+)
+from reports.ambassadors import GROUP as ADVOCACY
+from reports.ambassadors import INVESTMENT_PARTS as PROGRAM_PARTS
+from reports.ambassadors import TITLE as AMBASSADORS_TITLE
 from reports.charts import colour
 from reports.incremental import BUDGET_HEADING, CHANNELS_HEADING, CURVES_HEADING, TITLE, IncrementalRoi
 from reports.queries import GROUP_NAMES, ChannelRow, Extract, Post, ReportData, Totals, kpi_figures
@@ -440,6 +453,148 @@ def _incremental_sheet(book: Workbook, data: ReportData, mix: IncrementalRoi, fo
                 row += 1
 
 
+# --- Employees as brand ambassadors -------------------------------------------------------------
+
+AMBASSADORS_SHEET = "Ambassadors"
+PROGRAM_FIGURES = (
+    # label, the program's figure, number format
+    ("Enrolled advocates", "enrolled_advocates", INTEGER),
+    ("Active advocates", "active_advocates", INTEGER),
+    ("Participation rate (active / enrolled)", "participation_rate", PERCENT),
+    ("Shares", "shares", INTEGER),
+    ("Potential reach", "potential_reach", INTEGER),
+    ("Clicks", "clicks", INTEGER),
+    ("Engagements", "engagements", INTEGER),
+    ("Active engagements", "active_engagements", INTEGER),
+    ("Sessions", "sessions", INTEGER),
+    ("Conversions", "conversions", INTEGER),
+    ("Conversion value", "conversion_value", MONEY),
+    ("Program investment", "program_investment", MONEY),
+    ("Cost per active engagement", "cost_per_active_engagement", MONEY),
+    ("Cost per conversion", "cost_per_conversion", MONEY),
+)
+TEAM_COLUMNS = (
+    # header, mart_ambassadors column, number format
+    ("Teams summed", "teams", INTEGER),
+    ("Enrolled advocates", "enrolled_advocates", INTEGER),
+    ("Active advocates", "active_advocates", INTEGER),
+    ("Participation rate", "participation_rate", PERCENT),
+    ("Shares", "shares", INTEGER),
+    ("Potential reach", "potential_reach", INTEGER),
+    ("Clicks", "clicks", INTEGER),
+    ("Engagements", "engagements", INTEGER),
+    ("Active engagements", "active_engagements", INTEGER),
+    ("Sessions", "sessions", INTEGER),
+    ("Conversions", "conversions", INTEGER),
+    ("Conversion value", "conversion_value", MONEY),
+    ("Employee time", "employee_time_cost", MONEY),
+    ("Licence", "licence_cost", MONEY),
+    ("Admin", "admin_cost", MONEY),
+    ("Program investment", "program_investment", MONEY),
+    ("Cost per active engagement", "cost_per_active_engagement", MONEY),
+    ("Cost per conversion", "cost_per_conversion", MONEY),
+    ("Cost per 1,000 potential reach", "cost_per_thousand_potential_reach", MONEY),
+    ("EMV at paid social CPM (a translation, not a return)", "emv_at_paid_social_cpm", MONEY),
+)
+CONTENT_COLUMNS = (
+    # header, mart_advocacy_content column, number format
+    ("Own post text", "own_post_text", None),
+    ("Items summed", "items", INTEGER),
+    ("Advocates", "advocates", INTEGER),
+    ("Shares", "shares", INTEGER),
+    ("Potential reach", "potential_reach", INTEGER),
+    ("Clicks", "clicks", INTEGER),
+    ("Engagements", "engagements", INTEGER),
+    ("Active engagements", "active_engagements", INTEGER),
+    ("Own post platform", "own_post_platform", None),
+    ("Own post id", "own_post_id", None),
+    ("Campaign", "campaign_id", None),
+    ("Own post impressions", "own_post_impressions", INTEGER),
+    ("Own post engagements", "own_post_engagements", INTEGER),
+    ("Potential reach per own impression", "reach_per_own_impression", MULTIPLE),
+)
+# The own post's figures, blank (not 0) where its platform has measured nothing yet.
+OWN_POST_FIGURES = {"own_post_impressions", "own_post_engagements", "reach_per_own_impression"}
+
+
+def _ambassadors_sheet(book: Workbook, data: ReportData, advocacy: Ambassadors, formats: _Formats) -> None:
+    sheet = book.add_worksheet(AMBASSADORS_SHEET)
+    program = advocacy.program
+    write_text(sheet, 0, 0, AMBASSADORS_TITLE, formats, bold=True, font_size=16)
+    _note(sheet, 1, f"{data.period.label}: {advocacy.intro}", formats)
+    row = _section(sheet, 3, "Program", ["Figure", "Value", "Note"], formats)
+    for label, name, number_format in PROGRAM_FIGURES:
+        write_text(sheet, row, 0, label, formats)
+        _write_value(sheet, row, 1, getattr(program, name), formats, number_format)
+        row += 1
+    row = _section(sheet, row + 1, COST_HEADING, ["Measure", "Cost per 1,000", "What it counts"], formats)
+    for label, value, counts in (
+        ("Employee advocacy", program.cost_per_thousand_potential_reach, "potential reach (an upper bound on views)"),
+        ("Paid social (the month's CPM)", advocacy.paid_social_cpm, "impressions"),
+        ("Traditional (the month's CPM)", advocacy.traditional_cpm, "gross impressions"),
+    ):
+        write_text(sheet, row, 0, label, formats)
+        _write_value(sheet, row, 1, value, formats, MONEY)
+        write_text(sheet, row, 2, counts, formats)
+        row += 1
+    _note(sheet, row + 1, REACH_CAVEAT, formats, font_color=MUTED)
+    row = _section(sheet, row + 3, INVESTMENT_HEADING, ["Part", "Amount", "Share"], formats)
+    for part, label in PROGRAM_PARTS.items():
+        write_text(sheet, row, 0, label, formats)
+        _write_value(sheet, row, 1, getattr(program, part), formats, MONEY)
+        _write_value(sheet, row, 2, fmt.ratio(getattr(program, part), program.program_investment), formats, PERCENT)
+        row += 1
+    write_text(sheet, row, 0, "Program investment", formats, bold=True, top=1)
+    sheet.write_number(row, 1, program.program_investment, formats(num_format=MONEY, bold=True, top=1))
+    row += 2
+    write_text(sheet, row, 0, EMV_LABEL, formats, bold=True, font_size=12)
+    write_text(sheet, row + 1, 0, "EMV at paid social CPM", formats)
+    _write_value(sheet, row + 1, 1, advocacy.emv, formats, MONEY)
+    _note(sheet, row + 2, advocacy.emv_text, formats, font_color=MUTED)
+    row = _section(sheet, row + 4, TEAMS_HEADING, ["Team", *(c[0] for c in TEAM_COLUMNS)], formats)
+    for team in advocacy.teams:
+        write_text(sheet, row, 0, team.team, formats, font_color=colour(ADVOCACY))
+        for column, (_, name, number_format) in enumerate(TEAM_COLUMNS, start=1):
+            _write_value(sheet, row, column, getattr(team, name), formats, number_format)
+        row += 1
+    write_text(sheet, row, 0, "Program (every row)", formats, bold=True, top=1)
+    for column, (_, name, number_format) in enumerate(TEAM_COLUMNS, start=1):
+        value = getattr(program, name)
+        if value is None:
+            sheet.write_blank(row, column, None, formats(bold=True, top=1))
+        else:
+            sheet.write_number(row, column, value, formats(num_format=number_format, bold=True, top=1))
+    _note(
+        sheet,
+        row + 2,
+        f"The mart's rows: no row describes fewer than {advocacy.least} people. \u201c(smaller teams)\u201d sums "
+        "the teams with fewer active advocates, \u201c(not by team)\u201d what no team can be credited with.",
+        formats,
+        font_color=MUTED,
+    )
+    if advocacy.content:
+        row = _section(sheet, row + 4, CONTENT_HEADING, ["Content", *(c[0] for c in CONTENT_COLUMNS)], formats)
+        for item in advocacy.content:
+            write_text(sheet, row, 0, item.content_id, formats)
+            for column, (_, name, number_format) in enumerate(CONTENT_COLUMNS, start=1):
+                value = getattr(item, name)
+                if name in OWN_POST_FIGURES and not item.own_post_measured:
+                    value = None
+                _write_value(sheet, row, column, value, formats, number_format)
+            row += 1
+        _note(
+            sheet,
+            row + 1,
+            "Potential reach per own impression: the item's potential reach / the impressions of the organisation's "
+            "own post it was curated from; blank where there is no own post, or its platform has not measured it. "
+            + advocacy.rolled_up_note,
+            formats,
+            font_color=MUTED,
+        )
+    sheet.set_column(0, 0, 34)
+    sheet.freeze_panes(0, 1)
+
+
 # --- Social vs traditional, posts, definitions, data ---------------------------------------------
 
 GROUP_COLUMNS = (
@@ -598,6 +753,8 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
     _social_vs_traditional_sheet(book, data, formats)
     if data.incremental:
         _incremental_sheet(book, data, data.incremental, formats)
+    if data.ambassadors:
+        _ambassadors_sheet(book, data, data.ambassadors, formats)
     _posts_sheet(book, data, formats)
     _definitions_sheet(book, formats)
     for extract in data.extracts:

@@ -167,7 +167,14 @@ def test_xlsx_summary_totals_and_previous_period_match_the_marts(monthly, wareho
 
 def test_xlsx_has_native_charts_in_channel_colours_formats_and_frozen_headers(monthly, warehouse):
     book = openpyxl.load_workbook(built_file(monthly, ".xlsx"))
-    assert book.sheetnames[:5] == ["Summary", "Channels", "Social vs traditional", "Posts", "Definitions"]
+    assert book.sheetnames[:6] == [
+        "Summary",
+        "Channels",
+        "Social vs traditional",
+        "Ambassadors",
+        "Posts",
+        "Definitions",
+    ]
     assert {"data_channel_daily", "data_roi", "data_cost_per_engagement", "data_posts"} <= set(book.sheetnames)
     charts = book["Summary"]._charts
     assert [type(chart).__name__ for chart in charts] == ["BarChart", "BarChart"]
@@ -304,7 +311,8 @@ def test_pdf_pages_render_to_images_that_are_not_blank(monthly, warehouse, tmp_p
     for channel in ("instagram", "radio", "meta_ads"):
         assert rgb(colour(channel, groups[channel])) in pixels(1), channel
     assert len({colour(channel, group) for channel, group in groups.items()}) == len(groups), "a shade each"
-    assert "Top posts" in document[2].get_textpage().get_text_range()
+    # The posts come last (after the ambassadors page the roi_env night's advocacy inbox brings).
+    assert "Top posts" in document[len(document) - 1].get_textpage().get_text_range()
 
 
 def page_text(path: Path, page: int) -> str:

@@ -31,6 +31,8 @@ def test_shipped_reports_are_a_weekly_and_a_monthly_definition():
     assert weekly.filter.channel_group == ["organic_social", "paid_social"]
     # The page "What each channel adds" is the monthly review's.
     assert monthly.incremental_roi and not weekly.incremental_roi
+    # So is the ambassadors page (a month's advocacy program).
+    assert monthly.ambassadors and not weekly.ambassadors
     for report in (weekly, monthly):
         assert set(report.formats) == {"pdf", "xlsx", "csv"} and report.recipients and report.skip_if_no_data
         assert [type(target) for target in report.targets] == [EmailTarget, FolderTarget]
