@@ -233,9 +233,9 @@ class ReportData:
         return (
             f"{self.posts_published} organic posts published in the period"
             + (f"; {not_ranked} are not ranked" if not_ranked else "")
-            + ". Ranked by engagement rate (engagements / impressions) against the median of their platform's "
-            "posts (\u201cvs platform\u201d: 2.0\u00d7 is twice the platform's typical rate), as platforms' rates "
-            f"differ tenfold. Metrics are each post's lifetime{through}."
+            + ". Ranked by engagement rate (engagements / impressions) within their platform, as platforms' rates "
+            "differ tenfold: each platform's best and worst first; \u201cvs platform\u201d is the rate against the "
+            f"median of the platform's posts (2.0\u00d7: twice its typical rate). Metrics are each post's lifetime{through}."
         )
 
 
@@ -464,22 +464,29 @@ def _too_recent(post: Post, data_through: date | None) -> bool:
 
 def rank_posts(posts: list[Post], data_through: date | None) -> list[Post]:
     """The posts old enough to rank (MIN_POST_AGE_DAYS) and with an engagement rate, best first by
-    their rate against their platform's median: platforms' typical rates differ tenfold (an X post
-    earns a fraction of an Instagram post's rate), so a raw rate or count would rank platforms, and
-    the newest posts, not posts."""
+    where their rate stands among their own platform's posts (its percent rank), then by their rate
+    against the platform's median: platforms' typical rates differ tenfold and spread differently
+    (an X post earns a fraction of an Instagram post's rate, and X's rates vary more), so a raw
+    rate, a count or even a multiple of the median would rank platforms, and the newest posts, not
+    posts. So the best and the worst posts of every platform come first."""
     from statistics import median
 
     rankable = [post for post in posts if post.engagement_rate is not None and not _too_recent(post, data_through)]
-    medians = {
-        platform: median(post.engagement_rate for post in rankable if post.platform == platform)
-        for platform in {post.platform for post in rankable}
-    }
+    by_platform: dict[str, list[float]] = {}
+    for post in rankable:
+        by_platform.setdefault(post.platform, []).append(post.engagement_rate)
+    medians = {platform: median(rates) for platform, rates in by_platform.items()}
+
+    def percent_rank(post: Post) -> float:
+        rates = by_platform[post.platform]
+        return sum(rate < post.engagement_rate for rate in rates) / (len(rates) - 1) if len(rates) > 1 else 0.0
+
     relative = [
         replace(post, relative_rate=post.engagement_rate / medians[post.platform])
         for post in rankable
         if medians[post.platform]
     ]
-    return sorted(relative, key=lambda post: (-post.relative_rate, post.platform, post.post_id))
+    return sorted(relative, key=lambda post: (-percent_rank(post), -post.relative_rate, post.platform, post.post_id))
 
 
 @dataclass(frozen=True)

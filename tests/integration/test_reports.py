@@ -220,7 +220,8 @@ def test_weekly_filtered_report_matches_the_marts_week_rows_for_social_channels_
 
 
 # The period's five best posts recomputed from the mart: posts a week old or more at the
-# warehouse's last day, each rate against its platform's median rate of the period.
+# warehouse's last day, each platform's best first (percent rank of the rate within the platform),
+# then by the rate against the platform's median rate of the period.
 TOP_RANKED_POSTS = """
 with ranked as (
     select platform, post_id, engagements, engagement_rate
@@ -228,10 +229,13 @@ with ranked as (
     where created_date between ? and ? and engagement_rate is not null
       and created_date <= (select max(date_day) from fct_channel_daily) - interval 7 day
 ),
-medians as (select platform, median(engagement_rate) as typical from ranked group by platform)
+medians as (select platform, median(engagement_rate) as typical from ranked group by platform),
+placed as (
+    select *, percent_rank() over (partition by platform order by engagement_rate) as standing from ranked
+)
 select post_id, engagements, engagement_rate / typical
-from ranked join medians using (platform)
-order by engagement_rate / typical desc, platform, post_id
+from placed join medians using (platform)
+order by standing desc, engagement_rate / typical desc, platform, post_id
 limit 5
 """
 
