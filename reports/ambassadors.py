@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from reports import formatting as fmt
+from reports.incremental import missing_tables
 from warehouse import WarehouseMissingError
 
 if TYPE_CHECKING:
@@ -270,15 +271,6 @@ def _follows(report_filter: ReportFilter) -> bool:
     return all(key == "channel_group" and GROUP in values for key, values in report_filter.items())
 
 
-def _missing(connection) -> bool:
-    placeholders = ", ".join(f"$t{i}" for i in range(len(TABLES)))
-    found = connection.execute(
-        f"select distinct table_name from information_schema.tables where table_name in ({placeholders})",
-        {f"t{i}": table for i, table in enumerate(TABLES)},
-    ).fetchall()
-    return len(found) < len(TABLES)
-
-
 def load_ambassadors(
     warehouse: Warehouse, period: ReportPeriod, report_filter: ReportFilter, least: int
 ) -> Ambassadors | None:
@@ -290,7 +282,7 @@ def load_ambassadors(
         # A snapshot of its own, as the incremental page takes: on PostgreSQL, a warehouse built
         # before the advocacy marts fails the whole copy, which must not fail the report.
         with warehouse.snapshot(list(TABLES)) as connection:
-            if _missing(connection):
+            if missing_tables(connection, TABLES):
                 return None
             teams = _teams(connection, period)
             if not teams:

@@ -210,7 +210,9 @@ def _estimate(value, low, high) -> Estimate:
     return Estimate(_number(value), _number(low), _number(high))
 
 
-def _missing(connection, tables: tuple[str, ...]) -> bool:
+def missing_tables(connection, tables: tuple[str, ...]) -> bool:
+    """Whether any of `tables` is missing from a report snapshot (a warehouse built before the
+    marts of an optional page existed): the page is then left out."""
     placeholders = ", ".join(f"$t{i}" for i in range(len(tables)))
     found = connection.execute(
         f"select distinct table_name from information_schema.tables where table_name in ({placeholders})",
@@ -328,7 +330,7 @@ def load_incremental_roi(warehouse: Warehouse, clause: tuple[str, dict] | None) 
         # (a warehouse built before the model) fails the whole copy. A publish in between the two can
         # only make the page show the next fit; its figures are the fit's weeks, not the report's period.
         with warehouse.snapshot([*MIX_TABLES, "channels"]) as connection:
-            if _missing(connection, MIX_TABLES):
+            if missing_tables(connection, MIX_TABLES):
                 return None
             fit = _latest_fit(connection)
             if fit is None:
