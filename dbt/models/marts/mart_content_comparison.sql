@@ -215,9 +215,13 @@ combined as (
         count(*) as cells,
         sum(helpful_posts) as helpful_posts,
         sum(promotional_posts) as promotional_posts,
-        sum(cell_weight) as total_weight,
-        sum(case when cell_weight > 0 then cell_weight * helpful_rate else 0 end) as helpful_sum,
-        sum(case when cell_weight > 0 then cell_weight * promotional_rate else 0 end) as promotional_sum
+        -- Summed as decimals, not doubles: a parallel sum of doubles adds in a different order on
+        -- each run, so a rebuild of the same posts would publish other last digits.
+        sum(cast(cell_weight as decimal(38, 18))) as total_weight,
+        sum(case when cell_weight > 0 then cast(cell_weight * helpful_rate as decimal(38, 18)) else 0 end)
+            as helpful_sum,
+        sum(case when cell_weight > 0 then cast(cell_weight * promotional_rate as decimal(38, 18)) else 0 end)
+            as promotional_sum
     from weighted
     group by period_type, period_start, metric, replicate
 ),
